@@ -3,7 +3,6 @@
  * Guest RAM: creates the memfd (K1), maps it and answers gpa -> host pointer
  * questions. Layout policy (PCI hole below 4 GiB) lives here and nowhere else.
  */
-#define _GNU_SOURCE
 #include "guest_ram.h"
 
 #include <errno.h>
