@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ioreqvm's main: parse the command line, build and boot the VM, wait for
+ * it to stop (guest exit, fault, or SIGINT/SIGTERM), tear down, and exit
+ * with the documented status. The only place that turns errors into exits.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/boot.h"
+#include "core/cli.h"
+#include "core/exit_status.h"
+#include "core/log.h"
+#include "core/vm.h"
+
+#ifndef IOREQVM_VERSION
+#define IOREQVM_VERSION "unknown"
+#endif
+
+/* Block until the VM stops or a terminating signal arrives. */
+static void wait_for_stop(struct vm *vm, int sfd)
+{
+	struct pollfd p[2] = {
+		{ .fd = vm->stop_efd, .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+	};
+	while (!atomic_load(&vm->stopping)) {
+		int n = poll(p, 2, -1);
+		if (n < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			vm_stop(vm, VM_EXIT_INTERNAL);
+			return;
+		}
+		if (n > 0 && (p[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("stopping on signal %u", si.ssi_signo);
+				vm_stop(vm, VM_EXIT_SIGNAL_BASE + (int)si.ssi_signo);
+			}
+		}
+	}
+}
+
+static void report_unbacked(const struct vm *vm)
+{
+	uint64_t pr = vm->unbacked_reads[IO_SPACE_PIO], pw = vm->unbacked_writes[IO_SPACE_PIO];
+	uint64_t mr = vm->unbacked_reads[IO_SPACE_MMIO], mw = vm->unbacked_writes[IO_SPACE_MMIO];
+	if (pr | pw | mr | mw)
+		log_info("unbacked accesses: port %" PRIu64 " reads %" PRIu64 " writes, mmio %" PRIu64
+			 " reads %" PRIu64 " writes", pr, pw, mr, mw);
+}
+
+static int run(const struct cli_opts *o)
+{
+	char err[512] = "";
+	struct vm vm;
+	struct vm_config cfg = {
+		.memory = o->memory,
+		.nr_vcpus = o->cpus,
+		.accel = o->accel,
+		.accel_device = o->accel_device,
+		.console_fd = STDOUT_FILENO,
+	};
+
+	/* Terminating signals are read from a signalfd by this thread only. */
+	sigset_t stop_sigs;
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+	int sfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return VM_EXIT_SETUP;
+	}
+
+	int status = VM_EXIT_SETUP;
+	if (vm_create(&vm, &cfg, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out;
+	}
+	log_info("backend %s, %u vCPU(s), %" PRIu64 " MiB RAM", vm.ops->name, vm.nr_vcpus,
+		 o->memory >> 20);
+	struct boot_files files = { .kernel = o->kernel, .initrd = o->initrd, .cmdline = o->cmdline };
+	if (boot_guest(&vm, &files, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (vm_start(&vm, err, sizeof(err))) {
+		log_err("%s", err);
+		vm_stop(&vm, VM_EXIT_SETUP);
+	} else {
+		wait_for_stop(&vm, sfd);
+	}
+	vm_join(&vm);
+	status = vm.exit_status;
+	report_unbacked(&vm);
+out:
+	vm_destroy(&vm);
+	close(sfd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	char err[256];
+	if (cli_parse(argc, argv, &o, err, sizeof(err))) {
+		fprintf(stderr, "ioreqvm: %s\n", err);
+		return VM_EXIT_USAGE;
+	}
+	switch (o.action) {
+	case CLI_HELP:
+		cli_usage(stdout);
+		return 0;
+	case CLI_VERSION:
+		printf("ioreqvm %s\n", IOREQVM_VERSION);
+		return 0;
+	case CLI_RUN:
+		break;
+	}
+	log_verbosity = o.verbose;
+	return run(&o);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One virtual machine: its backend, guest RAM, vCPUs, in-VMM devices and the
+ * stop protocol (first stop request wins, every vCPU is kicked out, main
+ * joins them). Knows nothing of KVM: it talks to struct cpu_backend_ops.
+ */
+#ifndef IOREQVM_VM_H
+#define IOREQVM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/iomap.h"
+#include "cpu/backend.h"
+#include "mem/guest_ram.h"
+
+#define VM_MAX_VCPUS 64
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	void *be; /* backend state */
+	pthread_t thread;
+	bool thread_started;
+	_Atomic uint64_t nr_exits;
+};
+
+struct vm_config {
+	uint64_t memory;
+	unsigned nr_vcpus;
+	const char *accel;      /* "kvm", "tcg", "auto" */
+	const char *accel_device; /* NULL: the backend's default node */
+	int console_fd;         /* where the UART transmits */
+};
+
+struct vm {
+	const struct cpu_backend_ops *ops;
+	void *be; /* backend state */
+	struct vm_config cfg;
+	struct guest_ram ram;
+	unsigned nr_vcpus;
+	struct vcpu *vcpus;
+
+	struct iomap iomap[IO_SPACE_COUNT];
+	void **dev_state; /* one per builtin_devices[] entry */
+
+	_Atomic uint64_t unbacked_reads[IO_SPACE_COUNT];
+	_Atomic uint64_t unbacked_writes[IO_SPACE_COUNT];
+
+	atomic_bool stopping;
+	int exit_status;
+	int stop_efd; /* eventfd, readable once vm_stop() ran */
+};
+
+/* Build the VM (backend, RAM, devices, vCPUs). 0 or -errno, message in err. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen);
+/* Start every vCPU thread. */
+int vm_start(struct vm *vm, char *err, size_t errlen);
+/*
+ * Ask the VM to stop with @status; the first request wins. Safe from any
+ * thread, including vCPU threads and signal-driven main loops.
+ */
+void vm_stop(struct vm *vm, int status);
+/* Kick and join all vCPU threads (after vm_stop). */
+void vm_join(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* Print a vCPU's registers on stderr, one block, for fault reports. */
+void vm_dump_vcpu(struct vcpu *vcpu);
+
+#endif

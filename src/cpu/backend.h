@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CPU backend interface: the only way code above src/cpu/ reaches KVM (or
+ * the software CPU). A backend turns its raw exits into struct vcpu_exit and
+ * never decides what an access means; the shared exit path (vcpu_loop.c) does.
+ * No header outside src/cpu/<backend>/ includes <linux/kvm.h> or unicorn.
+ */
+#ifndef IOREQVM_CPU_BACKEND_H
+#define IOREQVM_CPU_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+/* Effective access of a run of guest pages (DESIGN K2). */
+enum mem_access {
+	MEM_ACCESS_NONE = 0, /* every access exits */
+	MEM_ACCESS_RO = 1,   /* reads and fetches from memory, writes exit */
+	MEM_ACCESS_RW = 2,   /* no exits */
+};
+
+enum io_space {
+	IO_SPACE_PIO = 0,
+	IO_SPACE_MMIO = 1,
+	IO_SPACE_COUNT
+};
+
+/* One guest access, as the exit path sees it: one per guest instruction access. */
+struct io_access {
+	enum io_space space;
+	uint64_t addr;   /* port or guest-physical address */
+	uint8_t size;    /* 1, 2, 4 or 8 */
+	bool is_write;
+	uint64_t data;   /* write: value written; read: filled in by the exit path */
+};
+
+enum vcpu_exit_kind {
+	VCPU_EXIT_IO,           /* an access to complete: see io */
+	VCPU_EXIT_KICKED,       /* interrupted by vcpu_kick(); nothing to do */
+	VCPU_EXIT_TRIPLE_FAULT, /* guest shut down by a triple fault */
+	VCPU_EXIT_INTERNAL,     /* emulation failure / backend error: see reason */
+	VCPU_EXIT_RESET,        /* guest-initiated reset seen by the backend */
+	VCPU_EXIT_POWEROFF,     /* guest-initiated power-off seen by the backend */
+};
+
+struct vcpu_exit {
+	enum vcpu_exit_kind kind;
+	struct io_access io;
+	char reason[160];
+};
+
+/* Register state for diagnostics and for setting entry state. */
+struct vcpu_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+	uint64_t cr0, cr2, cr3, cr4, efer;
+	uint16_t cs, ds, ss;
+	uint64_t cs_base;
+	uint8_t cpl;
+	bool long_mode;
+};
+
+/* Multiboot-style entry: 32-bit protected mode, flat segments, paging off. */
+struct vcpu_boot_state {
+	uint32_t eip, eax, ebx;
+};
+
+struct cpu_backend_ops {
+	const char *name;
+	/* Can this backend run here? 0, or -errno with a message in err. */
+	int (*probe)(const char *device, char *err, size_t errlen);
+
+	int (*vm_create)(struct vm *vm, char *err, size_t errlen);
+	void (*vm_destroy)(struct vm *vm);
+
+	/*
+	 * Map [gpa, gpa + size) to host memory at @host_offset in guest RAM's
+	 * memfd with @access, replacing nothing: the range must be unmapped.
+	 * Only while no vCPU runs guest code (K3). 0, -ENOSPC past the
+	 * backend's mapping limit, other -errno.
+	 */
+	int (*map)(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t host_offset,
+		   enum mem_access access);
+	/* Remove the mapping that starts at @gpa (exactly as created). */
+	int (*unmap)(struct vm *vm, uint64_t gpa);
+	/* Mappings in use and allowed (K4). */
+	void (*mapping_count)(struct vm *vm, unsigned *used, unsigned *limit);
+
+	int (*vcpu_create)(struct vcpu *vcpu);
+	void (*vcpu_destroy)(struct vcpu *vcpu);
+	int (*vcpu_set_boot_state)(struct vcpu *vcpu, const struct vcpu_boot_state *bs);
+	/*
+	 * Run until the next exit. For VCPU_EXIT_IO reads, the exit path fills
+	 * io.data and the next vcpu_run delivers it to the guest. 0 or -errno.
+	 */
+	int (*vcpu_run)(struct vcpu *vcpu, struct vcpu_exit *exit);
+	/* Make vcpu_run return VCPU_EXIT_KICKED soon; any thread. */
+	void (*vcpu_kick)(struct vcpu *vcpu);
+	int (*vcpu_get_regs)(struct vcpu *vcpu, struct vcpu_regs *regs);
+
+	/* Drive an interrupt line (GSI) of the platform's interrupt controllers. */
+	int (*irq_line)(struct vm *vm, unsigned gsi, bool level);
+};
+
+/* Backends built in, in "auto" preference order; NULL-terminated. */
+extern const struct cpu_backend_ops *const cpu_backends[];
+
+/*
+ * Choose a backend by name ("kvm", "tcg", "auto"). @device overrides the
+ * backend's device node (tests fake a missing /dev/kvm). Returns the ops or
+ * NULL with a message in err.
+ */
+const struct cpu_backend_ops *cpu_backend_select(const char *name, const char *device,
+						 char *err, size_t errlen);
+
+#endif

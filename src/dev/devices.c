@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* The table of built-in devices, in creation order. */
+#include "dev/device.h"
+
+#include <stddef.h>
+
+const struct device_desc *const builtin_devices[] = {
+	&uart16550_device,
+	&debug_exit_device,
+	&pm_device,
+	NULL,
+};

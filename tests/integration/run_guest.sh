@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Runs one guest under ioreqvm on one CPU backend and checks what it did:
+# the exit status and lines of its serial output (exact lines or regexes).
+# Usage: run_guest.sh BACKEND STATUS IOREQVM KERNEL [--line TEXT]... \
+#                     [--regex ERE]... [--count ERE N]... [-- IOREQVM-ARGS...]
+# The kvm variant skips (exit 77, loudly) only when /dev/kvm is missing.
+set -u
+backend=$1 want_status=$2 vmm=$3 kernel=$4
+shift 4
+lines=() regexes=() counts=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--line) lines+=("$2"); shift 2 ;;
+	--regex) regexes+=("$2"); shift 2 ;;
+	--count) counts+=("$2" "$3"); shift 3 ;;
+	--) shift; break ;;
+	*) echo "run_guest.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+
+if [ "$backend" = kvm ] && [ ! -c /dev/kvm ]; then
+	echo "SKIPPED: kvm variant: /dev/kvm is missing on this machine" >&2
+	exit 77
+fi
+
+out=$(mktemp) err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+timeout --kill-after=5 "${GUEST_TIMEOUT:-120}" \
+	"$vmm" run --accel "$backend" --kernel "$kernel" "$@" >"$out" 2>"$err"
+status=$?
+fail=0
+report() { echo "FAIL: $*" >&2; fail=1; }
+
+[ "$status" -eq "$want_status" ] || report "exit status $status, expected $want_status"
+for l in "${lines[@]}"; do
+	grep -qxF -- "$l" "$out" || report "missing output line: $l"
+done
+for r in "${regexes[@]}"; do
+	grep -qE -- "$r" "$out" || report "no output line matches: $r"
+done
+for ((i = 0; i < ${#counts[@]}; i += 2)); do
+	n=$(grep -cE -- "${counts[i]}" "$out")
+	[ "$n" -eq "${counts[i + 1]}" ] || report "$n lines match ${counts[i]}, expected ${counts[i + 1]}"
+done
+if [ "$fail" -ne 0 ] || [ -n "${VERBOSE:-}" ]; then
+	echo "--- guest serial output ($backend):" >&2; cat "$out" >&2
+	echo "--- ioreqvm stderr:" >&2; cat "$err" >&2
+fi
+exit "$fail"

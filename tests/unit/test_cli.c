@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the command line: sizes, counts, options, errors that name the option. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/cli.h"
+
+static int parse(struct cli_opts *o, char *err, int argc, char **argv)
+{
+	return cli_parse(argc, argv, o, err, 256);
+}
+
+#define PARSE(o, err, ...)                                              \
+	({                                                                \
+		char *argv_[] = { "ioreqvm", __VA_ARGS__, NULL };          \
+		parse(o, err, (int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_); \
+	})
+
+static void test_cli_size_suffixes(void **state)
+{
+	uint64_t v;
+	assert_int_equal(cli_parse_size("256M", &v), 0);
+	assert_int_equal(v, 256ULL << 20);
+	assert_int_equal(cli_parse_size("2G", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(cli_parse_size("2g", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(cli_parse_size("64K", &v), 0);
+	assert_int_equal(v, 64ULL << 10);
+	assert_int_equal(cli_parse_size("1T", &v), 0);
+	assert_int_equal(v, 1ULL << 40);
+	assert_int_equal(cli_parse_size("4096B", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(cli_parse_size("512MiB", &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+}
+
+static void test_cli_size_bare_number_is_mib(void **state)
+{
+	uint64_t v;
+	assert_int_equal(cli_parse_size("128", &v), 0);
+	assert_int_equal(v, 128ULL << 20);
+}
+
+static void test_cli_size_rejects_garbage_and_overflow(void **state)
+{
+	uint64_t v;
+	assert_int_equal(cli_parse_size("", &v), -EINVAL);
+	assert_int_equal(cli_parse_size("M", &v), -EINVAL);
+	assert_int_equal(cli_parse_size("-1G", &v), -EINVAL);
+	assert_int_equal(cli_parse_size("12X", &v), -EINVAL);
+	assert_int_equal(cli_parse_size("1GG", &v), -EINVAL);
+	assert_int_equal(cli_parse_size(" 1G", &v), -EINVAL);
+	assert_int_equal(cli_parse_size("99999999999999999999", &v), -ERANGE);
+	assert_int_equal(cli_parse_size("17179869184T", &v), -ERANGE);
+}
+
+static void test_cli_run_defaults(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+	assert_int_equal(PARSE(&o, err, "run", "--kernel", "k.elf"), 0);
+	assert_int_equal(o.action, CLI_RUN);
+	assert_string_equal(o.kernel, "k.elf");
+	assert_int_equal(o.memory, CLI_DEFAULT_MEMORY);
+	assert_int_equal(o.cpus, 1);
+	assert_string_equal(o.accel, "auto");
+	assert_null(o.initrd);
+	assert_null(o.cmdline);
+}
+
+static void test_cli_run_all_options(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+	assert_int_equal(PARSE(&o, err, "run", "--kernel", "k", "--initrd", "i", "--cmdline",
+			       "a b", "--memory", "2G", "--cpus", "4", "--socket", "/tmp/s",
+			       "--accel", "kvm", "-v", "-v"), 0);
+	assert_string_equal(o.initrd, "i");
+	assert_string_equal(o.cmdline, "a b");
+	assert_int_equal(o.memory, 2ULL << 30);
+	assert_int_equal(o.cpus, 4);
+	assert_string_equal(o.socket, "/tmp/s");
+	assert_string_equal(o.accel, "kvm");
+	assert_int_equal(o.verbose, 2);
+}
+
+static void test_cli_command_word_is_optional(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+	assert_int_equal(PARSE(&o, err, "-k", "k.elf", "-m", "64M"), 0);
+	assert_string_equal(o.kernel, "k.elf");
+	assert_int_equal(o.memory, 64ULL << 20);
+}
+
+static void test_cli_help_and_version(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+	assert_int_equal(PARSE(&o, err, "--help"), 0);
+	assert_int_equal(o.action, CLI_HELP);
+	assert_int_equal(PARSE(&o, err, "run", "--version"), 0);
+	assert_int_equal(o.action, CLI_VERSION);
+}
+
+static void test_cli_errors_name_the_option(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+	assert_int_equal(PARSE(&o, err, "run"), -EINVAL);
+	assert_non_null(strstr(err, "--kernel"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--memory", "lots"), -EINVAL);
+	assert_non_null(strstr(err, "--memory"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--memory", "1M"), -EINVAL);
+	assert_non_null(strstr(err, "--memory"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--memory", "2049K"), -EINVAL);
+	assert_non_null(strstr(err, "4K"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--memory", "2T"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--cpus", "0"), -EINVAL);
+	assert_non_null(strstr(err, "--cpus"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--cpus", "65"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--cpus", "2x"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--accel", "xen"), -EINVAL);
+	assert_non_null(strstr(err, "--accel"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--bogus"), -EINVAL);
+	assert_non_null(strstr(err, "--bogus"));
+	assert_int_equal(PARSE(&o, err, "run", "-k"), -EINVAL);
+	assert_non_null(strstr(err, "-k"));
+	assert_int_equal(PARSE(&o, err, "start", "-k", "k"), -EINVAL);
+	assert_non_null(strstr(err, "start"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "extra"), -EINVAL);
+	assert_non_null(strstr(err, "extra"));
+	char longpath[200];
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = 0;
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--socket", longpath), -EINVAL);
+	assert_non_null(strstr(err, "--socket"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_size_suffixes),
+		cmocka_unit_test(test_cli_size_bare_number_is_mib),
+		cmocka_unit_test(test_cli_size_rejects_garbage_and_overflow),
+		cmocka_unit_test(test_cli_run_defaults),
+		cmocka_unit_test(test_cli_run_all_options),
+		cmocka_unit_test(test_cli_command_word_is_optional),
+		cmocka_unit_test(test_cli_help_and_version),
+		cmocka_unit_test(test_cli_errors_name_the_option),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
