@@ -14,7 +14,7 @@ struct idt_gate {
 	uint32_t off_hi, zero;
 } __attribute__((packed));
 
-#define IDT_ENTRIES (USER_RETURN_VECTOR + 1)
+#define IDT_ENTRIES KIT_IDT_STUBS
 
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static struct kit_tss tss[KIT_MAX_CPUS] __attribute__((aligned(16)));
@@ -38,6 +38,7 @@ void kit_idt_build(void)
 	for (unsigned v = 0; v < KIT_IDT_STUBS; v++)
 		set_gate(v, (uintptr_t)kit_isr_stubs + v * KIT_STUB_SIZE,
 			 (v == 2 || v == 8 || v == 18) ? 1 : 0, 0x8E);
+	/* #BP: DPL3 so that int3 works at CPL3; it returns from guest_run_user */
 	set_gate(USER_RETURN_VECTOR, (uintptr_t)kit_user_return, 0, 0xEE);
 }
 
@@ -87,12 +88,6 @@ void kit_trap(struct guest_frame *f)
 		     f->vector, f->error_code, f->rip, f->cs, guest_read_cr2(), f->rsp,
 		     guest_cpu_index());
 	guest_exit(GUEST_EXIT_EXCEPTION);
-}
-
-void kit_user_bad(void)
-{
-	guest_printf("guest: int 0x80 at CPL0\n");
-	guest_exit(GUEST_EXIT_USER);
 }
 
 long guest_run_user(long (*fn)(void *), void *arg)

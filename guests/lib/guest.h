@@ -44,8 +44,7 @@
 				   * GUEST_EXIT_FAIL + n, n < 0x40, per check */
 #define GUEST_EXIT_EXCEPTION 0x70 /* unhandled exception: status 0xe1 */
 #define GUEST_EXIT_BAD_BOOT 0x71  /* EAX != 0x2BADB002 at entry: 0xe3 */
-#define GUEST_EXIT_SMP 0x72       /* AP failed to start / too many: 0xe5 */
-#define GUEST_EXIT_USER 0x73      /* bad return from CPL3: 0xe7 */
+#define GUEST_EXIT_SMP 0x72       /* reserved for SMP set-up failures: 0xe5 */
 
 __attribute__((noreturn)) void guest_exit(unsigned value);
 
@@ -111,7 +110,7 @@ typedef void (*guest_handler_t)(struct guest_frame *f);
 
 /*
  * Installs fn for vector (0..47; the IDT has gates for these, interrupt
- * gates, DPL0). NULL restores the default, which for every vector prints
+ * gates, DPL0 except vector 3, DPL3). NULL restores the default, which for every vector prints
  * vector, error code, RIP, CS, CR2 and exits GUEST_EXIT_EXCEPTION. When fn
  * returns, the (possibly modified) frame is restored and IRETQ resumes.
  * Vectors 2 (NMI), 8 (#DF) and 18 (#MC) run on the CPU's IST1 stack.
@@ -121,10 +120,13 @@ int guest_set_handler(unsigned vector, guest_handler_t fn);
 
 /*
  * Runs fn(arg) at CPL3 (64-bit, user CS 0x2b / SS 0x23, IF=0) on this
- * CPU's 16 KiB user stack and returns its return value at CPL0. The return
- * path: fn returns into a stub that executes `int 0x80` (an interrupt gate
- * with DPL3); the CPU switches to TSS.RSP0, which guest_run_user() pointed
- * just below its own frame, and the handler unwinds to the caller. fn
+ * CPU's 16 KiB user stack and returns its return value at CPL0. Entry is an
+ * IRETQ. The return path: fn returns into a stub that executes `int3`
+ * (#BP, vector 3, whose interrupt gate has DPL3); the CPU switches to
+ * TSS.RSP0, which guest_run_user() pointed just below its own frame, and
+ * the #BP entry, seeing that int3's address and CPL3, unwinds to the
+ * caller (any other #BP is handled as usual). Not `int 0x80`: on kvm_pvm
+ * `int n` at CPL3 raises #UD (measured), int3 is delivered as #BP. fn
  * must not do port I/O or call guest_printf (CPL3 port I/O faults); it may
  * use memory, MMIO and guest_snprintf. Faults at CPL3 go to the normal
  * handlers. Not reentrant on one CPU; each CPU may use it.

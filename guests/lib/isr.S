@@ -3,8 +3,8 @@
  * Interrupt entry: one 16-byte stub per vector 0..47 (pushes a 0 error code
  * where the CPU pushes none, then the vector) and a common path that saves
  * the GPRs as a struct guest_frame and calls kit_trap(). Also the CPL3 path
- * of guest_run_user(): kit_run_user() enters CPL3 with IRETQ, `int 0x80`
- * returns from it.
+ * of guest_run_user(): kit_run_user() enters CPL3 with IRETQ; an `int3` at
+ * a known address returns from it (on kvm_pvm `int n` at CPL3 raises #UD).
  */
 #include "kit.h"
 
@@ -77,7 +77,7 @@ kit_run_user:
 	pushq (%rdx)        /* old TSS.RSP0 */
 	pushq %rdx
 	subq $8, %rsp       /* RSP is now 16-byte aligned */
-	movq %rsp, (%rdx)   /* int 0x80 from CPL3 lands right below */
+	movq %rsp, (%rdx)   /* int3 from CPL3 lands right below */
 	pushq $(SEL_UDATA | 3)
 	pushq %rcx
 	pushq $0x2          /* RFLAGS: IF=0, IOPL=0 */
@@ -103,13 +103,18 @@ kit_run_user:
 
 user_entry:             /* CPL3: rax = fn, rdi = arg */
 	call *%rax
-	int $USER_RETURN_VECTOR
+	int3
+user_return_point:
 	ud2
 
-/* Vector 0x80 (DPL3 interrupt gate): back from CPL3, rax = result. */
+/* Vector 3 (#BP, DPL3 interrupt gate): the int3 above, from CPL3, returns
+ * to kit_run_user()'s caller with rax = fn's result; any other #BP takes
+ * the normal vector 3 path. */
 	.globl kit_user_return
 kit_user_return:
-	testb $3, 8(%rsp)   /* frame CS: must come from CPL3 */
+	cmpq $user_return_point, (%rsp) /* frame RIP */
+	jne 1f
+	testb $3, 8(%rsp)   /* frame CS: from CPL3 */
 	jz 1f
 	addq $40, %rsp      /* drop RIP, CS, RFLAGS, RSP, SS */
 	movl $SEL_KDATA, %ecx
@@ -126,6 +131,4 @@ kit_user_return:
 	popq %rbp
 	popq %rbx
 	ret
-1:	andq $-16, %rsp
-	call kit_user_bad
-	ud2
+1:	jmp kit_isr_stubs + 3 * KIT_STUB_SIZE

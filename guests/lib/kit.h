@@ -26,7 +26,7 @@
 /* AP real-mode trampoline: copied here, started with SIPI vector 0x08. */
 #define TRAMP_BASE 0x8000
 
-#define USER_RETURN_VECTOR 0x80
+#define USER_RETURN_VECTOR 3 /* int3 (#BP): its gate is DPL3 */
 #define KIT_IDT_STUBS 48 /* vectors 0..47 have stubs and may get handlers */
 #define KIT_STUB_SIZE 16 /* bytes per stub, see isr.S */
 
@@ -58,7 +58,6 @@ void kit_start(void);        /* C entry of the BSP (entry.S) */
 void kit_ap_start(void);     /* C entry of an AP (trampoline.S) */
 struct guest_frame;
 void kit_trap(struct guest_frame *f); /* from isr.S */
-__attribute__((noreturn)) void kit_user_bad(void); /* int 0x80 at CPL0 */
 #endif
 
 #endif
