@@ -44,7 +44,6 @@
 				   * GUEST_EXIT_FAIL + n, n < 0x40, per check */
 #define GUEST_EXIT_EXCEPTION 0x70 /* unhandled exception: status 0xe1 */
 #define GUEST_EXIT_BAD_BOOT 0x71  /* EAX != 0x2BADB002 at entry: 0xe3 */
-#define GUEST_EXIT_SMP 0x72       /* reserved for SMP set-up failures: 0xe5 */
 
 __attribute__((noreturn)) void guest_exit(unsigned value);
 
