@@ -7,6 +7,7 @@
 #include "core/vm.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,19 +19,41 @@
 #include "cpu/vcpu_loop.h"
 #include "dev/device.h"
 
-static int map_guest_ram(struct vm *vm, char *err, size_t errlen)
+static int target_map(void *ctx, uint64_t gpa, uint64_t size, uint64_t off,
+		      enum mem_access access)
 {
-	for (unsigned i = 0; i < vm->ram.nr_regions; i++) {
-		const struct guest_ram_region *r = &vm->ram.region[i];
-		int rc = vm->ops->map(vm, r->gpa, r->size, r->offset, MEM_ACCESS_RW);
-		if (rc) {
-			snprintf(err, errlen, "mapping guest RAM [0x%" PRIx64 ", 0x%" PRIx64
-				 ") into %s: %s", r->gpa, r->gpa + r->size, vm->ops->name,
-				 strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
+	struct vm *vm = ctx;
+	return vm->ops->map(vm, gpa, size, off, access);
+}
+
+static int target_unmap(void *ctx, uint64_t gpa)
+{
+	struct vm *vm = ctx;
+	return vm->ops->unmap(vm, gpa);
+}
+
+static void pause_cb(void *ctx)
+{
+	vm_pause_vcpus(ctx);
+}
+
+static void resume_cb(void *ctx)
+{
+	vm_resume_vcpus(ctx);
+}
+
+static int init_p2m(struct vm *vm, char *err, size_t errlen)
+{
+	unsigned used, limit;
+	vm->ops->mapping_count(vm, &used, &limit);
+	struct map_target target = {
+		.ctx = vm, .map = target_map, .unmap = target_unmap, .limit = limit - used };
+	struct p2m_pauser pauser = { .ctx = vm, .pause = pause_cb, .resume = resume_cb };
+	int rc = p2m_init(&vm->p2m, &vm->ram, &target, &pauser);
+	vm->p2m_ready = true;
+	if (rc)
+		snprintf(err, errlen, "mapping guest RAM into %s: %s", vm->ops->name, strerror(-rc));
+	return rc;
 }
 
 static int create_devices(struct vm *vm, char *err, size_t errlen)
@@ -59,6 +82,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	vm->cfg = *cfg;
 	vm->ram.memfd = -1;
 	vm->stop_efd = -1;
+	pthread_mutex_init(&vm->hold_lock, NULL);
+	pthread_cond_init(&vm->hold_cond, NULL);
 	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > VM_MAX_VCPUS) {
 		snprintf(err, errlen, "--cpus must be 1..%d", VM_MAX_VCPUS);
 		return -EINVAL;
@@ -81,7 +106,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	rc = vm->ops->vm_create(vm, err, errlen);
 	if (rc)
 		return rc;
-	rc = map_guest_ram(vm, err, errlen);
+	rc = init_p2m(vm, err, errlen);
 	if (rc)
 		return rc;
 	rc = create_devices(vm, err, errlen);
@@ -124,6 +149,9 @@ void vm_stop(struct vm *vm, int status)
 	if (!atomic_compare_exchange_strong(&vm->stopping, &expected, true))
 		return;
 	vm->exit_status = status;
+	pthread_mutex_lock(&vm->hold_lock);
+	pthread_cond_broadcast(&vm->hold_cond); /* parked vCPUs see the stop */
+	pthread_mutex_unlock(&vm->hold_lock);
 	uint64_t one = 1;
 	ssize_t w = write(vm->stop_efd, &one, sizeof(one));
 	(void)w;
@@ -160,12 +188,70 @@ void vm_destroy(struct vm *vm)
 	}
 	for (int s = 0; s < IO_SPACE_COUNT; s++)
 		iomap_free(&vm->iomap[s]);
+	if (vm->p2m_ready)
+		p2m_destroy(&vm->p2m);
+	vm->p2m_ready = false;
 	if (vm->ops && vm->be)
 		vm->ops->vm_destroy(vm);
+	pthread_mutex_destroy(&vm->hold_lock);
+	pthread_cond_destroy(&vm->hold_cond);
 	guest_ram_destroy(&vm->ram);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
 	vm->stop_efd = -1;
+}
+
+void vm_pause_vcpus(struct vm *vm)
+{
+	atomic_store(&vm->hold, true);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (atomic_load(&v->in_guest))
+			vm->ops->vcpu_kick(v);
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		for (unsigned spins = 0; atomic_load(&v->in_guest); spins++) {
+			if (spins < 1000) {
+				__builtin_ia32_pause();
+			} else {
+				/* A kick can race with the vCPU's entry: repeat it. */
+				vm->ops->vcpu_kick(v);
+				sched_yield();
+			}
+		}
+	}
+}
+
+void vm_resume_vcpus(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->hold_lock);
+	atomic_store(&vm->hold, false);
+	pthread_cond_broadcast(&vm->hold_cond);
+	pthread_mutex_unlock(&vm->hold_lock);
+}
+
+bool vm_vcpu_enter_guest(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	for (;;) {
+		/* Dekker with vm_pause_vcpus: store in_guest, then load hold. */
+		atomic_store(&vcpu->in_guest, true);
+		if (!atomic_load(&vm->hold))
+			return !atomic_load(&vm->stopping);
+		atomic_store(&vcpu->in_guest, false);
+		pthread_mutex_lock(&vm->hold_lock);
+		while (atomic_load(&vm->hold) && !atomic_load(&vm->stopping))
+			pthread_cond_wait(&vm->hold_cond, &vm->hold_lock);
+		pthread_mutex_unlock(&vm->hold_lock);
+		if (atomic_load(&vm->stopping))
+			return false;
+	}
+}
+
+void vm_vcpu_leave_guest(struct vcpu *vcpu)
+{
+	atomic_store(&vcpu->in_guest, false);
 }
 
 void vm_dump_vcpu(struct vcpu *vcpu)

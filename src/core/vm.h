@@ -15,6 +15,7 @@
 #include "core/iomap.h"
 #include "cpu/backend.h"
 #include "mem/guest_ram.h"
+#include "p2m/p2m.h"
 
 #define VM_MAX_VCPUS 64
 
@@ -24,6 +25,7 @@ struct vcpu {
 	void *be; /* backend state */
 	pthread_t thread;
 	bool thread_started;
+	atomic_bool in_guest; /* inside backend->vcpu_run (K3 pause protocol) */
 	_Atomic uint64_t nr_exits;
 };
 
@@ -43,11 +45,25 @@ struct vm {
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;
 
+	struct p2m p2m;
+	bool p2m_ready;
+
+	/* K3: vCPUs stay out of guest code while hold is set. */
+	atomic_bool hold;
+	pthread_mutex_t hold_lock;
+	pthread_cond_t hold_cond;
+
 	struct iomap iomap[IO_SPACE_COUNT];
 	void **dev_state; /* one per builtin_devices[] entry */
 
 	_Atomic uint64_t unbacked_reads[IO_SPACE_COUNT];
 	_Atomic uint64_t unbacked_writes[IO_SPACE_COUNT];
+	_Atomic uint64_t nr_mmio_exits;    /* every trapped MMIO access */
+	_Atomic uint64_t ro_writes_dropped; /* M2 */
+	/* Tests: called for every trapped access to RAM, before it is served. */
+	void (*ram_access_hook)(void *ctx, struct vcpu *vcpu, const struct io_access *a,
+				uint32_t type);
+	void *ram_access_hook_ctx;
 
 	atomic_bool stopping;
 	int exit_status;
@@ -66,6 +82,17 @@ void vm_stop(struct vm *vm, int status);
 /* Kick and join all vCPU threads (after vm_stop). */
 void vm_join(struct vm *vm);
 void vm_destroy(struct vm *vm);
+
+/*
+ * K3: stop every vCPU from running guest code and wait until none does
+ * (vCPUs busy in user space, e.g. waiting for a device model, are not
+ * waited for: they park before re-entering). Not from a signal handler.
+ */
+void vm_pause_vcpus(struct vm *vm);
+void vm_resume_vcpus(struct vm *vm);
+/* vCPU side: park while held. Returns false if the VM is stopping. */
+bool vm_vcpu_enter_guest(struct vcpu *vcpu);
+void vm_vcpu_leave_guest(struct vcpu *vcpu);
 
 /* Print a vCPU's registers on stderr, one block, for fault reports. */
 void vm_dump_vcpu(struct vcpu *vcpu);

@@ -75,8 +75,9 @@ void *vcpu_thread(void *arg)
 
 	memset(&exit, 0, sizeof(exit));
 
-	while (!atomic_load(&vm->stopping)) {
+	while (vm_vcpu_enter_guest(vcpu)) {
 		int rc = vm->ops->vcpu_run(vcpu, &exit);
+		vm_vcpu_leave_guest(vcpu);
 		if (rc) {
 			log_err("vCPU %u: %s run failed: %s", vcpu->id, vm->ops->name, strerror(-rc));
 			vm_dump_vcpu(vcpu);

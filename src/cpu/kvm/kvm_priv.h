@@ -17,6 +17,14 @@ struct kvm_slot {
 	uint64_t gpa, size;
 };
 
+/* gpa -> slot id, open addressing; sized twice the slot limit. */
+struct kvm_slot_index {
+	uint64_t *keys; /* gpa + 1; 0 = empty, UINT64_MAX = deleted */
+	uint32_t *ids;
+	uint32_t cap;   /* power of two */
+	uint32_t nr_deleted;
+};
+
 struct kvm_vm {
 	int kvm_fd, vm_fd;
 	int run_size;
@@ -24,6 +32,9 @@ struct kvm_vm {
 	bool arch_caps_ok;        /* the host takes MSR_IA32_ARCH_CAPABILITIES */
 	unsigned nr_slots_max, nr_slots_used;
 	struct kvm_slot *slots;
+	uint32_t *free_ids; /* stack of unused slot ids */
+	unsigned nr_free;
+	struct kvm_slot_index index;
 };
 
 struct kvm_vcpu {

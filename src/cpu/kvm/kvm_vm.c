@@ -92,8 +92,17 @@ int kvm_vm_create(struct vm *vm, char *err, size_t errlen)
 	int slots = ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	k->nr_slots_max = slots > 0 ? (unsigned)slots : 32;
 	k->slots = calloc(k->nr_slots_max, sizeof(*k->slots));
-	if (!k->slots)
+	k->free_ids = calloc(k->nr_slots_max, sizeof(*k->free_ids));
+	k->index.cap = 1;
+	while (k->index.cap < 2 * k->nr_slots_max)
+		k->index.cap <<= 1;
+	k->index.keys = calloc(k->index.cap, sizeof(*k->index.keys));
+	k->index.ids = calloc(k->index.cap, sizeof(*k->index.ids));
+	if (!k->slots || !k->free_ids || !k->index.keys || !k->index.ids)
 		return -ENOMEM;
+	for (unsigned i = 0; i < k->nr_slots_max; i++)
+		k->free_ids[i] = k->nr_slots_max - 1 - i; /* lowest id on top */
+	k->nr_free = k->nr_slots_max;
 
 	int rc;
 	if ((rc = vm_ioctl_checked(k, KVM_SET_TSS_ADDR, KVM_TSS_ADDR, "KVM_SET_TSS_ADDR", err,
@@ -123,6 +132,9 @@ void kvm_vm_destroy(struct vm *vm)
 		close(k->kvm_fd);
 	free(k->cpuid);
 	free(k->slots);
+	free(k->free_ids);
+	free(k->index.keys);
+	free(k->index.ids);
 	free(k);
 	vm->be = NULL;
 }
@@ -140,10 +152,49 @@ static int set_slot(struct kvm_vm *k, unsigned id, uint64_t gpa, uint64_t size, 
 	return ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
 }
 
-/*
- * Slot bookkeeping is a linear scan for now: a handful of slots until the
- * memslot compiler of the P2M takes over and indexes them.
- */
+static uint32_t index_hash(const struct kvm_slot_index *ix, uint64_t gpa)
+{
+	return (uint32_t)(((gpa >> 12) * 0x9E3779B97F4A7C15ULL) >> 32) & (ix->cap - 1);
+}
+
+/* Position of @gpa's entry, or of the first free place for it. */
+static uint32_t index_find(const struct kvm_slot_index *ix, uint64_t gpa, bool *found)
+{
+	uint32_t h = index_hash(ix, gpa), first_free = UINT32_MAX;
+	for (uint32_t i = 0; i < ix->cap; i++, h = (h + 1) & (ix->cap - 1)) {
+		uint64_t key = ix->keys[h];
+		if (key == gpa + 1) {
+			*found = true;
+			return h;
+		}
+		if (key == UINT64_MAX && first_free == UINT32_MAX)
+			first_free = h;
+		if (key == 0) {
+			*found = false;
+			return first_free != UINT32_MAX ? first_free : h;
+		}
+	}
+	*found = false;
+	return first_free;
+}
+
+/* Drop deletion markers once they would slow probes down. */
+static void index_rebuild(struct kvm_vm *k)
+{
+	struct kvm_slot_index *ix = &k->index;
+	memset(ix->keys, 0, ix->cap * sizeof(*ix->keys));
+	ix->nr_deleted = 0;
+	for (unsigned id = 0; id < k->nr_slots_max; id++) {
+		if (!k->slots[id].used)
+			continue;
+		bool found;
+		uint32_t pos = index_find(ix, k->slots[id].gpa, &found);
+		ix->keys[pos] = k->slots[id].gpa + 1;
+		ix->ids[pos] = id;
+	}
+}
+
+/* One memslot per mapping; O(1) slot allocation and lookup by start address. */
 int kvm_map(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t host_offset,
 	    enum mem_access access)
 {
@@ -153,15 +204,20 @@ int kvm_map(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t host_offset,
 	if (!size || (gpa | size | host_offset) & (GUEST_PAGE_SIZE - 1) ||
 	    host_offset + size > vm->ram.size || host_offset + size < host_offset)
 		return -EINVAL;
-	if (k->nr_slots_used == k->nr_slots_max)
+	if (!k->nr_free)
 		return -ENOSPC;
-	unsigned id = 0;
-	while (k->slots[id].used)
-		id++;
+	bool found;
+	uint32_t pos = index_find(&k->index, gpa, &found);
+	if (found)
+		return -EEXIST;
+	unsigned id = k->free_ids[k->nr_free - 1];
 	int rc = set_slot(k, id, gpa, size, vm->ram.host + host_offset,
 			  access == MEM_ACCESS_RO ? KVM_MEM_READONLY : 0);
 	if (rc)
 		return rc;
+	k->nr_free--;
+	k->index.keys[pos] = gpa + 1;
+	k->index.ids[pos] = id;
 	k->slots[id] = (struct kvm_slot){ .used = true, .gpa = gpa, .size = size };
 	k->nr_slots_used++;
 	return 0;
@@ -170,17 +226,21 @@ int kvm_map(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t host_offset,
 int kvm_unmap(struct vm *vm, uint64_t gpa)
 {
 	struct kvm_vm *k = vm->be;
-	for (unsigned id = 0; id < k->nr_slots_max; id++) {
-		if (!k->slots[id].used || k->slots[id].gpa != gpa)
-			continue;
-		int rc = set_slot(k, id, gpa, 0, NULL, 0);
-		if (rc)
-			return rc;
-		k->slots[id].used = false;
-		k->nr_slots_used--;
-		return 0;
-	}
-	return -ENOENT;
+	bool found;
+	uint32_t pos = index_find(&k->index, gpa, &found);
+	if (!found)
+		return -ENOENT;
+	unsigned id = k->index.ids[pos];
+	int rc = set_slot(k, id, gpa, 0, NULL, 0);
+	if (rc)
+		return rc;
+	k->index.keys[pos] = UINT64_MAX;
+	k->slots[id].used = false;
+	if (++k->index.nr_deleted > k->index.cap / 4)
+		index_rebuild(k);
+	k->free_ids[k->nr_free++] = id;
+	k->nr_slots_used--;
+	return 0;
 }
 
 void kvm_mapping_count(struct vm *vm, unsigned *used, unsigned *limit)

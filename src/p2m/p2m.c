@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * P2M type changes and lookups. set_mem_type: under the writer lock, walk
+ * the runs of the range once to check S1-S4 and count pages per old type,
+ * plan the mapping change (may refuse with ENOSPC), then pause the vCPUs,
+ * publish the new type tree, apply the mappings, resume, and free the old
+ * nodes after an RCU grace period. Readers take only an RCU read lock.
+ */
+#include "p2m/p2m.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <urcu/urcu-bp.h>
+
+static const char *const type_names[IOREQVM_MEM_NR_TYPES] = {
+	"ram_rw", "ram_ro", "mmio_dm", "unused", "ioreq_server", "ioreq_server1",
+	"ioreq_server2", "ioreq_server3", "ioreq_server4", "ioreq_server5",
+	"ioreq_server6", "ioreq_server7",
+};
+
+const char *p2m_type_name(uint32_t type)
+{
+	return type < IOREQVM_MEM_NR_TYPES ? type_names[type] : "invalid";
+}
+
+int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target *target,
+	     const struct p2m_pauser *pauser)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	p->ram = ram;
+	p->pauser = *pauser;
+	uint64_t end = guest_ram_end(ram);
+	if (end < GUEST_PCI_HOLE_END)
+		end = GUEST_PCI_HOLE_END;
+	p->nr_pages = end >> GUEST_PAGE_SHIFT;
+	int rc = runmap_init(&p->types, p->nr_pages, IOREQVM_MEM_MMIO_DM);
+	for (unsigned i = 0; !rc && i < ram->nr_regions; i++) {
+		uint64_t a = ram->region[i].gpa >> GUEST_PAGE_SHIFT;
+		uint64_t b = (ram->region[i].gpa + ram->region[i].size) >> GUEST_PAGE_SHIFT;
+		rc = runmap_assign(&p->types, a, b, IOREQVM_MEM_RAM_RW);
+		rc = rc < 0 ? rc : 0;
+	}
+	runmap_free_retired(&p->types);
+	if (!rc)
+		rc = mapcomp_init(&p->maps, ram, p->nr_pages, target);
+	return rc;
+}
+
+void p2m_destroy(struct p2m *p)
+{
+	mapcomp_destroy(&p->maps);
+	runmap_destroy(&p->types);
+	pthread_mutex_destroy(&p->lock);
+}
+
+enum mem_access p2m_type_access(const struct p2m *p, uint32_t type)
+{
+	switch (type) {
+	case IOREQVM_MEM_RAM_RW:
+		return MEM_ACCESS_RW;
+	case IOREQVM_MEM_RAM_RO:
+		return MEM_ACCESS_RO;
+	case IOREQVM_MEM_MMIO_DM:
+		return MEM_ACCESS_NONE;
+	default:
+		break;
+	}
+	if (!ioreqvm_mem_type_is_ioreq(type))
+		return MEM_ACCESS_NONE;
+	const struct p2m_claim *c = &p->claims[type - IOREQVM_MEM_IOREQ_SERVER];
+	uint32_t flags = __atomic_load_n(&c->flags, __ATOMIC_ACQUIRE);
+	if (!flags || !__atomic_load_n(&c->enabled, __ATOMIC_ACQUIRE))
+		return MEM_ACCESS_RW; /* M5, C5: unclaimed or owner disabled */
+	return (flags & IOREQVM_MEM_ACCESS_READ) ? MEM_ACCESS_NONE : MEM_ACCESS_RO;
+}
+
+struct check_ctx {
+	struct p2m *p;
+	uint32_t to;
+	char *err;
+	size_t errlen;
+};
+
+/* S1, S3 for one run of pages [s, e) currently of type @from. */
+static int check_run(void *opaque, uint64_t s, uint64_t e, uint8_t from)
+{
+	struct check_ctx *c = opaque;
+	uint32_t to = c->to;
+	const char *why = NULL;
+	if (ioreqvm_mem_type_is_ioreq(to)) {
+		if (from != IOREQVM_MEM_RAM_RW)
+			why = "only ram_rw pages can become an ioreq_server type (S1)";
+	} else if (ioreqvm_mem_type_is_ioreq(from)) {
+		if (to != IOREQVM_MEM_RAM_RW)
+			why = "ioreq_server pages can only become ram_rw (S1)";
+	} else if (to == IOREQVM_MEM_MMIO_DM) {
+		/* Hole pages are mmio_dm and RAM pages never are: type tells which. */
+		if (from != IOREQVM_MEM_MMIO_DM)
+			why = "RAM cannot become mmio_dm (S3)";
+	} else if (from == IOREQVM_MEM_MMIO_DM) {
+		why = "a page without RAM cannot become a RAM type (S3)";
+	}
+	if (!why)
+		return 0;
+	snprintf(c->err, c->errlen, "pfn 0x%" PRIx64 " is %s: %s", s, p2m_type_name(from), why);
+	(void)e;
+	return -EINVAL;
+}
+
+int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first, uint64_t nr, char *err,
+		     size_t errlen)
+{
+	if (type >= IOREQVM_MEM_NR_TYPES) {
+		snprintf(err, errlen, "unknown memory type %" PRIu32 " (S4)", type);
+		return -EINVAL;
+	}
+	if (type == IOREQVM_MEM_UNUSED) {
+		snprintf(err, errlen, "no page can be set to type unused (M4)");
+		return -EINVAL;
+	}
+	if (nr == 0) {
+		snprintf(err, errlen, "empty range: nr is 0 (S4)");
+		return -EINVAL;
+	}
+	if (first + nr < first || first >= p->nr_pages || nr > p->nr_pages - first) {
+		snprintf(err, errlen, "pfn range 0x%" PRIx64 "+0x%" PRIx64
+			 " is outside guest-physical space [0, 0x%" PRIx64 ") (S4)",
+			 first, nr, p->nr_pages);
+		return -EINVAL;
+	}
+
+	pthread_mutex_lock(&p->lock);
+	int rc = 0;
+	if (ioreqvm_mem_type_is_ioreq(type) &&
+	    !p->claims[type - IOREQVM_MEM_IOREQ_SERVER].flags) {
+		snprintf(err, errlen, "type %s is not claimed by any IOREQ server (S2)",
+			 p2m_type_name(type));
+		rc = -EINVAL;
+		goto out;
+	}
+	struct check_ctx cc = { .p = p, .to = type, .err = err, .errlen = errlen };
+	rc = runmap_foreach(runmap_root(&p->types), first, first + nr, check_run, &cc);
+	if (rc)
+		goto out;
+
+	struct mapcomp_plan plan;
+	rc = mapcomp_plan(&p->maps, first, first + nr, p2m_type_access(p, type), &plan);
+	if (rc) {
+		if (rc == -ENOSPC)
+			snprintf(err, errlen, "the change needs more mappings than the backend's "
+				 "limit of %u (%u in use)", p->maps.target.limit, p->maps.used);
+		else
+			snprintf(err, errlen, "planning mappings: %s", strerror(-rc));
+		goto out;
+	}
+
+	p->pauser.pause(p->pauser.ctx);
+	rc = runmap_assign(&p->types, first, first + nr, (uint8_t)type);
+	if (rc >= 0) {
+		rc = mapcomp_apply(&p->maps, &plan);
+		if (rc) {
+			snprintf(err, errlen, "backend mapping change failed: %s", strerror(-rc));
+			rc = -EIO;
+		}
+		p->nr_set_calls++;
+	} else {
+		snprintf(err, errlen, "out of memory");
+	}
+	p->pauser.resume(p->pauser.ctx);
+	mapcomp_plan_free(&plan);
+	/* Readers that may still hold old nodes leave their read sections first. */
+	urcu_bp_synchronize_rcu();
+	runmap_free_retired(&p->types);
+out:
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+uint32_t p2m_lookup(struct p2m *p, uint64_t gpa)
+{
+	uint64_t pfn = gpa >> GUEST_PAGE_SHIFT;
+	uint32_t t = IOREQVM_MEM_MMIO_DM;
+	urcu_bp_read_lock();
+	const struct run_node *n = runmap_lookup(runmap_root(&p->types), pfn);
+	if (n)
+		t = n->value;
+	urcu_bp_read_unlock();
+	return t;
+}
+
+int p2m_get_mem_type(struct p2m *p, uint64_t pfn, uint32_t *type)
+{
+	if (pfn >= p->nr_pages)
+		return -EINVAL;
+	*type = p2m_lookup(p, pfn << GUEST_PAGE_SHIFT);
+	return 0;
+}
+
+struct p2m_claim p2m_get_claim(struct p2m *p, uint32_t type)
+{
+	struct p2m_claim c = { 0 };
+	if (ioreqvm_mem_type_is_ioreq(type)) {
+		pthread_mutex_lock(&p->lock);
+		c = p->claims[type - IOREQVM_MEM_IOREQ_SERVER];
+		pthread_mutex_unlock(&p->lock);
+	}
+	return c;
+}
+
+static int find_type(void *ctx, uint64_t s, uint64_t e, uint8_t v)
+{
+	return v == *(uint32_t *)ctx ? 1 : 0;
+}
+
+int p2m_set_claim(struct p2m *p, uint32_t type, const struct p2m_claim *claim)
+{
+	if (!ioreqvm_mem_type_is_ioreq(type) ||
+	    (claim->flags & ~(IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE)))
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	int rc = runmap_foreach(runmap_root(&p->types), 0, p->nr_pages, find_type, &type);
+	if (!rc) {
+		struct p2m_claim *c = &p->claims[type - IOREQVM_MEM_IOREQ_SERVER];
+		c->server = claim->server;
+		__atomic_store_n(&c->enabled, claim->enabled, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->flags, claim->flags, __ATOMIC_RELEASE);
+	} else {
+		rc = -EBUSY;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+void p2m_get_stats(struct p2m *p, struct p2m_stats *st)
+{
+	pthread_mutex_lock(&p->lock);
+	*st = (struct p2m_stats){
+		.nr_set_calls = p->nr_set_calls,
+		.nr_map_calls = p->maps.nr_map_calls,
+		.nr_unmap_calls = p->maps.nr_unmap_calls,
+		.nr_runs = p->types.nr_runs,
+		.bytes = p->types.nr_runs * sizeof(struct run_node),
+		.mappings_used = p->maps.used,
+		.mappings_limit = p->maps.target.limit,
+	};
+	pthread_mutex_unlock(&p->lock);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The P2M (DESIGN section 2): the one source of truth for the type of every
+ * 4 KiB guest frame (M7), kept as runs in a run map published by RCU, so a
+ * vCPU exit reads it without waiting behind a type change. Type changes
+ * check the S rules on the whole range first and then apply, all or
+ * nothing, together with the mapping changes they imply (K2-K4).
+ * Claims (section 3) live here as a table per ioreq_server type; the claim
+ * operations themselves belong to the IOREQ-server layer.
+ */
+#ifndef IOREQVM_P2M_H
+#define IOREQVM_P2M_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ioreqvm/memtype.h"
+#include "p2m/mapcomp.h"
+#include "p2m/runmap.h"
+
+struct p2m_claim {
+	uint32_t server; /* owner's id */
+	uint32_t flags;  /* IOREQVM_MEM_ACCESS_*; 0: unclaimed */
+	bool enabled;    /* owner enabled (I4): claims forward only then (C5) */
+};
+
+/* How the P2M stops vCPUs around mapping changes (K3); the VM provides it. */
+struct p2m_pauser {
+	void *ctx;
+	void (*pause)(void *ctx);
+	void (*resume)(void *ctx);
+};
+
+struct p2m_stats {
+	uint64_t nr_set_calls;  /* set_mem_type calls that changed something */
+	uint64_t nr_map_calls;  /* backend map calls, ever */
+	uint64_t nr_unmap_calls;
+	uint64_t nr_runs;       /* type runs now */
+	uint64_t bytes;         /* memory held by the type map */
+	unsigned mappings_used, mappings_limit;
+};
+
+struct p2m {
+	pthread_mutex_t lock; /* writers */
+	struct runmap types;  /* value: enum ioreqvm_mem_type */
+	struct mapcomp maps;
+	const struct guest_ram *ram;
+	uint64_t nr_pages; /* guest-physical space: RAM, the PCI hole, 4 GiB at least */
+	struct p2m_claim claims[IOREQVM_MEM_NR_IOREQ_TYPES];
+	struct p2m_pauser pauser;
+	uint64_t nr_set_calls;
+};
+
+/* RAM pages ram_rw, the rest mmio_dm; maps the RAM. 0 or -errno. */
+int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target *target,
+	     const struct p2m_pauser *pauser);
+void p2m_destroy(struct p2m *p);
+
+/*
+ * set_mem_type(type, first_pfn, nr) with S1-S5. 0, or -EINVAL (rule
+ * broken: message in err), -ENOSPC (mapping limit, nothing changed),
+ * -ENOMEM, -EIO (backend failed mid-change: internal error).
+ */
+int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first_pfn, uint64_t nr,
+		     char *err, size_t errlen);
+
+/* S5: the type of @pfn. 0 or -EINVAL (outside guest-physical space). */
+int p2m_get_mem_type(struct p2m *p, uint64_t pfn, uint32_t *type);
+
+/* Type of the frame holding @gpa, for exits; never blocks. */
+uint32_t p2m_lookup(struct p2m *p, uint64_t gpa);
+
+/* Effective access of a type under the current claims (K2). */
+enum mem_access p2m_type_access(const struct p2m *p, uint32_t type);
+
+/* Current claim of an ioreq_server type (a copy; flags 0 if unclaimed). */
+struct p2m_claim p2m_get_claim(struct p2m *p, uint32_t type);
+
+/*
+ * Record the claim of ioreq_server @type. Only valid while no page has
+ * that type (the claims issue adds flag changes with pages in place).
+ * 0 or -EINVAL / -EBUSY (pages of the type exist).
+ */
+int p2m_set_claim(struct p2m *p, uint32_t type, const struct p2m_claim *claim);
+
+void p2m_get_stats(struct p2m *p, struct p2m_stats *st);
+
+const char *p2m_type_name(uint32_t type);
+
+#endif

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the P2M with a mock backend: every S rule (allowed and
+ * refused transitions, edges of guest-physical space, overflow, all or
+ * nothing), the mapping compiler (minimal unmap/map sequences, merge/split,
+ * the limit), and O(runs) cost. The mock checks that mappings never overlap
+ * and records every call.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "p2m/p2m.h"
+
+#define MAXMAP 4096
+
+struct mock {
+	struct { uint64_t gpa, size; enum mem_access acc; bool used; } m[MAXMAP];
+	unsigned maps, unmaps, pauses, resumes, live;
+	bool paused;
+};
+
+static int mock_map(void *ctx, uint64_t gpa, uint64_t size, uint64_t off, enum mem_access acc)
+{
+	struct mock *k = ctx;
+	assert_true(k->paused || k->pauses == 0); /* K3: only while paused (or before start) */
+	assert_int_not_equal(acc, MEM_ACCESS_NONE);
+	for (unsigned i = 0; i < MAXMAP; i++)
+		if (k->m[i].used)
+			assert_true(gpa + size <= k->m[i].gpa || k->m[i].gpa + k->m[i].size <= gpa);
+	for (unsigned i = 0; i < MAXMAP; i++) {
+		if (!k->m[i].used) {
+			k->m[i].used = true;
+			k->m[i].gpa = gpa;
+			k->m[i].size = size;
+			k->m[i].acc = acc;
+			k->maps++;
+			k->live++;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int mock_unmap(void *ctx, uint64_t gpa)
+{
+	struct mock *k = ctx;
+	for (unsigned i = 0; i < MAXMAP; i++) {
+		if (k->m[i].used && k->m[i].gpa == gpa) {
+			k->m[i].used = false;
+			k->unmaps++;
+			k->live--;
+			return 0;
+		}
+	}
+	fail_msg("unmap of 0x%llx: no such mapping", (unsigned long long)gpa);
+	return -ENOENT;
+}
+
+static void mock_pause(void *ctx)
+{
+	struct mock *k = ctx;
+	k->pauses++;
+	k->paused = true;
+}
+
+static void mock_resume(void *ctx)
+{
+	struct mock *k = ctx;
+	k->resumes++;
+	k->paused = false;
+}
+
+/* Access of the mock's mapping covering @gpa, NONE if unmapped. */
+static enum mem_access mock_access(struct mock *k, uint64_t gpa)
+{
+	for (unsigned i = 0; i < MAXMAP; i++)
+		if (k->m[i].used && gpa >= k->m[i].gpa && gpa < k->m[i].gpa + k->m[i].size)
+			return k->m[i].acc;
+	return MEM_ACCESS_NONE;
+}
+
+struct fixture {
+	struct guest_ram ram;
+	struct mock mock;
+	struct p2m p2m;
+	char err[256];
+};
+
+static struct fixture *make(uint64_t ram_size, unsigned limit)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_int_equal(guest_ram_layout(&f->ram, ram_size), 0);
+	struct map_target t = { .ctx = &f->mock, .map = mock_map, .unmap = mock_unmap,
+				.limit = limit };
+	struct p2m_pauser pz = { .ctx = &f->mock, .pause = mock_pause, .resume = mock_resume };
+	assert_int_equal(p2m_init(&f->p2m, &f->ram, &t, &pz), 0);
+	return f;
+}
+
+static void destroy(struct fixture *f)
+{
+	p2m_destroy(&f->p2m);
+	free(f);
+}
+
+static uint32_t type_of(struct fixture *f, uint64_t pfn)
+{
+	uint32_t t = 99;
+	assert_int_equal(p2m_get_mem_type(&f->p2m, pfn, &t), 0);
+	return t;
+}
+
+static void claim(struct fixture *f, uint32_t type, uint32_t flags)
+{
+	struct p2m_claim c = { .server = 1, .flags = flags, .enabled = true };
+	assert_int_equal(p2m_set_claim(&f->p2m, type, &c), 0);
+}
+
+#define SET(f, t, a, n) p2m_set_mem_type(&(f)->p2m, (t), (a), (n), (f)->err, sizeof((f)->err))
+
+static void test_p2m_initial_types_ram_and_hole(void **state)
+{
+	struct fixture *f = make(64 << 20, 100); /* 64 MiB: 16384 pages */
+	assert_int_equal(type_of(f, 0), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(type_of(f, 16383), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(type_of(f, 16384), IOREQVM_MEM_MMIO_DM);
+	assert_int_equal(type_of(f, 0xfffff), IOREQVM_MEM_MMIO_DM);
+	uint32_t t;
+	assert_int_equal(p2m_get_mem_type(&f->p2m, 0x100000, &t), -EINVAL); /* past 4 GiB */
+	assert_int_equal(f->mock.live, 1);
+	assert_int_equal(mock_access(&f->mock, 0), MEM_ACCESS_RW);
+	destroy(f);
+}
+
+static void test_p2m_s5_get_answers_current_type(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 100, 10), 0);
+	assert_int_equal(type_of(f, 99), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(type_of(f, 100), IOREQVM_MEM_RAM_RO);
+	assert_int_equal(type_of(f, 109), IOREQVM_MEM_RAM_RO);
+	assert_int_equal(type_of(f, 110), IOREQVM_MEM_RAM_RW);
+	destroy(f);
+}
+
+static void test_p2m_m4_unused_always_refused(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	assert_int_equal(SET(f, IOREQVM_MEM_UNUSED, 0, 1), -EINVAL);
+	assert_non_null(strstr(f->err, "M4"));
+	assert_int_equal(SET(f, IOREQVM_MEM_UNUSED, 16384, 1), -EINVAL);
+	destroy(f);
+}
+
+static void test_p2m_s4_rejects_bad_ranges_and_types(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	uint64_t end = f->p2m.nr_pages;
+	assert_int_equal(SET(f, 12, 0, 1), -EINVAL);
+	assert_int_equal(SET(f, 0xffffffffu, 0, 1), -EINVAL);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0, 0), -EINVAL);
+	assert_non_null(strstr(f->err, "nr is 0"));
+	assert_int_equal(SET(f, IOREQVM_MEM_MMIO_DM, end, 1), -EINVAL);
+	assert_int_equal(SET(f, IOREQVM_MEM_MMIO_DM, end - 1, 2), -EINVAL);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 1, UINT64_MAX), -EINVAL); /* overflow */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, UINT64_MAX, 2), -EINVAL);
+	assert_non_null(strstr(f->err, "outside"));
+	/* The very edges are fine. */
+	assert_int_equal(SET(f, IOREQVM_MEM_MMIO_DM, end - 1, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 16383, 1), 0);
+	destroy(f);
+}
+
+static void test_p2m_s1_ioreq_only_from_and_to_ram_rw(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 10, 5), 0);
+	/* from ioreq_server: only to ram_rw */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 10, 1), -EINVAL);
+	assert_non_null(strstr(f->err, "S1"));
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 10, 1), -EINVAL);
+	/* to ioreq_server: only from ram_rw */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 20, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 20, 1), -EINVAL);
+	assert_non_null(strstr(f->err, "S1"));
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 16384, 1), -EINVAL); /* hole */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RW, 10, 5), 0);
+	assert_int_equal(type_of(f, 12), IOREQVM_MEM_RAM_RW);
+	destroy(f);
+}
+
+static void test_p2m_s2_ioreq_type_needs_a_claim(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	for (uint32_t t = IOREQVM_MEM_IOREQ_SERVER; t <= IOREQVM_MEM_IOREQ_SERVER7; t++) {
+		assert_int_equal(SET(f, t, 30, 1), -EINVAL);
+		assert_non_null(strstr(f->err, "S2"));
+		claim(f, t, IOREQVM_MEM_ACCESS_WRITE);
+		assert_int_equal(SET(f, t, 30 + t, 1), 0);
+		assert_int_equal(type_of(f, 30 + t), t);
+	}
+	destroy(f);
+}
+
+static void test_p2m_s3_ram_types_and_holes(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 5, 3), 0);   /* rw -> ro */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 5, 3), 0);   /* ro -> ro */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RW, 5, 3), 0);   /* ro -> rw */
+	assert_int_equal(SET(f, IOREQVM_MEM_MMIO_DM, 5, 1), -EINVAL); /* RAM -> mmio_dm */
+	assert_non_null(strstr(f->err, "S3"));
+	assert_int_equal(SET(f, IOREQVM_MEM_MMIO_DM, 16384, 100), 0); /* hole -> mmio_dm */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RW, 16384, 1), -EINVAL); /* hole -> RAM */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 16380, 8), -EINVAL); /* straddles */
+	assert_int_equal(type_of(f, 16380), IOREQVM_MEM_RAM_RW);
+	destroy(f);
+}
+
+static void test_p2m_s4_all_or_nothing_on_refused_page_in_middle(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 500, 1), 0);
+	unsigned maps = f->mock.maps, unmaps = f->mock.unmaps;
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0, 1000), -EINVAL);
+	assert_non_null(strstr(f->err, "0x1f4")); /* names the refused page */
+	for (uint64_t pfn = 0; pfn < 1000; pfn++)
+		assert_int_equal(type_of(f, pfn),
+				 pfn == 500 ? IOREQVM_MEM_RAM_RO : IOREQVM_MEM_RAM_RW);
+	assert_int_equal(f->mock.maps, maps);
+	assert_int_equal(f->mock.unmaps, unmaps);
+	destroy(f);
+}
+
+static void test_p2m_compiler_split_is_one_unmap_three_maps(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	unsigned maps = f->mock.maps, unmaps = f->mock.unmaps;
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 100, 10), 0);
+	assert_int_equal(f->mock.unmaps - unmaps, 1);
+	assert_int_equal(f->mock.maps - maps, 3);
+	assert_int_equal(f->mock.live, 3);
+	assert_int_equal(mock_access(&f->mock, 99 << 12), MEM_ACCESS_RW);
+	assert_int_equal(mock_access(&f->mock, 100 << 12), MEM_ACCESS_RO);
+	assert_int_equal(mock_access(&f->mock, 110 << 12), MEM_ACCESS_RW);
+	/* Back: the three merge into one again. */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RW, 100, 10), 0);
+	assert_int_equal(f->mock.live, 1);
+	destroy(f);
+}
+
+static void test_p2m_compiler_grows_a_neighbour_minimally(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 100, 10), 0);
+	unsigned maps = f->mock.maps, unmaps = f->mock.unmaps;
+	/* Extending the RO run by 10 pages: both neighbours' mappings change. */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 110, 10), 0);
+	assert_int_equal(f->mock.unmaps - unmaps, 2);
+	assert_int_equal(f->mock.maps - maps, 2);
+	assert_int_equal(f->mock.live, 3);
+	/* Nothing changes: no calls, no pause. */
+	maps = f->mock.maps, unmaps = f->mock.unmaps;
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 100, 20), 0);
+	assert_int_equal(f->mock.maps, maps);
+	assert_int_equal(f->mock.unmaps, unmaps);
+	destroy(f);
+}
+
+static void test_p2m_compiler_unclaimed_and_claimed_access(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER1, IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 10, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER1, 20, 1), 0);
+	assert_int_equal(mock_access(&f->mock, 10 << 12), MEM_ACCESS_RO);   /* WRITE claim */
+	assert_int_equal(mock_access(&f->mock, 20 << 12), MEM_ACCESS_NONE); /* READ claim */
+	assert_int_equal(p2m_type_access(&f->p2m, IOREQVM_MEM_IOREQ_SERVER2), MEM_ACCESS_RW);
+	struct p2m_claim off = { .server = 1, .flags = IOREQVM_MEM_ACCESS_WRITE, .enabled = false };
+	assert_int_equal(p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER2, &off), 0);
+	assert_int_equal(p2m_type_access(&f->p2m, IOREQVM_MEM_IOREQ_SERVER2), MEM_ACCESS_RW);
+	/* A claim cannot be rewritten under existing pages here (claims issue). */
+	assert_int_equal(p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, &off), -EBUSY);
+	destroy(f);
+}
+
+static void test_p2m_compiler_limit_enospc_changes_nothing(void **state)
+{
+	struct fixture *f = make(64 << 20, 8);
+	/* Each isolated RO page adds two mappings: 1 + 2k <= 8 -> k = 3. */
+	for (uint64_t i = 0; i < 3; i++)
+		assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 100 + 10 * i, 1), 0);
+	assert_int_equal(f->mock.live, 7);
+	unsigned maps = f->mock.maps, unmaps = f->mock.unmaps, pauses = f->mock.pauses;
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 1000, 1), -ENOSPC);
+	assert_non_null(strstr(f->err, "limit"));
+	assert_int_equal(type_of(f, 1000), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(f->mock.maps, maps);
+	assert_int_equal(f->mock.unmaps, unmaps);
+	assert_int_equal(f->mock.pauses, pauses); /* the guest never stopped */
+	/* A change that needs no new mapping still works at the limit. */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 101, 1), 0);
+	assert_int_equal(f->mock.live, 7);
+	destroy(f);
+}
+
+static void test_p2m_every_change_is_paused_and_resumed(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 1, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RW, 1, 1), 0);
+	assert_int_equal(f->mock.pauses, 2);
+	assert_int_equal(f->mock.resumes, 2);
+	assert_false(f->mock.paused);
+	destroy(f);
+}
+
+static void test_p2m_random_changes_keep_mappings_exact(void **state)
+{
+	struct fixture *f = make(64 << 20, MAXMAP);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER1, IOREQVM_MEM_ACCESS_READ);
+	uint64_t x = 12345;
+	static const uint32_t types[] = { IOREQVM_MEM_RAM_RW, IOREQVM_MEM_RAM_RO,
+					  IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_IOREQ_SERVER1 };
+	for (int i = 0; i < 3000; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint64_t a = (x >> 20) % 2048, n = 1 + (x >> 40) % 32;
+		SET(f, types[(x >> 8) % 4], a, n); /* refusals are fine */
+	}
+	/* Mappings equal the access of every page, and are maximal. */
+	unsigned runs = 0;
+	enum mem_access prev = 99;
+	for (uint64_t pfn = 0; pfn < 16384; pfn++) {
+		enum mem_access want = p2m_type_access(&f->p2m, type_of(f, pfn));
+		assert_int_equal(mock_access(&f->mock, pfn << 12), want);
+		if (want != prev && want != MEM_ACCESS_NONE)
+			runs++;
+		prev = want;
+	}
+	assert_int_equal(f->mock.live, runs);
+	destroy(f);
+}
+
+static void test_p2m_p3_one_run_vs_many_runs(void **state)
+{
+	/* 7 GiB of RAM (3 low, 4 above 4 GiB): 1 Mi pages as one run, then 1000 runs. */
+	struct fixture *f = make(7ULL << 30, 32764);
+	uint64_t base = 0x100000; /* pfn of 4 GiB */
+	unsigned calls = f->mock.maps + f->mock.unmaps;
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, base, 1 << 20), 0);
+	assert_true(f->mock.maps + f->mock.unmaps - calls <= 4);
+	struct p2m_stats st;
+	p2m_get_stats(&f->p2m, &st);
+	assert_true(st.nr_runs <= 5);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RW, base, 1 << 20), 0);
+	for (uint64_t i = 0; i < 1000; i++)
+		assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, base + i * 1024, 512), 0);
+	p2m_get_stats(&f->p2m, &st);
+	assert_true(st.nr_runs >= 2000 && st.nr_runs <= 2004);
+	assert_int_equal(st.bytes, st.nr_runs * sizeof(struct run_node));
+	calls = f->mock.maps + f->mock.unmaps;
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RW, base, 1 << 20), 0);
+	/* 2000 mappings replaced by one: unmaps 2001, maps 1 (+ neighbour merge). */
+	assert_true(f->mock.maps + f->mock.unmaps - calls <= 2004);
+	p2m_get_stats(&f->p2m, &st);
+	assert_true(st.nr_runs <= 5);
+	destroy(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_p2m_initial_types_ram_and_hole),
+		cmocka_unit_test(test_p2m_s5_get_answers_current_type),
+		cmocka_unit_test(test_p2m_m4_unused_always_refused),
+		cmocka_unit_test(test_p2m_s4_rejects_bad_ranges_and_types),
+		cmocka_unit_test(test_p2m_s1_ioreq_only_from_and_to_ram_rw),
+		cmocka_unit_test(test_p2m_s2_ioreq_type_needs_a_claim),
+		cmocka_unit_test(test_p2m_s3_ram_types_and_holes),
+		cmocka_unit_test(test_p2m_s4_all_or_nothing_on_refused_page_in_middle),
+		cmocka_unit_test(test_p2m_compiler_split_is_one_unmap_three_maps),
+		cmocka_unit_test(test_p2m_compiler_grows_a_neighbour_minimally),
+		cmocka_unit_test(test_p2m_compiler_unclaimed_and_claimed_access),
+		cmocka_unit_test(test_p2m_compiler_limit_enospc_changes_nothing),
+		cmocka_unit_test(test_p2m_every_change_is_paused_and_resumed),
+		cmocka_unit_test(test_p2m_random_changes_keep_mappings_exact),
+		cmocka_unit_test(test_p2m_p3_one_run_vs_many_runs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
