@@ -24,7 +24,7 @@ run_config() { # $1: name, rest: meson options
 	if [ -f "$dir/build.ninja" ]; then
 		meson configure "$dir" "$@" >/dev/null
 	else
-		meson setup "$dir" "$@" >/dev/null
+		CC=$CCOMP meson setup "$dir" "$@" >/dev/null
 	fi || { echo "=== $name: configure FAILED" >&2; failed=$((failed + 1)); return; }
 	ninja -C "$dir" || { echo "=== $name: build FAILED" >&2; failed=$((failed + 1)); return; }
 	echo "=== $name: tests" >&2
@@ -33,11 +33,13 @@ run_config() { # $1: name, rest: meson options
 	count "$dir"
 }
 
-TMUL=1 run_config release -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=none
+# gcc for the release build, clang for the sanitizers (so both compilers are
+# warning-clean), plus the libFuzzer targets' seed replays.
+CCOMP=gcc TMUL=1 run_config release -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=none
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-TMUL=3 run_config sanitize -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined \
-	-Db_lundef=false
+CCOMP=clang TMUL=3 run_config sanitize -Dwerror=true -Dbuildtype=debug \
+	-Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true
 
 echo "$skipped skipped (each skip prints its reason above)"
 echo "$passed passed, $failed failed"

@@ -80,6 +80,8 @@ void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
 
 uint64_t guest_ram_end(const struct guest_ram *ram)
 {
+	if (!ram->nr_regions)
+		return 0;
 	const struct guest_ram_region *r = &ram->region[ram->nr_regions - 1];
 	return r->gpa + r->size;
 }

@@ -22,10 +22,14 @@
  */
 static bool host_takes_arch_capabilities(struct kvm_vm *kvm)
 {
-	struct {
+	/* struct kvm_msrs ends in a flexible array: room for one entry after it. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_ARCH_CAPABILITIES };
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} m;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.hdr.entries[0].index = MSR_IA32_ARCH_CAPABILITIES;
 
 	if (ioctl(kvm->kvm_fd, KVM_GET_MSRS, &m) != 1)
 		return false;
