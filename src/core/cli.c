@@ -61,7 +61,7 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
-enum { OPT_ACCEL_DEVICE = 0x100 };
+enum { OPT_ACCEL_DEVICE = 0x100, OPT_DEVICE_MODEL, OPT_MAX_SERVERS };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -72,6 +72,8 @@ static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "accel", required_argument, NULL, 'a' },
 	{ "accel-device", required_argument, NULL, OPT_ACCEL_DEVICE },
+	{ "device-model", required_argument, NULL, 'd' },
+	{ "max-servers", required_argument, NULL, OPT_MAX_SERVERS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -98,7 +100,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	optind = first;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":k:i:c:m:n:s:a:vhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:c:m:n:s:a:d:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
@@ -129,6 +131,18 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			o->accel = optarg;
 			break;
 		case OPT_ACCEL_DEVICE: o->accel_device = optarg; break;
+		case 'd':
+			if (o->nr_device_models == sizeof(o->device_models) / sizeof(o->device_models[0]))
+				FAIL("--device-model: at most %zu device models",
+				     sizeof(o->device_models) / sizeof(o->device_models[0]));
+			if (!*optarg || strlen(optarg) > 250)
+				FAIL("--device-model: command empty or longer than 250 bytes");
+			o->device_models[o->nr_device_models++] = optarg;
+			break;
+		case OPT_MAX_SERVERS:
+			if (parse_uint(optarg, 1, 64, &o->max_servers))
+				FAIL("--max-servers '%s': expected a number from 1 to 64", optarg);
+			break;
 		case 'v': o->verbose++; break;
 		case 'h': o->action = CLI_HELP; return 0;
 		case 'V': o->action = CLI_VERSION; return 0;
@@ -159,8 +173,15 @@ void cli_usage(FILE *f)
 "                         (default 256M; above 3G the rest starts at 4G)\n"
 "  -n, --cpus N           vCPUs, 1..%d (default 1); the guest starts APs\n"
 "                         with INIT/SIPI; an MP table at 0xf0000 lists them\n"
-"  -s, --socket PATH      control socket for device models (reserved: the\n"
-"                         control socket comes with IOREQ servers)\n"
+"  -s, --socket PATH      control socket for device models (default:\n"
+"                         $XDG_RUNTIME_DIR, /run or /tmp/ioreqvm-PID.sock;\n"
+"                         shown with -v); owner-only, same user or root\n"
+"  -d, --device-model CMD start CMD (a shell command) as a device model\n"
+"                         before the guest runs; it gets the VM's control\n"
+"                         connection as $IOREQVM_FD and must send\n"
+"                         DM_READY (libioreq_dm_ready) within 10 s;\n"
+"                         repeatable\n"
+"      --max-servers N    IOREQ servers the VM allows, 1..64 (default 8)\n"
 "  -a, --accel NAME       CPU backend: kvm, tcg or auto (default auto:\n"
 "                         kvm when /dev/kvm works; tcg is not built yet)\n"
 "      --accel-device PATH  device node instead of /dev/kvm (for tests)\n"

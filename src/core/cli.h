@@ -24,6 +24,9 @@ struct cli_opts {
 	const char *socket;
 	const char *accel;        /* kvm, tcg, auto */
 	const char *accel_device; /* override of /dev/kvm, for tests */
+	const char *device_models[16]; /* --device-model CMD, in order */
+	unsigned nr_device_models;
+	unsigned max_servers;     /* 0: the default */
 	uint64_t memory;          /* bytes */
 	unsigned cpus;
 	int verbose;

@@ -4,9 +4,8 @@
  * are resolved against the P2M first, never a cached view: RAM-typed pages
  * are served from guest memory (a vCPU can trap on a page whose mapping is
  * being replaced), writes to ram_ro are dropped; the rest goes to an in-VMM
- * device by range, else to the default: reads all ones, writes dropped,
- * both counted, the first ones shown with -v. IOREQ servers slot in ahead
- * of the in-VMM devices without changing any caller.
+ * server (I8) or in-VMM device by range, else to the default: reads all
+ * ones, writes dropped, both counted, the first ones shown with -v.
  */
 #include "core/io_dispatch.h"
 
@@ -15,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/vm.h"
+#include "ioreq/ioreq_send.h"
 
 #define UNBACKED_SHOWN_MAX 32
 
@@ -23,7 +23,7 @@ static const char *const space_name[IO_SPACE_COUNT] = {
 	[IO_SPACE_MMIO] = "mmio",
 };
 
-static enum io_result io_default(struct vcpu *vcpu, struct io_access *a)
+enum io_result io_unbacked(struct vcpu *vcpu, struct io_access *a)
 {
 	struct vm *vm = vcpu->vm;
 	uint64_t n;
@@ -40,12 +40,23 @@ static enum io_result io_default(struct vcpu *vcpu, struct io_access *a)
 	return IO_DONE;
 }
 
+/* I8 after the P2M: an enabled server's range, then in-VMM devices, then I9. */
 static enum io_result io_devices(struct vcpu *vcpu, struct io_access *a)
 {
+	uint32_t kind = a->space == IO_SPACE_PIO ? IOREQVM_IO_RANGE_PORT : IOREQVM_IO_RANGE_MEMORY;
+	uint32_t flags = 0;
+	struct ioreq_server *s = ioreq_select(&vcpu->vm->servers, kind, a->addr, a->size, &flags);
+	if (s) {
+		uint8_t type = a->space == IO_SPACE_PIO ? IOREQVM_IOREQ_TYPE_PIO
+							: IOREQVM_IOREQ_TYPE_COPY;
+		enum io_result r = ioreq_send(s, vcpu, type, a->addr, a, flags);
+		ioreq_server_put(s);
+		return r;
+	}
 	const struct iomap_entry *e = iomap_find(&vcpu->vm->iomap[a->space], a->addr, a->size);
 	if (e)
 		return e->fn(e->opaque, vcpu, a);
-	return io_default(vcpu, a);
+	return io_unbacked(vcpu, a);
 }
 
 /* An access to a RAM-typed page that no claim takes: memory, as the type says. */
@@ -54,7 +65,7 @@ static enum io_result io_ram(struct vcpu *vcpu, struct io_access *a, uint32_t ty
 	struct vm *vm = vcpu->vm;
 	uint8_t *p = guest_ram_ptr(&vm->ram, a->addr, a->size);
 	if (!p)
-		return io_default(vcpu, a);
+		return io_unbacked(vcpu, a);
 	if (vm->ram_access_hook)
 		vm->ram_access_hook(vm->ram_access_hook_ctx, vcpu, a, type);
 	if (!a->is_write) {
@@ -85,7 +96,7 @@ static enum io_result io_mmio(struct vcpu *vcpu, struct io_access *a)
 	}
 	if (type != IOREQVM_MEM_MMIO_DM) {
 		/* A claimed ioreq_server page: its owner's, once servers exist. */
-		return io_default(vcpu, a);
+		return io_unbacked(vcpu, a);
 	}
 	return io_devices(vcpu, a);
 }

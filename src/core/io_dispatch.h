@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Where a trapped guest access goes (DESIGN I8/I9). Today: an in-VMM device
- * whose range holds the whole access, else the default (reads all ones,
- * writes dropped, both counted). IOREQ servers and the P2M slot in here,
- * ahead of the in-VMM devices, without changing any caller.
+ * Where a trapped guest access goes (DESIGN M7, I8, I9): the P2M for MMIO,
+ * then an enabled IOREQ server whose range holds the whole access, then an
+ * in-VMM device, else the default (reads all ones, writes dropped, counted).
  */
 #ifndef IOREQVM_IO_DISPATCH_H
 #define IOREQVM_IO_DISPATCH_H
@@ -13,5 +12,8 @@
 struct vcpu;
 
 enum io_result io_dispatch(struct vcpu *vcpu, struct io_access *access);
+
+/* The default (I9): reads all ones, writes dropped, both counted. */
+enum io_result io_unbacked(struct vcpu *vcpu, struct io_access *access);
 
 #endif

@@ -15,9 +15,11 @@
 
 #include "core/boot.h"
 #include "core/cli.h"
+#include "core/dm_spawn.h"
 #include "core/exit_status.h"
 #include "core/log.h"
 #include "core/vm.h"
+#include "ctl/ctl_server.h"
 
 #ifndef IOREQVM_VERSION
 #define IOREQVM_VERSION "unknown"
@@ -66,7 +68,13 @@ static int run(const struct cli_opts *o)
 		.accel = o->accel,
 		.accel_device = o->accel_device,
 		.console_fd = STDOUT_FILENO,
+		.max_servers = o->max_servers,
 	};
+	struct ctl_server ctl;
+	bool ctl_started = false;
+	struct dm_child dms[DM_MAX];
+	unsigned nr_dms = 0;
+	char sock[108];
 
 	/* Terminating signals are read from a signalfd by this thread only. */
 	sigset_t stop_sigs;
@@ -93,6 +101,25 @@ static int run(const struct cli_opts *o)
 		log_err("%s", err);
 		goto out;
 	}
+	if (o->socket)
+		snprintf(sock, sizeof(sock), "%s", o->socket);
+	else
+		ctl_default_path(sock, sizeof(sock));
+	if (ctl_server_start(&ctl, &vm, sock, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out;
+	}
+	ctl_started = true;
+	log_info("control socket: %s", sock);
+	for (unsigned i = 0; i < o->nr_device_models; i++) {
+		if (dm_spawn(&ctl, o->device_models[i], sock, &dms[nr_dms], 10000, err, sizeof(err))) {
+			log_err("%s", err);
+			goto out;
+		}
+		log_info("device model %u ready (pid %d): %s", i, (int)dms[nr_dms].pid,
+			 o->device_models[i]);
+		nr_dms++;
+	}
 	if (vm_start(&vm, err, sizeof(err))) {
 		log_err("%s", err);
 		vm_stop(&vm, VM_EXIT_SETUP);
@@ -103,6 +130,10 @@ static int run(const struct cli_opts *o)
 	status = vm.exit_status;
 	report_unbacked(&vm);
 out:
+	if (ctl_started)
+		ctl_server_stop(&ctl); /* device models see their connection close */
+	for (unsigned i = 0; i < nr_dms; i++)
+		dm_reap(&dms[i], 2000);
 	vm_destroy(&vm);
 	close(sfd);
 	return status;

@@ -109,6 +109,14 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	rc = init_p2m(vm, err, errlen);
 	if (rc)
 		return rc;
+	rc = ioreq_servers_init(&vm->servers, cfg->max_servers ? cfg->max_servers
+								 : IOREQ_DEFAULT_MAX_SERVERS,
+				cfg->nr_vcpus);
+	if (rc) {
+		snprintf(err, errlen, "IOREQ servers: %s", strerror(-rc));
+		return rc;
+	}
+	vm->servers_ready = true;
 	rc = create_devices(vm, err, errlen);
 	if (rc)
 		return rc;
@@ -188,6 +196,9 @@ void vm_destroy(struct vm *vm)
 	}
 	for (int s = 0; s < IO_SPACE_COUNT; s++)
 		iomap_free(&vm->iomap[s]);
+	if (vm->servers_ready)
+		ioreq_servers_destroy(&vm->servers);
+	vm->servers_ready = false;
 	if (vm->p2m_ready)
 		p2m_destroy(&vm->p2m);
 	vm->p2m_ready = false;

@@ -15,6 +15,7 @@
 #include "core/iomap.h"
 #include "cpu/backend.h"
 #include "mem/guest_ram.h"
+#include "ioreq/ioreq_server.h"
 #include "p2m/p2m.h"
 
 #define VM_MAX_VCPUS 64
@@ -35,6 +36,7 @@ struct vm_config {
 	const char *accel;      /* "kvm", "tcg", "auto" */
 	const char *accel_device; /* NULL: the backend's default node */
 	int console_fd;         /* where the UART transmits */
+	unsigned max_servers;   /* IOREQ servers allowed (I1); 0: the default */
 };
 
 struct vm {
@@ -47,6 +49,8 @@ struct vm {
 
 	struct p2m p2m;
 	bool p2m_ready;
+	struct ioreq_servers servers;
+	bool servers_ready;
 
 	/* K3: vCPUs stay out of guest code while hold is set. */
 	atomic_bool hold;

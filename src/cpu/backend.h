@@ -104,6 +104,8 @@ struct cpu_backend_ops {
 
 	/* Drive an interrupt line (GSI) of the platform's interrupt controllers. */
 	int (*irq_line)(struct vm *vm, unsigned gsi, bool level);
+	/* Deliver an MSI (address 0xfeexxxxx, data); NULL if unsupported. */
+	int (*signal_msi)(struct vm *vm, uint64_t addr, uint32_t data);
 };
 
 /* Backends built in, in "auto" preference order; NULL-terminated. */

@@ -8,5 +8,6 @@ const struct device_desc *const builtin_devices[] = {
 	&uart16550_device,
 	&debug_exit_device,
 	&pm_device,
+	&pci_cf8_device,
 	NULL,
 };

@@ -2,9 +2,10 @@
 /*
  * Power management ports a guest uses to end itself: ACPI PM1a control at
  * 0x604 (a write with SLP_EN, bit 13, powers off, as on QEMU's q35/PIIX4
- * layout), the reset control register 0xcf9 (bit 2) and the keyboard
- * controller's pulse-reset command (0xfe to port 0x64). Reset is reported,
- * not performed: ioreqvm has no reboot.
+ * layout) and the keyboard controller's pulse-reset command (0xfe to port
+ * 0x64). The reset control register 0xcf9 shares its dword with the PCI
+ * address latch and lives in pci_cf8.c. Reset is reported, not performed:
+ * ioreqvm has no reboot.
  */
 #include "core/exit_status.h"
 #include "core/log.h"
@@ -13,8 +14,6 @@
 
 #define PM1A_CNT_PORT 0x604
 #define PM1A_SLP_EN (1u << 13)
-#define RST_CNT_PORT 0xcf9
-#define RST_CNT_RESET (1u << 2)
 #define KBC_CMD_PORT 0x64
 #define KBC_PULSE_RESET 0xfe
 #define KBC_STATUS_IDLE 0x1c /* system flag set, input/output buffers empty */
@@ -35,13 +34,11 @@ static enum io_result pm1a_io(void *opaque, struct vcpu *vcpu, struct io_access 
 
 static enum io_result reset_io(void *opaque, struct vcpu *vcpu, struct io_access *a)
 {
-	bool reset = (a->addr == RST_CNT_PORT) ? (a->data & RST_CNT_RESET)
-					       : ((a->data & 0xff) == KBC_PULSE_RESET);
 	if (!a->is_write) {
-		a->data = a->addr == KBC_CMD_PORT ? KBC_STATUS_IDLE : 0;
+		a->data = KBC_STATUS_IDLE;
 		return IO_DONE;
 	}
-	if (!reset)
+	if ((a->data & 0xff) != KBC_PULSE_RESET)
 		return IO_DONE;
 	log_err("vCPU %u: guest requested a reset; ioreqvm does not reboot guests", vcpu->id);
 	vm_stop(vcpu->vm, VM_EXIT_RESET);
@@ -53,8 +50,6 @@ static int pm_create(struct vm *vm, void **state)
 	*state = NULL;
 	struct iomap *pio = &vm->iomap[IO_SPACE_PIO];
 	int rc = iomap_add(pio, PM1A_CNT_PORT, 2, pm1a_io, NULL, "pm1a-cnt");
-	if (!rc)
-		rc = iomap_add(pio, RST_CNT_PORT, 1, reset_io, NULL, "reset-control");
 	if (!rc)
 		rc = iomap_add(pio, KBC_CMD_PORT, 1, reset_io, NULL, "kbc-command");
 	return rc;

@@ -43,9 +43,22 @@ int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target
 		rc = runmap_assign(&p->types, a, b, IOREQVM_MEM_RAM_RW);
 		rc = rc < 0 ? rc : 0;
 	}
+	/* The VGA window is a hole, as on a PC: MMIO for a device model (I7's case). */
+	uint64_t vga_a = P2M_VGA_START >> GUEST_PAGE_SHIFT, vga_b = P2M_VGA_END >> GUEST_PAGE_SHIFT;
+	if (!rc && guest_ram_end(ram) >= P2M_VGA_END) {
+		rc = runmap_assign(&p->types, vga_a, vga_b, IOREQVM_MEM_MMIO_DM);
+		rc = rc < 0 ? rc : 0;
+	}
 	runmap_free_retired(&p->types);
 	if (!rc)
 		rc = mapcomp_init(&p->maps, ram, p->nr_pages, target);
+	if (!rc && guest_ram_end(ram) >= P2M_VGA_END) {
+		struct mapcomp_plan plan;
+		rc = mapcomp_plan(&p->maps, vga_a, vga_b, MEM_ACCESS_NONE, &plan);
+		if (!rc)
+			rc = mapcomp_apply(&p->maps, &plan);
+		mapcomp_plan_free(&plan);
+	}
 	return rc;
 }
 

@@ -20,6 +20,10 @@
 #include "p2m/mapcomp.h"
 #include "p2m/runmap.h"
 
+/* The legacy VGA window: not RAM to the guest (mmio_dm), as on a PC. */
+#define P2M_VGA_START 0xA0000ULL
+#define P2M_VGA_END 0xC0000ULL
+
 struct p2m_claim {
 	uint32_t server; /* owner's id */
 	uint32_t flags;  /* IOREQVM_MEM_ACCESS_*; 0: unclaimed */
@@ -53,7 +57,7 @@ struct p2m {
 	uint64_t nr_set_calls;
 };
 
-/* RAM pages ram_rw, the rest mmio_dm; maps the RAM. 0 or -errno. */
+/* RAM pages ram_rw, the rest (and the VGA window) mmio_dm; maps the RAM. 0 or -errno. */
 int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target *target,
 	     const struct p2m_pauser *pauser);
 void p2m_destroy(struct p2m *p);

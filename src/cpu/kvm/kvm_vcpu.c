@@ -262,4 +262,5 @@ const struct cpu_backend_ops kvm_backend_ops = {
 	.vcpu_kick = kvm_vcpu_kick,
 	.vcpu_get_regs = kvm_vcpu_get_regs,
 	.irq_line = kvm_irq_line,
+	.signal_msi = kvm_signal_msi,
 };

@@ -256,3 +256,12 @@ int kvm_irq_line(struct vm *vm, unsigned gsi, bool level)
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };
 	return ioctl(k->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
 }
+
+int kvm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_vm *k = vm->be;
+	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32),
+			       .data = data };
+	int rc = ioctl(k->vm_fd, KVM_SIGNAL_MSI, &msi);
+	return rc < 0 ? -errno : 0; /* 0: delivered or blocked by the guest's APIC state */
+}

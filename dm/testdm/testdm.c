@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testdm: the device model the tests use. It serves the ranges it is told
+ * to, remembers every value written (per kind and address) and answers a
+ * read with the last value written there, or with testdm_pattern() of the
+ * address if nothing was. Posted writes to the "sum" port fold into a
+ * checksum read back from the port after it. Every request can be logged,
+ * delayed, or be the last one (the model then kills itself with SIGKILL
+ * without answering, to test I5/robustness).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libioreq.h"
+#include "testdm_pattern.h"
+
+#define MAX_RANGES 16
+#define STORE_SIZE 4096
+
+struct range {
+	uint32_t kind;
+	uint64_t start, end;
+};
+
+struct store_entry {
+	uint32_t kind;
+	uint64_t addr;
+	uint64_t value;
+	bool used;
+};
+
+static struct {
+	struct range ranges[MAX_RANGES];
+	unsigned nr_ranges;
+	bool buffered, disabled;
+	unsigned sleep_ms;
+	uint64_t die_after; /* 0: never */
+	uint64_t seen;
+	FILE *log;
+	uint64_t tag;
+	uint64_t sum_port; /* 0: none */
+	uint64_t sum, sum_count;
+	struct store_entry store[STORE_SIZE];
+} t;
+
+static struct store_entry *slot_for(uint32_t kind, uint64_t addr, bool create)
+{
+	uint64_t h = (addr * 0x9E3779B97F4A7C15ULL + kind) % STORE_SIZE;
+	for (unsigned i = 0; i < STORE_SIZE; i++, h = (h + 1) % STORE_SIZE) {
+		struct store_entry *e = &t.store[h];
+		if (e->used && e->kind == kind && e->addr == addr)
+			return e;
+		if (!e->used) {
+			if (!create)
+				return NULL;
+			*e = (struct store_entry){ .kind = kind, .addr = addr, .used = true };
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static uint32_t kind_of(const struct ioreqvm_ioreq *r)
+{
+	switch (r->type) {
+	case IOREQVM_IOREQ_TYPE_PIO: return IOREQVM_IO_RANGE_PORT;
+	case IOREQVM_IOREQ_TYPE_COPY: return IOREQVM_IO_RANGE_MEMORY;
+	default: return IOREQVM_IO_RANGE_PCI;
+	}
+}
+
+static void handle(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *r)
+{
+	t.seen++;
+	if (t.log) {
+		fprintf(t.log, "vcpu %d type %u dir %s addr 0x%" PRIx64 " size %u data 0x%" PRIx64 "\n",
+			vcpu == (unsigned)-1 ? -1 : (int)vcpu, r->type,
+			r->dir == IOREQVM_IOREQ_READ ? "read" : "write", r->addr, r->size,
+			r->dir == IOREQVM_IOREQ_READ ? 0 : r->data);
+		fflush(t.log);
+	}
+	if (t.die_after && t.seen >= t.die_after)
+		raise(SIGKILL); /* mid-request: the vCPU is waiting on us */
+	if (t.sleep_ms) {
+		struct timespec ts = { t.sleep_ms / 1000, (long)(t.sleep_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	uint64_t mask = r->size >= 8 ? ~0ULL : (1ULL << (8 * r->size)) - 1;
+	uint32_t kind = kind_of(r);
+	if (t.sum_port && kind == IOREQVM_IO_RANGE_PORT && r->addr == t.sum_port) {
+		if (r->dir == IOREQVM_IOREQ_WRITE) {
+			t.sum = testdm_fold(t.sum, r->data & mask);
+			t.sum_count++;
+		} else {
+			r->data = t.sum;
+		}
+		return;
+	}
+	if (r->dir == IOREQVM_IOREQ_WRITE) {
+		struct store_entry *e = slot_for(kind, r->addr, true);
+		if (e)
+			e->value = r->data & mask;
+		return;
+	}
+	struct store_entry *e = slot_for(kind, r->addr, false);
+	r->data = (e ? e->value : testdm_pattern(r->addr, t.tag)) & mask;
+}
+
+static int parse_range(const char *s, uint32_t kind)
+{
+	char *end;
+	if (t.nr_ranges == MAX_RANGES)
+		return -1;
+	uint64_t a = strtoull(s, &end, 0);
+	if (*end != ':')
+		return -1;
+	uint64_t b = strtoull(end + 1, &end, 0);
+	if (*end)
+		return -1;
+	t.ranges[t.nr_ranges++] = (struct range){ .kind = kind, .start = a, .end = b };
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: testdm [--socket PATH] [--port A:B] [--mmio A:B] [--pci A:B]\n"
+		   "              [--buffered] [--disabled] [--sum-port P] [--tag N]\n"
+		   "              [--sleep-ms N] [--die-after N] [--log FILE]\n"
+		   "A device model for tests: echoes written values back on reads,\n"
+		   "testdm_pattern(addr, tag) where nothing was written.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' }, { "port", required_argument, NULL, 'p' },
+		{ "mmio", required_argument, NULL, 'm' }, { "pci", required_argument, NULL, 'c' },
+		{ "buffered", no_argument, NULL, 'b' }, { "disabled", no_argument, NULL, 'd' },
+		{ "sleep-ms", required_argument, NULL, 'z' }, { "die-after", required_argument, NULL, 'k' },
+		{ "log", required_argument, NULL, 'l' }, { "tag", required_argument, NULL, 't' },
+		{ "sum-port", required_argument, NULL, 'u' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int bad = 0;
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 'p': bad = parse_range(optarg, IOREQVM_IO_RANGE_PORT); break;
+		case 'm': bad = parse_range(optarg, IOREQVM_IO_RANGE_MEMORY); break;
+		case 'c': bad = parse_range(optarg, IOREQVM_IO_RANGE_PCI); break;
+		case 'b': t.buffered = true; break;
+		case 'd': t.disabled = true; break;
+		case 'z': t.sleep_ms = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'k': t.die_after = strtoull(optarg, NULL, 0); break;
+		case 't': t.tag = strtoull(optarg, NULL, 0); break;
+		case 'u': t.sum_port = strtoull(optarg, NULL, 0); break;
+		case 'l':
+			t.log = fopen(optarg, "a");
+			bad = !t.log;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		if (bad) {
+			fprintf(stderr, "testdm: bad value for --%s: %s\n", argv[optind - 1] + 2, optarg);
+			return 2;
+		}
+	}
+	struct libioreq *x;
+	int rc = libioreq_connect(sock, &x);
+	if (rc) {
+		fprintf(stderr, "testdm: connect: %s\n", strerror(-rc));
+		return 1;
+	}
+	uint16_t id;
+	struct libioreq_server *srv;
+	if ((rc = libioreq_create_ioreq_server(x, t.buffered, &id)))
+		goto fail;
+	for (unsigned i = 0; i < t.nr_ranges; i++) {
+		uint32_t flags = t.buffered && t.ranges[i].kind != IOREQVM_IO_RANGE_PCI
+					 ? IOREQVM_IO_RANGE_BUFFERED : 0;
+		if ((rc = libioreq_map_io_range_to_ioreq_server(x, id, t.ranges[i].kind,
+								t.ranges[i].start, t.ranges[i].end, flags)))
+			goto fail;
+	}
+	if ((rc = libioreq_server_open(x, id, handle, NULL, &srv)))
+		goto fail;
+	if (!t.disabled && (rc = libioreq_set_ioreq_server_state(x, id, true)))
+		goto fail;
+	if ((rc = libioreq_dm_ready(x)))
+		goto fail;
+	volatile bool stop = false;
+	rc = libioreq_server_run(srv, &stop);
+	libioreq_server_close(srv);
+	libioreq_close(x);
+	if (t.log)
+		fclose(t.log);
+	return rc == -EPIPE ? 0 : (rc ? 1 : 0);
+fail:
+	fprintf(stderr, "testdm: %s\n", libioreq_error(x));
+	libioreq_close(x);
+	return 1;
+}

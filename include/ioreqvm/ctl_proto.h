@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control protocol between ioreqvm and device models: one request, one
+ * reply, over an AF_UNIX SOCK_SEQPACKET socket (a message is a record, so
+ * framing is the socket's). Every message starts with a versioned header;
+ * payloads are fixed-size structs per op, padding must be zero. Ops carry
+ * Xen's XEN_DMOP_* numbers where Xen has the op, and ioreqvm's own numbers
+ * from 0x100. File descriptors travel only in replies, with SCM_RIGHTS.
+ * libioreq speaks this; device models need not. Stable ABI (version 1).
+ */
+#ifndef IOREQVM_CTL_PROTO_H
+#define IOREQVM_CTL_PROTO_H
+
+#include <stdint.h>
+
+#define IOREQVM_CTL_MAGIC 0x51524f49u /* "IORQ" */
+#define IOREQVM_CTL_VERSION 1
+#define IOREQVM_CTL_MAX_PAYLOAD 4096
+#define IOREQVM_CTL_MAX_FDS 4
+
+struct ioreqvm_ctl_req {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t op;
+	uint32_t seq; /* echoed in the reply */
+	uint32_t len; /* payload bytes after this header */
+};
+
+struct ioreqvm_ctl_rep {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t op;
+	uint32_t seq;
+	uint32_t len;   /* payload bytes after this header */
+	int32_t result; /* 0 or a negative errno */
+	uint32_t nr_fds;
+	char msg[128];  /* NUL-terminated; says why when result < 0 */
+};
+
+enum ioreqvm_ctl_op {
+	IOREQVM_OP_CREATE_IOREQ_SERVER = 1,
+	IOREQVM_OP_GET_IOREQ_SERVER_INFO = 2,
+	IOREQVM_OP_MAP_IO_RANGE = 3,
+	IOREQVM_OP_UNMAP_IO_RANGE = 4,
+	IOREQVM_OP_SET_IOREQ_SERVER_STATE = 5,
+	IOREQVM_OP_DESTROY_IOREQ_SERVER = 6,
+	IOREQVM_OP_SET_PCI_INTX_LEVEL = 8,
+	IOREQVM_OP_SET_ISA_IRQ_LEVEL = 9,
+	IOREQVM_OP_MODIFIED_MEMORY = 11,
+	IOREQVM_OP_SET_MEM_TYPE = 12,
+	IOREQVM_OP_INJECT_MSI = 14,
+	IOREQVM_OP_MAP_MEM_TYPE_TO_IOREQ_SERVER = 15,
+	IOREQVM_OP_VM_INFO = 0x100,
+	IOREQVM_OP_GET_MEM_TYPE = 0x101,
+	IOREQVM_OP_MAP_GUEST_MEMORY = 0x102,
+	IOREQVM_OP_LIST_SERVERS = 0x103,
+	IOREQVM_OP_LIST_RANGES = 0x104,
+	IOREQVM_OP_DM_READY = 0x105,
+};
+
+/* Range kinds: Xen's XEN_DMOP_IO_RANGE_*. */
+#define IOREQVM_IO_RANGE_PORT 0
+#define IOREQVM_IO_RANGE_MEMORY 1
+#define IOREQVM_IO_RANGE_PCI 2
+/* Range flag (beyond Xen): writes of at most 8 bytes may be posted (I7). */
+#define IOREQVM_IO_RANGE_BUFFERED (1u << 0)
+/* PCI ranges: start/end as Xen's XEN_DMOP_PCI_SBDF. */
+#define IOREQVM_PCI_SBDF(s, b, d, f) \
+	((((uint64_t)(s) & 0xffff) << 16) | (((b) & 0xff) << 8) | (((d) & 0x1f) << 3) | ((f) & 7))
+
+struct ioreqvm_op_create {     /* reply: struct ioreqvm_op_server_id */
+	uint8_t handle_bufioreq;   /* 1: also a buffered ring */
+	uint8_t pad[3];
+};
+
+struct ioreqvm_op_server_id {  /* destroy; create's reply */
+	uint16_t id;
+	uint16_t pad;
+};
+
+struct ioreqvm_op_get_info {   /* reply: ioreqvm_op_info + fds: shm memfd, eventfd */
+	uint16_t id;
+	uint16_t flags;            /* 0 */
+};
+
+struct ioreqvm_op_info {
+	uint32_t nr_vcpus;         /* slots in the ioreq page */
+	uint32_t has_bufioreq;
+	uint64_t shm_size;         /* IOREQVM_SHM_SIZE */
+};
+
+struct ioreqvm_op_range {
+	uint16_t id;
+	uint16_t flags;            /* IOREQVM_IO_RANGE_BUFFERED (map only) */
+	uint32_t type;             /* IOREQVM_IO_RANGE_* */
+	uint64_t start, end;       /* inclusive */
+};
+
+struct ioreqvm_op_set_state {
+	uint16_t id;
+	uint8_t enabled;
+	uint8_t pad;
+};
+
+struct ioreqvm_op_isa_irq {
+	uint8_t isa_irq;           /* 0-15 */
+	uint8_t level;             /* 0 or 1 */
+	uint16_t pad;
+};
+
+struct ioreqvm_op_pci_intx {
+	uint16_t domain;
+	uint8_t bus, device, intx, level;
+	uint16_t pad;
+};
+
+struct ioreqvm_op_msi {
+	uint32_t data;
+	uint32_t pad;
+	uint64_t addr;             /* 0xfeexxxxx */
+};
+
+struct ioreqvm_op_set_mem_type {   /* Xen's xen_dm_op_set_mem_type */
+	uint32_t nr;
+	uint16_t mem_type;
+	uint16_t pad;
+	uint64_t first_pfn;
+};
+
+struct ioreqvm_op_get_mem_type {   /* reply: ioreqvm_op_mem_type */
+	uint64_t pfn;
+};
+
+struct ioreqvm_op_mem_type {
+	uint16_t mem_type;
+	uint16_t pad[3];
+};
+
+struct ioreqvm_op_map_mem_type {   /* Xen's xen_dm_op_map_mem_type_to_ioreq_server */
+	uint16_t id;
+	uint16_t type;
+	uint32_t flags;
+	uint64_t opaque;               /* 0 */
+};
+
+struct ioreqvm_op_modified_memory {
+	uint64_t first_pfn;
+	uint64_t nr;
+};
+
+struct ioreqvm_op_vm_info {        /* VM_INFO reply; request has no payload */
+	uint32_t version;
+	uint32_t nr_vcpus;
+	uint64_t ram_size;
+	uint64_t nr_pages;             /* guest-physical space */
+	char backend[16];
+	uint32_t max_servers;
+	uint32_t mappings_used, mappings_limit;
+	uint32_t pad;
+	uint64_t unbacked_reads[2], unbacked_writes[2]; /* [0] ports, [1] MMIO */
+	uint64_t ro_writes_dropped;
+	uint64_t p2m_runs;
+};
+
+struct ioreqvm_op_guest_memory {   /* MAP_GUEST_MEMORY reply + fd: the RAM memfd */
+	uint32_t nr_regions;
+	uint32_t pad;
+	uint64_t memfd_size;
+	struct {
+		uint64_t gpa, size, offset;
+	} region[2];
+};
+
+#define IOREQVM_MAX_SERVERS_LISTED 32
+struct ioreqvm_op_server_list {    /* LIST_SERVERS reply */
+	uint32_t nr;
+	uint32_t pad;
+	struct {
+		uint16_t id;
+		uint8_t enabled, has_bufioreq;
+		uint32_t nr_ranges;
+		uint32_t claimed_types;    /* bit t: type t claimed */
+		uint32_t claim_flags;      /* flags of the lowest claimed type */
+		uint64_t requests, buffered, defaulted;
+		int32_t owner_pid;
+		uint32_t pad;
+	} server[IOREQVM_MAX_SERVERS_LISTED];
+};
+
+#define IOREQVM_MAX_RANGES_LISTED 64
+struct ioreqvm_op_range_list {     /* LIST_RANGES reply; request: server_id */
+	uint32_t nr;
+	uint32_t total;
+	struct {
+		uint32_t type, flags;
+		uint64_t start, end;
+	} range[IOREQVM_MAX_RANGES_LISTED];
+};
+
+#endif

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory an IOREQ server shares with ioreqvm (DESIGN I2, I6, I7): one
+ * memfd per server holding Xen's shared_iopage (one ioreq_t per vCPU), Xen's
+ * buffered_iopage, and ioreqvm's notification words. ioreq_t and the
+ * buffered ring have exactly Xen's layout and values (<xen/hvm/ioreq.h>,
+ * checked by tests/unit/test_abi_xen.c); the notification page is ours.
+ * Everything in this memory is written by both processes: each side treats
+ * what the other wrote as untrusted. Stable ABI.
+ */
+#ifndef IOREQVM_IOREQ_ABI_H
+#define IOREQVM_IOREQ_ABI_H
+
+#include <stdint.h>
+
+#define IOREQVM_IOREQ_READ 1
+#define IOREQVM_IOREQ_WRITE 0
+
+#define IOREQVM_STATE_IOREQ_NONE 0
+#define IOREQVM_STATE_IOREQ_READY 1
+#define IOREQVM_STATE_IOREQ_INPROCESS 2
+#define IOREQVM_STATE_IORESP_READY 3
+
+#define IOREQVM_IOREQ_TYPE_PIO 0
+#define IOREQVM_IOREQ_TYPE_COPY 1
+#define IOREQVM_IOREQ_TYPE_PCI_CONFIG 2
+
+/* Xen's struct ioreq, 32 bytes. */
+struct ioreqvm_ioreq {
+	uint64_t addr;     /* port, guest-physical address, or PCI (sbdf << 32 | reg) */
+	uint64_t data;     /* value written, or value to return for a read */
+	uint32_t count;    /* always 1 from ioreqvm */
+	uint32_t size;     /* 1, 2, 4 or 8 */
+	uint32_t vp_eport; /* unused by ioreqvm (Xen's event channel) */
+	uint16_t _pad0;
+	uint8_t state : 4;
+	uint8_t data_is_ptr : 1; /* always 0 from ioreqvm */
+	uint8_t dir : 1;         /* IOREQVM_IOREQ_READ / _WRITE */
+	uint8_t df : 1;
+	uint8_t _pad1 : 1;
+	uint8_t type; /* IOREQVM_IOREQ_TYPE_* */
+};
+
+/* Byte offset of the state/flags byte: accessed atomically as a whole byte. */
+#define IOREQVM_IOREQ_STATE_BYTE 26
+/* The 32-bit word holding the state byte: the futex a waiting vCPU sleeps on. */
+#define IOREQVM_IOREQ_STATE_WORD 24
+
+/* Xen's buffered ring: posted writes, read_pointer advanced by the server. */
+#define IOREQVM_BUF_SLOTS 511
+struct ioreqvm_buf_ioreq {
+	uint8_t type;
+	uint8_t pad : 1;
+	uint8_t dir : 1;
+	uint8_t size : 2;   /* 0: 1 byte, 1: 2, 2: 4, 3: 8 (8 takes two slots) */
+	uint32_t addr : 20; /* port, or guest-physical address below 1 MiB */
+	uint32_t data;      /* for 8 bytes: low half here, high half in the next slot */
+};
+
+struct ioreqvm_buffered_iopage {
+	uint32_t read_pointer;  /* server: slots consumed (free-running) */
+	uint32_t write_pointer; /* ioreqvm: slots produced (free-running) */
+	struct ioreqvm_buf_ioreq buf_ioreq[IOREQVM_BUF_SLOTS];
+};
+
+/*
+ * Notification words (ours). Each side spins on the slot state first and
+ * blocks only after setting its "sleeping" word, then re-checking:
+ *  - ioreqvm writes the server's eventfd only while dm_sleeping is set;
+ *  - the server futex-wakes a slot's IOREQVM_IOREQ_STATE_WORD only while
+ *    that vCPU's vcpu_sleeping is set.
+ * So the busy path makes no system call on either side.
+ */
+#define IOREQVM_MAX_VCPUS 64
+struct ioreqvm_notify {
+	uint32_t dm_sleeping;
+	uint32_t _pad[15];
+	struct {
+		uint32_t vcpu_sleeping;
+		uint32_t _pad[15];
+	} vcpu[IOREQVM_MAX_VCPUS];
+};
+
+/* Layout of the server's memfd. */
+#define IOREQVM_SHM_IOREQ_OFFSET 0x0000    /* struct ioreqvm_ioreq[nr_vcpus] */
+#define IOREQVM_SHM_BUFIOREQ_OFFSET 0x1000 /* struct ioreqvm_buffered_iopage */
+#define IOREQVM_SHM_NOTIFY_OFFSET 0x2000   /* struct ioreqvm_notify */
+#define IOREQVM_SHM_SIZE 0x4000
+
+static inline uint8_t ioreqvm_ioreq_state(const struct ioreqvm_ioreq *r)
+{
+	return __atomic_load_n((const uint8_t *)r + IOREQVM_IOREQ_STATE_BYTE, __ATOMIC_ACQUIRE) & 0xf;
+}
+
+/* Set the state, keeping the other bits of its byte; release ordering. */
+static inline void ioreqvm_ioreq_set_state(struct ioreqvm_ioreq *r, uint8_t state)
+{
+	uint8_t *b = (uint8_t *)r + IOREQVM_IOREQ_STATE_BYTE;
+	uint8_t v = (uint8_t)((__atomic_load_n(b, __ATOMIC_RELAXED) & 0xf0) | (state & 0xf));
+	__atomic_store_n(b, v, __ATOMIC_RELEASE);
+}
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libioreq: the device-model side of ioreqvm. Connect to a VM's control
+ * socket, run Xen's DM operations (named as in xendevicemodel), map guest
+ * memory, and serve IOREQs: a pollable fd plus a dispatch call for event
+ * loops, or a simple blocking loop.
+ *
+ * Conventions: every call returns 0 (or a count) on success and a negative
+ * errno on failure; libioreq_error() then has a one-line explanation, most
+ * often the VMM's own. A struct libioreq (a connection) may be used from
+ * one thread at a time; a served server's dispatch may run in another
+ * thread than the connection's calls. Servers, ranges and claims belong to
+ * the connection that made them and die with it. ABI: stable from 1.0.
+ */
+#ifndef LIBIOREQ_H
+#define LIBIOREQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ioreqvm/ctl_proto.h"
+#include "ioreqvm/ioreq_abi.h"
+#include "ioreqvm/memtype.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct libioreq;
+struct libioreq_server;
+struct libioreq_guest_memory;
+
+/*
+ * Connect. @path: the VM's control socket; NULL means $IOREQVM_FD (an
+ * inherited socket, set for device models that ioreqvm starts), else
+ * $IOREQVM_SOCKET. Blocks until connected. 0, -ENOENT (no such socket),
+ * -EACCES/-EPERM (not allowed: the VM runs as another user), -EPROTO.
+ */
+int libioreq_connect(const char *path, struct libioreq **out);
+void libioreq_close(struct libioreq *x);
+/* Explanation of the last failure on @x (never NULL). */
+const char *libioreq_error(const struct libioreq *x);
+
+/* VM facts and counters (backend, vCPUs, RAM, mappings, unbacked accesses). */
+int libioreq_vm_info(struct libioreq *x, struct ioreqvm_op_vm_info *info);
+/* Tell ioreqvm this device model is ready (needed by models it started). */
+int libioreq_dm_ready(struct libioreq *x);
+
+/* ---- IOREQ servers (Xen DM ops of the same names) ---------------------- */
+
+/* Create a server, with a buffered ring if @bufioreq. -ENOSPC past the VM's limit. */
+int libioreq_create_ioreq_server(struct libioreq *x, bool bufioreq, uint16_t *id);
+/* Destroy: its ranges and claims are released; requests in flight get defaults. */
+int libioreq_destroy_ioreq_server(struct libioreq *x, uint16_t id);
+/*
+ * Map [start, end] (inclusive) of kind IOREQVM_IO_RANGE_PORT / _MEMORY / _PCI
+ * (PCI bounds from IOREQVM_PCI_SBDF). @flags: IOREQVM_IO_RANGE_BUFFERED lets
+ * small writes be posted through the buffered ring (I7). -EEXIST if it
+ * overlaps a range of the same kind of this server; -ENOENT unknown server;
+ * -EPERM a server of another connection.
+ */
+int libioreq_map_io_range_to_ioreq_server(struct libioreq *x, uint16_t id, uint32_t type,
+					  uint64_t start, uint64_t end, uint32_t flags);
+/* Remove a range mapped with exactly these bounds. -ENOENT if none. */
+int libioreq_unmap_io_range_from_ioreq_server(struct libioreq *x, uint16_t id, uint32_t type,
+					      uint64_t start, uint64_t end);
+/* Enable or disable: a disabled server receives nothing (I4). */
+int libioreq_set_ioreq_server_state(struct libioreq *x, uint16_t id, bool enabled);
+/* Claim (flags READ/WRITE) or release (flags 0) an ioreq_server memory type. */
+int libioreq_map_mem_type_to_ioreq_server(struct libioreq *x, uint16_t id, uint16_t type,
+					  uint32_t flags);
+
+/* ---- memory types and interrupts --------------------------------------- */
+
+/* set_mem_type(type, first_pfn, nr): all or nothing (S1-S4). */
+int libioreq_set_mem_type(struct libioreq *x, uint16_t type, uint64_t first_pfn, uint32_t nr);
+int libioreq_get_mem_type(struct libioreq *x, uint64_t pfn, uint16_t *type);
+int libioreq_set_isa_irq_level(struct libioreq *x, uint8_t isa_irq, uint8_t level);
+int libioreq_set_pci_intx_level(struct libioreq *x, uint16_t domain, uint8_t bus,
+				uint8_t device, uint8_t intx, uint8_t level);
+int libioreq_inject_msi(struct libioreq *x, uint64_t addr, uint32_t data);
+/* Tell ioreqvm the model wrote guest pages itself (needed on tcg, K8). */
+int libioreq_modified_memory(struct libioreq *x, uint64_t first_pfn, uint64_t nr);
+
+/* ---- guest memory ------------------------------------------------------- */
+
+/* Map all of guest RAM (the VM's memfd) into this process. */
+int libioreq_map_guest_memory(struct libioreq *x, struct libioreq_guest_memory **out);
+/* Host pointer for [gpa, gpa + len) if it is RAM in one region, else NULL. */
+void *libioreq_guest_ptr(struct libioreq_guest_memory *m, uint64_t gpa, uint64_t len);
+void libioreq_unmap_guest_memory(struct libioreq_guest_memory *m);
+
+/* ---- serving requests --------------------------------------------------- */
+
+/*
+ * Called once per request. For a read (req->dir == IOREQVM_IOREQ_READ) set
+ * req->data (the low req->size bytes count). Buffered (posted) writes come
+ * through the same handler, in order, before any later synchronous request.
+ * Runs on the thread that calls dispatch/run; must not block for long: the
+ * vCPU waits for it.
+ */
+typedef void (*libioreq_handler_fn)(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *req);
+
+/* Map server @id's request slots and event fd. The server must be ours. */
+int libioreq_server_open(struct libioreq *x, uint16_t id, libioreq_handler_fn fn, void *opaque,
+			 struct libioreq_server **out);
+void libioreq_server_close(struct libioreq_server *s);
+/* Becomes readable when requests may be pending: poll it, then dispatch. */
+int libioreq_server_fd(const struct libioreq_server *s);
+/* Serve every pending request, buffered first. Never blocks. Returns the count. */
+int libioreq_server_dispatch(struct libioreq_server *s);
+/*
+ * Serve until *stop becomes true (checked at least every 100 ms) or the VM
+ * goes away (-EPIPE): spins briefly after each request, then sleeps on the
+ * event fd. Returns 0 when stopped.
+ */
+int libioreq_server_run(struct libioreq_server *s, volatile bool *stop);
+
+/*
+ * Write-through helper for claimed-page writes (C6): store the request's
+ * value into guest memory. 0, or -EFAULT if the address is not RAM.
+ */
+int libioreq_write_through(struct libioreq_guest_memory *m, const struct ioreqvm_ioreq *req);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libioreq: connection and DM operations. Each call zeroes a request,
+ * fills it, sends one message, receives one reply (with any fds) and copies
+ * the answer out (STYLE 9). Serving requests lives in serve.c, guest memory
+ * in guest_memory.c.
+ */
+#include "libioreq_priv.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int libioreq_fail(struct libioreq *x, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(x->error, sizeof(x->error), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+const char *libioreq_error(const struct libioreq *x)
+{
+	return x ? x->error : "no connection";
+}
+
+int libioreq_connect(const char *path, struct libioreq **out)
+{
+	struct libioreq *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->fd = -1;
+	const char *inherited = path ? NULL : getenv("IOREQVM_FD");
+	if (!path && inherited && *inherited) {
+		char *end;
+		long fd = strtol(inherited, &end, 10);
+		if (*end || fd < 0 || fd > 65535 || fcntl(fd, F_GETFD) < 0) {
+			free(x);
+			return -EBADF;
+		}
+		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		x->fd = (int)fd;
+		*out = x;
+		return 0;
+	}
+	if (!path)
+		path = getenv("IOREQVM_SOCKET");
+	if (!path || !*path) {
+		free(x);
+		return -ENOENT;
+	}
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		free(x);
+		return -ENAMETOOLONG;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	x->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (x->fd < 0 || connect(x->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int rc = -errno;
+		if (x->fd >= 0)
+			close(x->fd);
+		free(x);
+		return rc;
+	}
+	/* A refused peer gets one error reply and a closed socket: see it now. */
+	struct ioreqvm_op_vm_info info;
+	int rc = libioreq_vm_info(x, &info);
+	if (rc) {
+		close(x->fd);
+		free(x);
+		return rc == -EPIPE ? -EACCES : rc;
+	}
+	*out = x;
+	return 0;
+}
+
+void libioreq_close(struct libioreq *x)
+{
+	if (!x)
+		return;
+	if (x->fd >= 0)
+		close(x->fd);
+	free(x);
+}
+
+int libioreq_call(struct libioreq *x, uint16_t op, const void *req, uint32_t req_len,
+		  void *rep, uint32_t rep_len, int *fds, unsigned max_fds)
+{
+	struct ioreqvm_ctl_req h = { .magic = IOREQVM_CTL_MAGIC, .version = IOREQVM_CTL_VERSION,
+				     .op = op, .seq = ++x->seq, .len = req_len };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)req, req_len } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = req_len ? 2 : 1 };
+	ssize_t n;
+	do {
+		n = sendmsg(x->fd, &m, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return libioreq_fail(x, -EPIPE, "sending to ioreqvm: %s", strerror(errno));
+
+	static _Thread_local uint8_t buf[sizeof(struct ioreqvm_ctl_rep) + IOREQVM_CTL_MAX_PAYLOAD];
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(int) * IOREQVM_CTL_MAX_FDS)];
+	} cbuf;
+	struct iovec riov = { buf, sizeof(buf) };
+	struct msghdr rm = { .msg_iov = &riov, .msg_iovlen = 1, .msg_control = cbuf.b,
+			     .msg_controllen = sizeof(cbuf.b) };
+	do {
+		n = recvmsg(x->fd, &rm, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return libioreq_fail(x, -EPIPE, "ioreqvm closed the connection");
+	int got[IOREQVM_CTL_MAX_FDS];
+	unsigned nr_got = 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&rm); cm; cm = CMSG_NXTHDR(&rm, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k && nr_got < IOREQVM_CTL_MAX_FDS; i++)
+			memcpy(&got[nr_got++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	struct ioreqvm_ctl_rep rh;
+	int rc = 0;
+	if ((size_t)n < sizeof(rh)) {
+		rc = libioreq_fail(x, -EPROTO, "short reply from ioreqvm (%zd bytes)", n);
+		goto out;
+	}
+	memcpy(&rh, buf, sizeof(rh));
+	rh.msg[sizeof(rh.msg) - 1] = 0;
+	if (rh.magic != IOREQVM_CTL_MAGIC || rh.version != IOREQVM_CTL_VERSION) {
+		rc = libioreq_fail(x, -EPROTO, "reply with bad magic or version %u", rh.version);
+		goto out;
+	}
+	if (rh.result < 0) {
+		rc = libioreq_fail(x, rh.result, "%s", rh.msg[0] ? rh.msg : strerror(-rh.result));
+		goto out;
+	}
+	if (rh.seq != h.seq || rh.op != op || rh.len != (size_t)n - sizeof(rh) || rh.len != rep_len ||
+	    rh.nr_fds != nr_got || nr_got > max_fds) {
+		rc = libioreq_fail(x, -EPROTO, "malformed reply to op %u", op);
+		goto out;
+	}
+	memcpy(rep, buf + sizeof(rh), rep_len);
+	for (unsigned i = 0; i < nr_got; i++)
+		fds[i] = got[i];
+	nr_got = 0; /* handed over */
+out:
+	for (unsigned i = 0; i < nr_got; i++)
+		close(got[i]);
+	return rc;
+}
+
+int libioreq_vm_info(struct libioreq *x, struct ioreqvm_op_vm_info *info)
+{
+	return libioreq_call(x, IOREQVM_OP_VM_INFO, NULL, 0, info, sizeof(*info), NULL, 0);
+}
+
+int libioreq_dm_ready(struct libioreq *x)
+{
+	return libioreq_call(x, IOREQVM_OP_DM_READY, NULL, 0, NULL, 0, NULL, 0);
+}
+
+int libioreq_create_ioreq_server(struct libioreq *x, bool bufioreq, uint16_t *id)
+{
+	struct ioreqvm_op_create req = { .handle_bufioreq = bufioreq };
+	struct ioreqvm_op_server_id rep;
+	int rc = libioreq_call(x, IOREQVM_OP_CREATE_IOREQ_SERVER, &req, sizeof(req), &rep,
+			       sizeof(rep), NULL, 0);
+	if (!rc)
+		*id = rep.id;
+	return rc;
+}
+
+int libioreq_destroy_ioreq_server(struct libioreq *x, uint16_t id)
+{
+	struct ioreqvm_op_server_id req = { .id = id };
+	return libioreq_call(x, IOREQVM_OP_DESTROY_IOREQ_SERVER, &req, sizeof(req), NULL, 0, NULL, 0);
+}
+
+int libioreq_map_io_range_to_ioreq_server(struct libioreq *x, uint16_t id, uint32_t type,
+					  uint64_t start, uint64_t end, uint32_t flags)
+{
+	struct ioreqvm_op_range req = { .id = id, .flags = (uint16_t)flags, .type = type,
+					.start = start, .end = end };
+	if (flags > 0xffff)
+		return libioreq_fail(x, -EINVAL, "range flags 0x%x out of range", flags);
+	return libioreq_call(x, IOREQVM_OP_MAP_IO_RANGE, &req, sizeof(req), NULL, 0, NULL, 0);
+}
+
+int libioreq_unmap_io_range_from_ioreq_server(struct libioreq *x, uint16_t id, uint32_t type,
+					      uint64_t start, uint64_t end)
+{
+	struct ioreqvm_op_range req = { .id = id, .type = type, .start = start, .end = end };
+	return libioreq_call(x, IOREQVM_OP_UNMAP_IO_RANGE, &req, sizeof(req), NULL, 0, NULL, 0);
+}
+
+int libioreq_set_ioreq_server_state(struct libioreq *x, uint16_t id, bool enabled)
+{
+	struct ioreqvm_op_set_state req = { .id = id, .enabled = enabled };
+	return libioreq_call(x, IOREQVM_OP_SET_IOREQ_SERVER_STATE, &req, sizeof(req), NULL, 0,
+			     NULL, 0);
+}
+
+int libioreq_map_mem_type_to_ioreq_server(struct libioreq *x, uint16_t id, uint16_t type,
+					  uint32_t flags)
+{
+	struct ioreqvm_op_map_mem_type req = { .id = id, .type = type, .flags = flags };
+	return libioreq_call(x, IOREQVM_OP_MAP_MEM_TYPE_TO_IOREQ_SERVER, &req, sizeof(req), NULL, 0,
+			     NULL, 0);
+}
+
+int libioreq_set_mem_type(struct libioreq *x, uint16_t type, uint64_t first_pfn, uint32_t nr)
+{
+	struct ioreqvm_op_set_mem_type req = { .nr = nr, .mem_type = type, .first_pfn = first_pfn };
+	return libioreq_call(x, IOREQVM_OP_SET_MEM_TYPE, &req, sizeof(req), NULL, 0, NULL, 0);
+}
+
+int libioreq_get_mem_type(struct libioreq *x, uint64_t pfn, uint16_t *type)
+{
+	struct ioreqvm_op_get_mem_type req = { .pfn = pfn };
+	struct ioreqvm_op_mem_type rep;
+	int rc = libioreq_call(x, IOREQVM_OP_GET_MEM_TYPE, &req, sizeof(req), &rep, sizeof(rep),
+			       NULL, 0);
+	if (!rc)
+		*type = rep.mem_type;
+	return rc;
+}
+
+int libioreq_set_isa_irq_level(struct libioreq *x, uint8_t isa_irq, uint8_t level)
+{
+	struct ioreqvm_op_isa_irq req = { .isa_irq = isa_irq, .level = level };
+	return libioreq_call(x, IOREQVM_OP_SET_ISA_IRQ_LEVEL, &req, sizeof(req), NULL, 0, NULL, 0);
+}
+
+int libioreq_set_pci_intx_level(struct libioreq *x, uint16_t domain, uint8_t bus,
+				uint8_t device, uint8_t intx, uint8_t level)
+{
+	struct ioreqvm_op_pci_intx req = { .domain = domain, .bus = bus, .device = device,
+					   .intx = intx, .level = level };
+	return libioreq_call(x, IOREQVM_OP_SET_PCI_INTX_LEVEL, &req, sizeof(req), NULL, 0, NULL, 0);
+}
+
+int libioreq_inject_msi(struct libioreq *x, uint64_t addr, uint32_t data)
+{
+	struct ioreqvm_op_msi req = { .data = data, .addr = addr };
+	return libioreq_call(x, IOREQVM_OP_INJECT_MSI, &req, sizeof(req), NULL, 0, NULL, 0);
+}
+
+int libioreq_modified_memory(struct libioreq *x, uint64_t first_pfn, uint64_t nr)
+{
+	struct ioreqvm_op_modified_memory req = { .first_pfn = first_pfn, .nr = nr };
+	return libioreq_call(x, IOREQVM_OP_MODIFIED_MEMORY, &req, sizeof(req), NULL, 0, NULL, 0);
+}

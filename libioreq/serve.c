@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Serving IOREQs: map a server's slots and event fd, then drain requests:
+ * the buffered ring first (posted writes are older than any request still
+ * waiting in a slot), then every READY slot. A completed slot is published
+ * with a release store, and the vCPU is woken only if it said it sleeps.
+ * Everything in the shared page is untrusted: sizes and types are checked
+ * before a request reaches the handler.
+ */
+#include "libioreq_priv.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SERVE_SPIN_NS 50000 /* spin this long for more work before sleeping */
+
+struct libioreq_server {
+	struct libioreq *x;
+	uint16_t id;
+	unsigned nr_vcpus;
+	bool bufioreq;
+	int evt_fd;
+	uint8_t *shm;
+	struct ioreqvm_ioreq *slots;
+	struct ioreqvm_buffered_iopage *buf;
+	struct ioreqvm_notify *notify;
+	libioreq_handler_fn fn;
+	void *opaque;
+};
+
+int libioreq_server_open(struct libioreq *x, uint16_t id, libioreq_handler_fn fn, void *opaque,
+			 struct libioreq_server **out)
+{
+	struct ioreqvm_op_get_info req = { .id = id };
+	struct ioreqvm_op_info info;
+	int fds[2] = { -1, -1 };
+	int rc = libioreq_call(x, IOREQVM_OP_GET_IOREQ_SERVER_INFO, &req, sizeof(req), &info,
+			       sizeof(info), fds, 2);
+	if (rc)
+		return rc;
+	if (info.nr_vcpus > IOREQVM_MAX_VCPUS || info.shm_size != IOREQVM_SHM_SIZE) {
+		close(fds[0]);
+		close(fds[1]);
+		return libioreq_fail(x, -EPROTO, "server info out of range");
+	}
+	struct libioreq_server *s = calloc(1, sizeof(*s));
+	void *p = mmap(NULL, IOREQVM_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	close(fds[0]);
+	if (!s || p == MAP_FAILED) {
+		rc = p == MAP_FAILED ? -errno : -ENOMEM;
+		if (p != MAP_FAILED)
+			munmap(p, IOREQVM_SHM_SIZE);
+		free(s);
+		close(fds[1]);
+		return libioreq_fail(x, rc, "mapping server %u's slots: %s", id, strerror(-rc));
+	}
+	s->x = x;
+	s->id = id;
+	s->nr_vcpus = info.nr_vcpus;
+	s->bufioreq = info.has_bufioreq;
+	s->evt_fd = fds[1];
+	s->shm = p;
+	s->slots = (struct ioreqvm_ioreq *)(s->shm + IOREQVM_SHM_IOREQ_OFFSET);
+	s->buf = (struct ioreqvm_buffered_iopage *)(s->shm + IOREQVM_SHM_BUFIOREQ_OFFSET);
+	s->notify = (struct ioreqvm_notify *)(s->shm + IOREQVM_SHM_NOTIFY_OFFSET);
+	s->fn = fn;
+	s->opaque = opaque;
+	*out = s;
+	return 0;
+}
+
+void libioreq_server_close(struct libioreq_server *s)
+{
+	if (!s)
+		return;
+	munmap(s->shm, IOREQVM_SHM_SIZE);
+	close(s->evt_fd);
+	free(s);
+}
+
+int libioreq_server_fd(const struct libioreq_server *s)
+{
+	return s->evt_fd;
+}
+
+static int drain_buffered(struct libioreq_server *s)
+{
+	static const uint8_t sizes[4] = { 1, 2, 4, 8 };
+	struct ioreqvm_buffered_iopage *b = s->buf;
+	int n = 0;
+	uint32_t rp = b->read_pointer;
+	uint32_t wp = __atomic_load_n(&b->write_pointer, __ATOMIC_ACQUIRE);
+	if (wp - rp > IOREQVM_BUF_SLOTS)
+		return 0; /* not a state ioreqvm produces */
+	while (rp != wp) {
+		struct ioreqvm_buf_ioreq e = b->buf_ioreq[rp % IOREQVM_BUF_SLOTS];
+		struct ioreqvm_ioreq r = {
+			.addr = e.addr, .data = e.data, .count = 1, .size = sizes[e.size],
+			.state = IOREQVM_STATE_IOREQ_INPROCESS, .dir = IOREQVM_IOREQ_WRITE,
+			.type = e.type,
+		};
+		rp++;
+		if (r.size == 8) {
+			if (rp == wp)
+				break; /* the second half is not there yet */
+			r.data |= (uint64_t)b->buf_ioreq[rp % IOREQVM_BUF_SLOTS].data << 32;
+			rp++;
+		}
+		s->fn(s->opaque, (unsigned)-1, &r);
+		n++;
+		__atomic_store_n(&b->read_pointer, rp, __ATOMIC_RELEASE);
+	}
+	return n;
+}
+
+int libioreq_server_dispatch(struct libioreq_server *s)
+{
+	int n = s->bufioreq ? drain_buffered(s) : 0;
+	for (unsigned v = 0; v < s->nr_vcpus; v++) {
+		struct ioreqvm_ioreq *slot = &s->slots[v];
+		if (ioreqvm_ioreq_state(slot) != IOREQVM_STATE_IOREQ_READY)
+			continue;
+		ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IOREQ_INPROCESS);
+		struct ioreqvm_ioreq r = *slot;
+		if (r.size == 1 || r.size == 2 || r.size == 4 || r.size == 8) {
+			s->fn(s->opaque, v, &r);
+			if (r.dir == IOREQVM_IOREQ_READ)
+				slot->data = r.data;
+		} else if (r.dir == IOREQVM_IOREQ_READ) {
+			slot->data = ~0ULL; /* not a request ioreqvm sends */
+		}
+		ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IORESP_READY);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&s->notify->vcpu[v].vcpu_sleeping, __ATOMIC_RELAXED))
+			syscall(SYS_futex, (uint8_t *)slot + IOREQVM_IOREQ_STATE_WORD, FUTEX_WAKE, 1,
+				NULL, NULL, 0);
+		n++;
+	}
+	return n;
+}
+
+static bool work_pending(const struct libioreq_server *s)
+{
+	if (s->bufioreq &&
+	    __atomic_load_n(&s->buf->write_pointer, __ATOMIC_ACQUIRE) != s->buf->read_pointer)
+		return true;
+	for (unsigned v = 0; v < s->nr_vcpus; v++)
+		if (ioreqvm_ioreq_state(&s->slots[v]) == IOREQVM_STATE_IOREQ_READY)
+			return true;
+	return false;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int libioreq_server_run(struct libioreq_server *s, volatile bool *stop)
+{
+	while (!*stop) {
+		if (libioreq_server_dispatch(s))
+			continue;
+		/* Busy: more work usually follows soon; look without a system call. */
+		uint64_t deadline = now_ns() + SERVE_SPIN_NS;
+		bool found = false;
+		for (unsigned i = 1; !found; i++) {
+			found = work_pending(s);
+			if (!(i & 63) && now_ns() > deadline)
+				break;
+			__builtin_ia32_pause();
+		}
+		if (found)
+			continue;
+		__atomic_store_n(&s->notify->dm_sleeping, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!work_pending(s)) {
+			struct pollfd p[2] = { { .fd = s->evt_fd, .events = POLLIN },
+					       { .fd = s->x->fd, .events = POLLIN } };
+			int r = poll(p, 2, 100);
+			if (r > 0 && (p[1].revents & (POLLHUP | POLLERR))) {
+				__atomic_store_n(&s->notify->dm_sleeping, 0, __ATOMIC_RELAXED);
+				return libioreq_fail(s->x, -EPIPE, "ioreqvm went away");
+			}
+			if (r > 0 && (p[0].revents & POLLIN)) {
+				uint64_t v;
+				ssize_t rd = read(s->evt_fd, &v, sizeof(v));
+				(void)rd;
+			}
+		}
+		__atomic_store_n(&s->notify->dm_sleeping, 0, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+int libioreq_write_through(struct libioreq_guest_memory *m, const struct ioreqvm_ioreq *req)
+{
+	if (req->size != 1 && req->size != 2 && req->size != 4 && req->size != 8)
+		return -EINVAL;
+	void *p = libioreq_guest_ptr(m, req->addr, req->size);
+	if (!p)
+		return -EFAULT;
+	memcpy(p, &req->data, req->size);
+	return 0;
+}

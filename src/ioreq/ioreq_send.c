@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vCPU side of the request path. Synchronous: fill the vCPU's slot,
+ * publish READY, ring the server's eventfd only if it sleeps, spin on the
+ * slot for a while, then sleep on the slot's state word (futex) after
+ * telling the server so. Posted: append to the buffered ring under a lock
+ * (several vCPUs may post), ring only if the server sleeps. The server's
+ * side of the shared memory is untrusted: only the state and data fields
+ * are read back, and a bogus ring pointer just means "full".
+ */
+#include "ioreq/ioreq_send.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/vm.h"
+
+/*
+ * Spin this long before sleeping: about a cross-process wake-up's cost on
+ * the slow machines (DESIGN section 7), so a busy server never makes the
+ * vCPU sleep and an idle one costs at most twice the wake-up.
+ */
+#define IOREQ_SPIN_NS 50000
+/* Sleep at most this long before re-checking for a dead server or a stop. */
+#define IOREQ_WAIT_NS 50000000L
+
+static void ring_server(struct ioreq_server *s)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&s->notify->dm_sleeping, __ATOMIC_RELAXED)) {
+		uint64_t one = 1;
+		ssize_t w = write(s->evt_fd, &one, sizeof(one));
+		(void)w; /* EAGAIN: the counter is already nonzero, the server will wake */
+	}
+}
+
+static uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+static bool try_post(struct ioreq_server *s, uint8_t type, uint64_t addr, const struct io_access *a)
+{
+	static const uint8_t size_code[9] = { 0, 0, 1, 0, 2, 0, 0, 0, 3 };
+	unsigned need = a->size == 8 ? 2 : 1;
+	bool ok = false;
+	pthread_mutex_lock(&s->buf_lock);
+	struct ioreqvm_buffered_iopage *b = s->buf;
+	uint32_t wp = b->write_pointer; /* only we write it */
+	uint32_t rp = __atomic_load_n(&b->read_pointer, __ATOMIC_ACQUIRE);
+	uint32_t used = wp - rp;
+	if (used <= IOREQVM_BUF_SLOTS && IOREQVM_BUF_SLOTS - used >= need) {
+		for (unsigned i = 0; i < need; i++) {
+			struct ioreqvm_buf_ioreq *slot = &b->buf_ioreq[(wp + i) % IOREQVM_BUF_SLOTS];
+			struct ioreqvm_buf_ioreq e = {
+				.type = type, .dir = IOREQVM_IOREQ_WRITE, .size = size_code[a->size],
+				.addr = (uint32_t)addr & 0xfffff,
+				.data = (uint32_t)(i ? a->data >> 32 : a->data),
+			};
+			*slot = e;
+		}
+		__atomic_store_n(&b->write_pointer, wp + need, __ATOMIC_RELEASE);
+		ok = true;
+	}
+	pthread_mutex_unlock(&s->buf_lock);
+	if (ok) {
+		atomic_fetch_add_explicit(&s->nr_buffered, 1, memory_order_relaxed);
+		ring_server(s);
+	}
+	return ok;
+}
+
+static bool postable(const struct ioreq_server *s, uint8_t type, uint64_t addr,
+		     const struct io_access *a, uint32_t range_flags)
+{
+	return (range_flags & IOREQVM_IO_RANGE_BUFFERED) && s->bufioreq && a->is_write &&
+	       a->size <= 8 && (type == IOREQVM_IOREQ_TYPE_PIO || type == IOREQVM_IOREQ_TYPE_COPY) &&
+	       addr < (1u << 20);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void futex_wait(void *word, uint32_t val)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = IOREQ_WAIT_NS };
+	syscall(SYS_futex, word, FUTEX_WAIT, val, &ts, NULL, 0);
+}
+
+enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t type,
+			  uint64_t addr, struct io_access *a, uint32_t range_flags)
+{
+	if (postable(s, type, addr, a, range_flags) && try_post(s, type, addr, a))
+		return IO_DONE;
+
+	struct ioreqvm_ioreq *slot = &s->slots[vcpu->id];
+	uint32_t *word = (uint32_t *)((uint8_t *)slot + IOREQVM_IOREQ_STATE_WORD);
+	uint32_t *sleeping = &s->notify->vcpu[vcpu->id].vcpu_sleeping;
+	slot->addr = addr;
+	slot->data = a->is_write ? a->data & size_mask(a->size) : 0;
+	slot->count = 1;
+	slot->size = a->size;
+	slot->vp_eport = 0;
+	slot->type = type;
+	/* One byte store: state READY with dir, and data_is_ptr and df clear. */
+	uint8_t flags = (uint8_t)(IOREQVM_STATE_IOREQ_READY |
+				  ((a->is_write ? IOREQVM_IOREQ_WRITE : IOREQVM_IOREQ_READ) << 5));
+	__atomic_store_n((uint8_t *)slot + IOREQVM_IOREQ_STATE_BYTE, flags, __ATOMIC_RELEASE);
+	atomic_fetch_add_explicit(&s->nr_requests, 1, memory_order_relaxed);
+	ring_server(s);
+
+	struct vm *vm = vcpu->vm;
+	enum io_result res = IO_DONE;
+	bool answered = false;
+	uint64_t deadline = now_ns() + IOREQ_SPIN_NS;
+	bool spinning = true;
+	for (unsigned spin = 1;; spin++) {
+		if (ioreqvm_ioreq_state(slot) == IOREQVM_STATE_IORESP_READY) {
+			answered = true;
+			break;
+		}
+		if (atomic_load(&s->dead))
+			break;
+		if (spinning) {
+			if ((spin & 63) || now_ns() < deadline) {
+				__builtin_ia32_pause();
+				continue;
+			}
+			spinning = false;
+		}
+		if (atomic_load(&vm->stopping)) {
+			res = IO_STOP;
+			break;
+		}
+		uint32_t w = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+		__atomic_store_n(sleeping, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (ioreqvm_ioreq_state(slot) != IOREQVM_STATE_IORESP_READY && !atomic_load(&s->dead))
+			futex_wait(word, w);
+		__atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
+	}
+	if (answered) {
+		if (!a->is_write)
+			a->data = __atomic_load_n(&slot->data, __ATOMIC_RELAXED) & size_mask(a->size);
+		ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IOREQ_NONE);
+	} else {
+		/* Dead server (I5) or stopping VM: the default answer (I9). */
+		atomic_fetch_add_explicit(&s->nr_defaulted, 1, memory_order_relaxed);
+		if (!a->is_write)
+			a->data = ~0ULL;
+	}
+	return res;
+}

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IOREQ server bookkeeping. Writers (the control thread) hold the lock,
+ * change the table or a server's range sets, then publish a fresh view for
+ * the vCPUs and free the old one after an RCU grace period. A server lives
+ * while the table or a waiting vCPU holds a reference; destroying one marks
+ * it dead and wakes every vCPU sleeping on its slots.
+ */
+#include "ioreq/ioreq_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <urcu/urcu-bp.h>
+
+static const char *const kind_name[IOREQ_NR_RANGE_KINDS] = { "port", "memory", "pci" };
+
+static void free_view(struct ioreq_view *v)
+{
+	if (!v)
+		return;
+	for (unsigned i = 0; i < v->nr; i++)
+		for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++)
+			free(v->srv[i].ranges[k]);
+	free(v);
+}
+
+/* Build and publish the view of enabled servers; caller holds the lock. */
+static int publish(struct ioreq_servers *ss)
+{
+	struct ioreq_view *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS; i++) {
+		struct ioreq_server *s = ss->table[i];
+		if (!s || !atomic_load(&s->enabled))
+			continue;
+		unsigned j = v->nr++;
+		v->srv[j].s = s;
+		for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++) {
+			size_t n = s->ranges[k].n;
+			v->srv[j].nr_ranges[k] = (unsigned)n;
+			if (!n)
+				continue;
+			v->srv[j].ranges[k] = malloc(n * sizeof(struct ioreq_range));
+			if (!v->srv[j].ranges[k]) {
+				free_view(v);
+				return -ENOMEM;
+			}
+			memcpy(v->srv[j].ranges[k], s->ranges[k].v, n * sizeof(struct ioreq_range));
+		}
+	}
+	struct ioreq_view *old = ss->view;
+	rcu_assign_pointer(ss->view, v);
+	urcu_bp_synchronize_rcu();
+	free_view(old);
+	return 0;
+}
+
+int ioreq_servers_init(struct ioreq_servers *ss, unsigned max_servers, unsigned nr_vcpus)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (!max_servers || max_servers > IOREQ_MAX_SERVERS || nr_vcpus > IOREQVM_MAX_VCPUS)
+		return -EINVAL;
+	pthread_mutex_init(&ss->lock, NULL);
+	ss->max = max_servers;
+	ss->nr_vcpus = nr_vcpus;
+	ss->next_id = 1;
+	pthread_mutex_lock(&ss->lock);
+	int rc = publish(ss);
+	pthread_mutex_unlock(&ss->lock);
+	return rc;
+}
+
+static void server_free(struct ioreq_server *s)
+{
+	if (s->shm)
+		munmap(s->shm, IOREQVM_SHM_SIZE);
+	if (s->shm_fd >= 0)
+		close(s->shm_fd);
+	if (s->evt_fd >= 0)
+		close(s->evt_fd);
+	for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++)
+		free(s->ranges[k].v);
+	pthread_mutex_destroy(&s->buf_lock);
+	free(s);
+}
+
+void ioreq_server_put(struct ioreq_server *s)
+{
+	if (atomic_fetch_sub(&s->refs, 1) == 1)
+		server_free(s);
+}
+
+/* Wake every vCPU that may sleep on one of the server's slots. */
+static void wake_all(struct ioreq_server *s)
+{
+	for (unsigned i = 0; i < s->nr_vcpus; i++)
+		syscall(SYS_futex, (uint8_t *)&s->slots[i] + IOREQVM_IOREQ_STATE_WORD, FUTEX_WAKE,
+			INT32_MAX, NULL, NULL, 0);
+}
+
+void ioreq_servers_destroy(struct ioreq_servers *ss)
+{
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS; i++) {
+		struct ioreq_server *s = ss->table[i];
+		if (!s)
+			continue;
+		ss->table[i] = NULL;
+		atomic_store(&s->dead, true);
+		ioreq_server_put(s);
+	}
+	free_view(ss->view);
+	ss->view = NULL;
+	pthread_mutex_destroy(&ss->lock);
+}
+
+static struct ioreq_server *find(struct ioreq_servers *ss, const void *owner, uint16_t id,
+				 int *rc, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS; i++) {
+		struct ioreq_server *s = ss->table[i];
+		if (!s || s->id != id)
+			continue;
+		if (s->owner != owner) {
+			snprintf(err, errlen, "IOREQ server %u belongs to another connection", id);
+			*rc = -EPERM;
+			return NULL;
+		}
+		return s;
+	}
+	snprintf(err, errlen, "no IOREQ server %u", id);
+	*rc = -ENOENT;
+	return NULL;
+}
+
+int ioreq_server_create(struct ioreq_servers *ss, const void *owner, int owner_pid, bool bufioreq,
+			uint16_t *id, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&ss->lock);
+	int rc = 0;
+	unsigned slot = IOREQ_MAX_SERVERS, count = 0;
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS; i++) {
+		if (ss->table[i])
+			count++;
+		else if (slot == IOREQ_MAX_SERVERS)
+			slot = i;
+	}
+	if (count >= ss->max) {
+		snprintf(err, errlen, "the VM already has %u IOREQ servers, its limit (I1)", ss->max);
+		rc = -ENOSPC;
+		goto out;
+	}
+	struct ioreq_server *s = calloc(1, sizeof(*s));
+	if (!s) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	s->shm_fd = s->evt_fd = -1;
+	pthread_mutex_init(&s->buf_lock, NULL);
+	s->owner = owner;
+	s->owner_pid = owner_pid;
+	s->bufioreq = bufioreq;
+	s->nr_vcpus = ss->nr_vcpus;
+	atomic_init(&s->refs, 1);
+	s->shm_fd = memfd_create("ioreqvm-ioreq-server", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (s->shm_fd < 0 || ftruncate(s->shm_fd, IOREQVM_SHM_SIZE) < 0 ||
+	    fcntl(s->shm_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "request slots memfd: %s", strerror(errno));
+		server_free(s);
+		goto out;
+	}
+	void *p = mmap(NULL, IOREQVM_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, s->shm_fd, 0);
+	s->evt_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p == MAP_FAILED || s->evt_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "request slots: %s", strerror(errno));
+		if (p != MAP_FAILED)
+			s->shm = p;
+		server_free(s);
+		goto out;
+	}
+	s->shm = p;
+	s->slots = (struct ioreqvm_ioreq *)(s->shm + IOREQVM_SHM_IOREQ_OFFSET);
+	s->buf = (struct ioreqvm_buffered_iopage *)(s->shm + IOREQVM_SHM_BUFIOREQ_OFFSET);
+	s->notify = (struct ioreqvm_notify *)(s->shm + IOREQVM_SHM_NOTIFY_OFFSET);
+	/* Ids are not reused soon, so a stale id from a dead model finds nothing. */
+	s->id = ss->next_id++;
+	if (ss->next_id == 0 || ss->next_id == 0xffff)
+		ss->next_id = 1;
+	ss->table[slot] = s;
+	*id = s->id;
+out:
+	pthread_mutex_unlock(&ss->lock);
+	return rc;
+}
+
+/* Remove from the table; the caller publishes, then calls finish_destroy(). */
+static struct ioreq_server *unlink_server(struct ioreq_servers *ss, struct ioreq_server *s)
+{
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS; i++)
+		if (ss->table[i] == s)
+			ss->table[i] = NULL;
+	return s;
+}
+
+static void finish_destroy(struct ioreq_server *s)
+{
+	/* No vCPU can pick it now (published); those waiting get defaults. */
+	atomic_store(&s->dead, true);
+	wake_all(s);
+	ioreq_server_put(s);
+}
+
+int ioreq_server_destroy(struct ioreq_servers *ss, const void *owner, uint16_t id, char *err,
+			 size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&ss->lock);
+	struct ioreq_server *s = find(ss, owner, id, &rc, err, errlen);
+	if (s) {
+		unlink_server(ss, s);
+		publish(ss);
+	}
+	pthread_mutex_unlock(&ss->lock);
+	if (s)
+		finish_destroy(s);
+	return rc;
+}
+
+void ioreq_servers_drop_owner(struct ioreq_servers *ss, const void *owner)
+{
+	struct ioreq_server *gone[IOREQ_MAX_SERVERS];
+	unsigned n = 0;
+	pthread_mutex_lock(&ss->lock);
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS; i++) {
+		struct ioreq_server *s = ss->table[i];
+		if (s && s->owner == owner)
+			gone[n++] = unlink_server(ss, s);
+	}
+	if (n)
+		publish(ss);
+	pthread_mutex_unlock(&ss->lock);
+	for (unsigned i = 0; i < n; i++)
+		finish_destroy(gone[i]);
+}
+
+int ioreq_server_info(struct ioreq_servers *ss, const void *owner, uint16_t id,
+		      struct ioreqvm_op_info *info, int *shm_fd, int *evt_fd, char *err,
+		      size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&ss->lock);
+	struct ioreq_server *s = find(ss, owner, id, &rc, err, errlen);
+	if (s) {
+		*info = (struct ioreqvm_op_info){
+			.nr_vcpus = s->nr_vcpus, .has_bufioreq = s->bufioreq,
+			.shm_size = IOREQVM_SHM_SIZE };
+		*shm_fd = s->shm_fd;
+		*evt_fd = s->evt_fd;
+	}
+	pthread_mutex_unlock(&ss->lock);
+	return rc;
+}
+
+static int check_kind_bounds(uint32_t kind, uint64_t start, uint64_t end, char *err,
+			     size_t errlen)
+{
+	if (kind >= IOREQ_NR_RANGE_KINDS) {
+		snprintf(err, errlen, "unknown range type %" PRIu32 " (0 port, 1 memory, 2 pci)", kind);
+		return -EINVAL;
+	}
+	if (start > end) {
+		snprintf(err, errlen, "%s range start 0x%" PRIx64 " is above its end 0x%" PRIx64,
+			 kind_name[kind], start, end);
+		return -EINVAL;
+	}
+	if (kind == IOREQVM_IO_RANGE_PORT && end > 0xffff) {
+		snprintf(err, errlen, "port range end 0x%" PRIx64 " is above 0xffff", end);
+		return -EINVAL;
+	}
+	if (kind == IOREQVM_IO_RANGE_PCI && end > 0xffffffffULL) {
+		snprintf(err, errlen, "pci range end 0x%" PRIx64 " is not an SBDF", end);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ioreq_server_map_range(struct ioreq_servers *ss, const void *owner, uint16_t id,
+			   uint32_t kind, uint64_t start, uint64_t end, uint32_t flags, char *err,
+			   size_t errlen)
+{
+	int rc = check_kind_bounds(kind, start, end, err, errlen);
+	if (rc)
+		return rc;
+	if (flags & ~IOREQVM_IO_RANGE_BUFFERED) {
+		snprintf(err, errlen, "unknown range flags 0x%" PRIx32, flags);
+		return -EINVAL;
+	}
+	if ((flags & IOREQVM_IO_RANGE_BUFFERED) && kind == IOREQVM_IO_RANGE_PCI) {
+		snprintf(err, errlen, "pci config ranges cannot be buffered");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&ss->lock);
+	struct ioreq_server *s = find(ss, owner, id, &rc, err, errlen);
+	if (!s)
+		goto out;
+	if ((flags & IOREQVM_IO_RANGE_BUFFERED) && !s->bufioreq) {
+		snprintf(err, errlen, "server %u has no buffered ring for a buffered range", id);
+		rc = -EINVAL;
+		goto out;
+	}
+	struct ioreq_rangeset *rs = &s->ranges[kind];
+	size_t i = 0;
+	while (i < rs->n && rs->v[i].end < start)
+		i++;
+	if (i < rs->n && rs->v[i].start <= end) {
+		snprintf(err, errlen, "%s range [0x%" PRIx64 ", 0x%" PRIx64 "] overlaps [0x%" PRIx64
+			 ", 0x%" PRIx64 "] of server %u", kind_name[kind], start, end,
+			 rs->v[i].start, rs->v[i].end, id);
+		rc = -EEXIST;
+		goto out;
+	}
+	if (rs->n >= IOREQ_MAX_RANGES) {
+		snprintf(err, errlen, "server %u has %d %s ranges, the limit", id, IOREQ_MAX_RANGES,
+			 kind_name[kind]);
+		rc = -ENOSPC;
+		goto out;
+	}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 4;
+		struct ioreq_range *v = realloc(rs->v, cap * sizeof(*v));
+		if (!v) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rs->v = v;
+		rs->cap = cap;
+	}
+	memmove(&rs->v[i + 1], &rs->v[i], (rs->n - i) * sizeof(*rs->v));
+	rs->v[i] = (struct ioreq_range){ .start = start, .end = end, .flags = flags };
+	rs->n++;
+	rc = publish(ss);
+out:
+	pthread_mutex_unlock(&ss->lock);
+	return rc;
+}
+
+int ioreq_server_unmap_range(struct ioreq_servers *ss, const void *owner, uint16_t id,
+			     uint32_t kind, uint64_t start, uint64_t end, char *err, size_t errlen)
+{
+	int rc = check_kind_bounds(kind, start, end, err, errlen);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&ss->lock);
+	struct ioreq_server *s = find(ss, owner, id, &rc, err, errlen);
+	if (!s)
+		goto out;
+	struct ioreq_rangeset *rs = &s->ranges[kind];
+	size_t i = 0;
+	while (i < rs->n && !(rs->v[i].start == start && rs->v[i].end == end))
+		i++;
+	if (i == rs->n) {
+		snprintf(err, errlen, "server %u has no %s range [0x%" PRIx64 ", 0x%" PRIx64 "]", id,
+			 kind_name[kind], start, end);
+		rc = -ENOENT;
+		goto out;
+	}
+	memmove(&rs->v[i], &rs->v[i + 1], (rs->n - i - 1) * sizeof(*rs->v));
+	rs->n--;
+	rc = publish(ss);
+out:
+	pthread_mutex_unlock(&ss->lock);
+	return rc;
+}
+
+int ioreq_server_set_state(struct ioreq_servers *ss, const void *owner, uint16_t id,
+			   bool enabled, char *err, size_t errlen)
+{
+	int rc = 0;
+	pthread_mutex_lock(&ss->lock);
+	struct ioreq_server *s = find(ss, owner, id, &rc, err, errlen);
+	if (s) {
+		atomic_store(&s->enabled, enabled);
+		rc = publish(ss);
+	}
+	pthread_mutex_unlock(&ss->lock);
+	return rc;
+}
+
+void ioreq_servers_list(struct ioreq_servers *ss, struct ioreqvm_op_server_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ss->lock);
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS && out->nr < IOREQVM_MAX_SERVERS_LISTED; i++) {
+		struct ioreq_server *s = ss->table[i];
+		if (!s)
+			continue;
+		unsigned j = out->nr++;
+		out->server[j].id = s->id;
+		out->server[j].enabled = atomic_load(&s->enabled);
+		out->server[j].has_bufioreq = s->bufioreq;
+		out->server[j].nr_ranges = (uint32_t)(s->ranges[0].n + s->ranges[1].n + s->ranges[2].n);
+		out->server[j].requests = s->nr_requests;
+		out->server[j].buffered = s->nr_buffered;
+		out->server[j].defaulted = s->nr_defaulted;
+		out->server[j].owner_pid = s->owner_pid;
+	}
+	pthread_mutex_unlock(&ss->lock);
+}
+
+int ioreq_server_ranges(struct ioreq_servers *ss, uint16_t id, struct ioreqvm_op_range_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = -ENOENT;
+	pthread_mutex_lock(&ss->lock);
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS; i++) {
+		struct ioreq_server *s = ss->table[i];
+		if (!s || s->id != id)
+			continue;
+		rc = 0;
+		for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++) {
+			for (size_t r = 0; r < s->ranges[k].n; r++) {
+				out->total++;
+				if (out->nr == IOREQVM_MAX_RANGES_LISTED)
+					continue;
+				out->range[out->nr].type = k;
+				out->range[out->nr].flags = s->ranges[k].v[r].flags;
+				out->range[out->nr].start = s->ranges[k].v[r].start;
+				out->range[out->nr].end = s->ranges[k].v[r].end;
+				out->nr++;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ss->lock);
+	return rc;
+}
+
+struct ioreq_server *ioreq_select(struct ioreq_servers *ss, uint32_t kind, uint64_t addr,
+				  uint64_t len, uint32_t *range_flags)
+{
+	uint64_t last = addr + len - 1;
+	struct ioreq_server *found = NULL;
+	urcu_bp_read_lock();
+	struct ioreq_view *v = rcu_dereference(ss->view);
+	for (unsigned i = 0; v && i < v->nr && !found; i++) {
+		const struct ioreq_range *r = v->srv[i].ranges[kind];
+		size_t lo = 0, hi = v->srv[i].nr_ranges[kind];
+		while (lo < hi) { /* first range ending at or after addr */
+			size_t mid = lo + (hi - lo) / 2;
+			if (r[mid].end < addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < v->srv[i].nr_ranges[kind] && r[lo].start <= addr && last <= r[lo].end &&
+		    last >= addr) {
+			found = v->srv[i].s;
+			*range_flags = r[lo].flags;
+			atomic_fetch_add(&found->refs, 1);
+		}
+	}
+	urcu_bp_read_unlock();
+	return found;
+}
