@@ -3,8 +3,8 @@
  * testdm: the device model the tests use. It serves the ranges it is told
  * to, remembers every value written (per kind and address) and answers a
  * read with the last value written there, or with testdm_pattern() of the
- * address if nothing was. Posted writes to the "sum" port fold into a
- * checksum read back from the port after it. Every request can be logged,
+ * address if nothing was. Writes to the "sum" port or MMIO address fold, in
+ * arrival order, into one checksum that a read of either returns. Every request can be logged,
  * delayed, or be the last one (the model then kills itself with SIGKILL
  * without answering, to test I5/robustness).
  */
@@ -46,6 +46,7 @@ static struct {
 	FILE *log;
 	uint64_t tag;
 	uint64_t sum_port; /* 0: none */
+	uint64_t sum_mmio; /* 0: none */
 	uint64_t sum, sum_count;
 	struct store_entry store[STORE_SIZE];
 } t;
@@ -94,7 +95,8 @@ static void handle(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *r)
 	}
 	uint64_t mask = r->size >= 8 ? ~0ULL : (1ULL << (8 * r->size)) - 1;
 	uint32_t kind = kind_of(r);
-	if (t.sum_port && kind == IOREQVM_IO_RANGE_PORT && r->addr == t.sum_port) {
+	if ((t.sum_port && kind == IOREQVM_IO_RANGE_PORT && r->addr == t.sum_port) ||
+	    (t.sum_mmio && kind == IOREQVM_IO_RANGE_MEMORY && r->addr == t.sum_mmio)) {
 		if (r->dir == IOREQVM_IOREQ_WRITE) {
 			t.sum = testdm_fold(t.sum, r->data & mask);
 			t.sum_count++;
@@ -131,7 +133,8 @@ static int parse_range(const char *s, uint32_t kind)
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: testdm [--socket PATH] [--port A:B] [--mmio A:B] [--pci A:B]\n"
-		   "              [--buffered] [--disabled] [--sum-port P] [--tag N]\n"
+		   "              [--buffered] [--disabled] [--sum-port P] [--sum-mmio A]\n"
+		   "              [--tag N]\n"
 		   "              [--sleep-ms N] [--die-after N] [--log FILE]\n"
 		   "A device model for tests: echoes written values back on reads,\n"
 		   "testdm_pattern(addr, tag) where nothing was written.\n");
@@ -145,7 +148,8 @@ int main(int argc, char **argv)
 		{ "buffered", no_argument, NULL, 'b' }, { "disabled", no_argument, NULL, 'd' },
 		{ "sleep-ms", required_argument, NULL, 'z' }, { "die-after", required_argument, NULL, 'k' },
 		{ "log", required_argument, NULL, 'l' }, { "tag", required_argument, NULL, 't' },
-		{ "sum-port", required_argument, NULL, 'u' }, { "help", no_argument, NULL, 'h' },
+		{ "sum-port", required_argument, NULL, 'u' }, { "sum-mmio", required_argument, NULL, 'U' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL;
@@ -163,6 +167,7 @@ int main(int argc, char **argv)
 		case 'k': t.die_after = strtoull(optarg, NULL, 0); break;
 		case 't': t.tag = strtoull(optarg, NULL, 0); break;
 		case 'u': t.sum_port = strtoull(optarg, NULL, 0); break;
+		case 'U': t.sum_mmio = strtoull(optarg, NULL, 0); break;
 		case 'l':
 			t.log = fopen(optarg, "a");
 			bad = !t.log;

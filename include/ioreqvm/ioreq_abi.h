@@ -11,6 +11,7 @@
 #ifndef IOREQVM_IOREQ_ABI_H
 #define IOREQVM_IOREQ_ABI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define IOREQVM_IOREQ_READ 1
@@ -42,9 +43,13 @@ struct ioreqvm_ioreq {
 };
 
 /* Byte offset of the state/flags byte: accessed atomically as a whole byte. */
-#define IOREQVM_IOREQ_STATE_BYTE 26
+#define IOREQVM_IOREQ_STATE_BYTE 30
 /* The 32-bit word holding the state byte: the futex a waiting vCPU sleeps on. */
-#define IOREQVM_IOREQ_STATE_WORD 24
+#define IOREQVM_IOREQ_STATE_WORD 28
+
+_Static_assert(sizeof(struct ioreqvm_ioreq) == 32, "ioreq_t is 32 bytes");
+_Static_assert(__builtin_offsetof(struct ioreqvm_ioreq, type) == IOREQVM_IOREQ_STATE_BYTE + 1,
+	       "the state byte sits just before type");
 
 /* Xen's buffered ring: posted writes, read_pointer advanced by the server. */
 #define IOREQVM_BUF_SLOTS 511
