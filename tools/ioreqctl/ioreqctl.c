@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ioreqctl_list.h"
 #include "libioreq.h"
 
 #ifndef IOREQVM_VERSION
@@ -180,7 +181,7 @@ static int cmd_servers(struct libioreq *x, const struct cmd_args *a)
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_FAIL;
 	}
-	if (libioreq_list_servers(x, l) < 0) {
+	if (ioreqctl_list_servers(x, l) < 0) {
 		free(l);
 		return vm_failed(x, "list_servers");
 	}
@@ -228,7 +229,7 @@ static int cmd_ranges(struct libioreq *x, const struct cmd_args *a)
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_FAIL;
 	}
-	if (libioreq_list_ranges(x, (uint16_t)a->id, l) < 0) {
+	if (ioreqctl_list_ranges(x, (uint16_t)a->id, l) < 0) {
 		free(l);
 		return vm_failed(x, "list_ranges");
 	}
