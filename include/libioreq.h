@@ -39,11 +39,18 @@ struct libioreq_guest_memory;
  */
 int libioreq_connect(const char *path, struct libioreq **out);
 void libioreq_close(struct libioreq *x);
-/* Explanation of the last failure on @x (never NULL). */
+/*
+ * Explanation of the last failure on @x (never NULL); with @x NULL, of the
+ * last failed libioreq_connect() on this thread.
+ */
 const char *libioreq_error(const struct libioreq *x);
 
 /* VM facts and counters (backend, vCPUs, RAM, mappings, unbacked accesses). */
 int libioreq_vm_info(struct libioreq *x, struct ioreqvm_op_vm_info *info);
+/* Every IOREQ server of the VM (any connection's): ids, state, counters. */
+int libioreq_list_servers(struct libioreq *x, struct ioreqvm_op_server_list *out);
+/* The ranges of server @id (the first IOREQVM_MAX_RANGES_LISTED; out->total has all). */
+int libioreq_list_ranges(struct libioreq *x, uint16_t id, struct ioreqvm_op_range_list *out);
 /* Tell ioreqvm this device model is ready (needed by models it started). */
 int libioreq_dm_ready(struct libioreq *x);
 
@@ -95,7 +102,8 @@ void libioreq_unmap_guest_memory(struct libioreq_guest_memory *m);
 
 /*
  * Called once per request. For a read (req->dir == IOREQVM_IOREQ_READ) set
- * req->data (the low req->size bytes count). Buffered (posted) writes come
+ * req->data (the low req->size bytes count). @vcpu is the requesting vCPU,
+ * or ~0u for a posted (buffered) write. Buffered (posted) writes come
  * through the same handler, in order, before any later synchronous request.
  * Runs on the thread that calls dispatch/run; must not block for long: the
  * vCPU waits for it.
@@ -111,7 +119,8 @@ int libioreq_server_fd(const struct libioreq_server *s);
 /* Serve every pending request, buffered first. Never blocks. Returns the count. */
 int libioreq_server_dispatch(struct libioreq_server *s);
 /*
- * Serve until *stop becomes true (checked at least every 100 ms) or the VM
+ * Serve until *stop becomes true (checked at least every 100 ms; a
+ * volatile sig_atomic_t-sized flag a signal handler may set) or the VM
  * goes away (-EPIPE): spins briefly after each request, then sleeps on the
  * event fd. Returns 0 when stopped.
  */

@@ -18,17 +18,17 @@ int libioreq_map_guest_memory(struct libioreq *x, struct libioreq_guest_memory *
 {
 	struct ioreqvm_op_guest_memory g;
 	int fd = -1;
-	int rc = libioreq_call(x, IOREQVM_OP_MAP_GUEST_MEMORY, NULL, 0, &g, sizeof(g), &fd, 1);
+	int rc = client_call(x, IOREQVM_OP_MAP_GUEST_MEMORY, NULL, 0, &g, sizeof(g), &fd, 1);
 	if (rc)
 		return rc;
 	if (g.nr_regions < 1 || g.nr_regions > 2) {
 		close(fd);
-		return libioreq_fail(x, -EPROTO, "guest memory with %u regions", g.nr_regions);
+		return client_fail(x, -EPROTO, "guest memory with %u regions", g.nr_regions);
 	}
 	for (unsigned i = 0; i < g.nr_regions; i++) {
 		if (g.region[i].offset > g.memfd_size || g.region[i].size > g.memfd_size - g.region[i].offset) {
 			close(fd);
-			return libioreq_fail(x, -EPROTO, "guest memory region %u outside the memfd", i);
+			return client_fail(x, -EPROTO, "guest memory region %u outside the memfd", i);
 		}
 	}
 	struct libioreq_guest_memory *m = calloc(1, sizeof(*m));
@@ -39,7 +39,7 @@ int libioreq_map_guest_memory(struct libioreq *x, struct libioreq_guest_memory *
 		if (p != MAP_FAILED)
 			munmap(p, g.memfd_size);
 		free(m);
-		return libioreq_fail(x, rc, "mapping guest memory: %s", strerror(-rc));
+		return client_fail(x, rc, "mapping guest memory: %s", strerror(-rc));
 	}
 	m->base = p;
 	m->size = g.memfd_size;

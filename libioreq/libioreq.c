@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int libioreq_fail(struct libioreq *x, int rc, const char *fmt, ...)
+int client_fail(struct libioreq *x, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -25,9 +25,19 @@ int libioreq_fail(struct libioreq *x, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* Why the last libioreq_connect() on this thread failed. */
+static _Thread_local char connect_error[256];
+
 const char *libioreq_error(const struct libioreq *x)
 {
-	return x ? x->error : "no connection";
+	return x ? x->error : connect_error;
+}
+
+static int connect_fail(int rc, const char *what, const char *path)
+{
+	snprintf(connect_error, sizeof(connect_error), "%s%s%s: %s", what, path ? " " : "",
+		 path ? path : "", strerror(-rc));
+	return rc;
 }
 
 int libioreq_connect(const char *path, struct libioreq **out)
@@ -42,7 +52,8 @@ int libioreq_connect(const char *path, struct libioreq **out)
 		long fd = strtol(inherited, &end, 10);
 		if (*end || fd < 0 || fd > 65535 || fcntl(fd, F_GETFD) < 0) {
 			free(x);
-			return -EBADF;
+			return connect_fail(-EBADF, "IOREQVM_FD is not an open file descriptor:",
+					    inherited);
 		}
 		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 		x->fd = (int)fd;
@@ -53,12 +64,14 @@ int libioreq_connect(const char *path, struct libioreq **out)
 		path = getenv("IOREQVM_SOCKET");
 	if (!path || !*path) {
 		free(x);
+		snprintf(connect_error, sizeof(connect_error),
+			 "no control socket: give a path, or set IOREQVM_SOCKET");
 		return -ENOENT;
 	}
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		free(x);
-		return -ENAMETOOLONG;
+		return connect_fail(-ENAMETOOLONG, "control socket path", path);
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	x->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -67,12 +80,13 @@ int libioreq_connect(const char *path, struct libioreq **out)
 		if (x->fd >= 0)
 			close(x->fd);
 		free(x);
-		return rc;
+		return connect_fail(rc, "connecting to", path);
 	}
 	/* A refused peer gets one error reply and a closed socket: see it now. */
 	struct ioreqvm_op_vm_info info;
 	int rc = libioreq_vm_info(x, &info);
 	if (rc) {
+		snprintf(connect_error, sizeof(connect_error), "%s", x->error);
 		close(x->fd);
 		free(x);
 		return rc == -EPIPE ? -EACCES : rc;
@@ -90,7 +104,7 @@ void libioreq_close(struct libioreq *x)
 	free(x);
 }
 
-int libioreq_call(struct libioreq *x, uint16_t op, const void *req, uint32_t req_len,
+int client_call(struct libioreq *x, uint16_t op, const void *req, uint32_t req_len,
 		  void *rep, uint32_t rep_len, int *fds, unsigned max_fds)
 {
 	struct ioreqvm_ctl_req h = { .magic = IOREQVM_CTL_MAGIC, .version = IOREQVM_CTL_VERSION,
@@ -102,7 +116,7 @@ int libioreq_call(struct libioreq *x, uint16_t op, const void *req, uint32_t req
 		n = sendmsg(x->fd, &m, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return libioreq_fail(x, -EPIPE, "sending to ioreqvm: %s", strerror(errno));
+		return client_fail(x, -EPIPE, "sending to ioreqvm: %s", strerror(errno));
 
 	static _Thread_local uint8_t buf[sizeof(struct ioreqvm_ctl_rep) + IOREQVM_CTL_MAX_PAYLOAD];
 	union {
@@ -116,7 +130,7 @@ int libioreq_call(struct libioreq *x, uint16_t op, const void *req, uint32_t req
 		n = recvmsg(x->fd, &rm, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	if (n <= 0)
-		return libioreq_fail(x, -EPIPE, "ioreqvm closed the connection");
+		return client_fail(x, -EPIPE, "ioreqvm closed the connection");
 	int got[IOREQVM_CTL_MAX_FDS];
 	unsigned nr_got = 0;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&rm); cm; cm = CMSG_NXTHDR(&rm, cm)) {
@@ -129,25 +143,26 @@ int libioreq_call(struct libioreq *x, uint16_t op, const void *req, uint32_t req
 	struct ioreqvm_ctl_rep rh;
 	int rc = 0;
 	if ((size_t)n < sizeof(rh)) {
-		rc = libioreq_fail(x, -EPROTO, "short reply from ioreqvm (%zd bytes)", n);
+		rc = client_fail(x, -EPROTO, "short reply from ioreqvm (%zd bytes)", n);
 		goto out;
 	}
 	memcpy(&rh, buf, sizeof(rh));
 	rh.msg[sizeof(rh.msg) - 1] = 0;
 	if (rh.magic != IOREQVM_CTL_MAGIC || rh.version != IOREQVM_CTL_VERSION) {
-		rc = libioreq_fail(x, -EPROTO, "reply with bad magic or version %u", rh.version);
+		rc = client_fail(x, -EPROTO, "reply with bad magic or version %u", rh.version);
 		goto out;
 	}
 	if (rh.result < 0) {
-		rc = libioreq_fail(x, rh.result, "%s", rh.msg[0] ? rh.msg : strerror(-rh.result));
+		rc = client_fail(x, rh.result, "%s", rh.msg[0] ? rh.msg : strerror(-rh.result));
 		goto out;
 	}
 	if (rh.seq != h.seq || rh.op != op || rh.len != (size_t)n - sizeof(rh) || rh.len != rep_len ||
 	    rh.nr_fds != nr_got || nr_got > max_fds) {
-		rc = libioreq_fail(x, -EPROTO, "malformed reply to op %u", op);
+		rc = client_fail(x, -EPROTO, "malformed reply to op %u", op);
 		goto out;
 	}
-	memcpy(rep, buf + sizeof(rh), rep_len);
+	if (rep_len)
+		memcpy(rep, buf + sizeof(rh), rep_len);
 	for (unsigned i = 0; i < nr_got; i++)
 		fds[i] = got[i];
 	nr_got = 0; /* handed over */
@@ -159,19 +174,19 @@ out:
 
 int libioreq_vm_info(struct libioreq *x, struct ioreqvm_op_vm_info *info)
 {
-	return libioreq_call(x, IOREQVM_OP_VM_INFO, NULL, 0, info, sizeof(*info), NULL, 0);
+	return client_call(x, IOREQVM_OP_VM_INFO, NULL, 0, info, sizeof(*info), NULL, 0);
 }
 
 int libioreq_dm_ready(struct libioreq *x)
 {
-	return libioreq_call(x, IOREQVM_OP_DM_READY, NULL, 0, NULL, 0, NULL, 0);
+	return client_call(x, IOREQVM_OP_DM_READY, NULL, 0, NULL, 0, NULL, 0);
 }
 
 int libioreq_create_ioreq_server(struct libioreq *x, bool bufioreq, uint16_t *id)
 {
 	struct ioreqvm_op_create req = { .handle_bufioreq = bufioreq };
 	struct ioreqvm_op_server_id rep;
-	int rc = libioreq_call(x, IOREQVM_OP_CREATE_IOREQ_SERVER, &req, sizeof(req), &rep,
+	int rc = client_call(x, IOREQVM_OP_CREATE_IOREQ_SERVER, &req, sizeof(req), &rep,
 			       sizeof(rep), NULL, 0);
 	if (!rc)
 		*id = rep.id;
@@ -181,7 +196,7 @@ int libioreq_create_ioreq_server(struct libioreq *x, bool bufioreq, uint16_t *id
 int libioreq_destroy_ioreq_server(struct libioreq *x, uint16_t id)
 {
 	struct ioreqvm_op_server_id req = { .id = id };
-	return libioreq_call(x, IOREQVM_OP_DESTROY_IOREQ_SERVER, &req, sizeof(req), NULL, 0, NULL, 0);
+	return client_call(x, IOREQVM_OP_DESTROY_IOREQ_SERVER, &req, sizeof(req), NULL, 0, NULL, 0);
 }
 
 int libioreq_map_io_range_to_ioreq_server(struct libioreq *x, uint16_t id, uint32_t type,
@@ -190,21 +205,21 @@ int libioreq_map_io_range_to_ioreq_server(struct libioreq *x, uint16_t id, uint3
 	struct ioreqvm_op_range req = { .id = id, .flags = (uint16_t)flags, .type = type,
 					.start = start, .end = end };
 	if (flags > 0xffff)
-		return libioreq_fail(x, -EINVAL, "range flags 0x%x out of range", flags);
-	return libioreq_call(x, IOREQVM_OP_MAP_IO_RANGE, &req, sizeof(req), NULL, 0, NULL, 0);
+		return client_fail(x, -EINVAL, "range flags 0x%x out of range", flags);
+	return client_call(x, IOREQVM_OP_MAP_IO_RANGE, &req, sizeof(req), NULL, 0, NULL, 0);
 }
 
 int libioreq_unmap_io_range_from_ioreq_server(struct libioreq *x, uint16_t id, uint32_t type,
 					      uint64_t start, uint64_t end)
 {
 	struct ioreqvm_op_range req = { .id = id, .type = type, .start = start, .end = end };
-	return libioreq_call(x, IOREQVM_OP_UNMAP_IO_RANGE, &req, sizeof(req), NULL, 0, NULL, 0);
+	return client_call(x, IOREQVM_OP_UNMAP_IO_RANGE, &req, sizeof(req), NULL, 0, NULL, 0);
 }
 
 int libioreq_set_ioreq_server_state(struct libioreq *x, uint16_t id, bool enabled)
 {
 	struct ioreqvm_op_set_state req = { .id = id, .enabled = enabled };
-	return libioreq_call(x, IOREQVM_OP_SET_IOREQ_SERVER_STATE, &req, sizeof(req), NULL, 0,
+	return client_call(x, IOREQVM_OP_SET_IOREQ_SERVER_STATE, &req, sizeof(req), NULL, 0,
 			     NULL, 0);
 }
 
@@ -212,21 +227,21 @@ int libioreq_map_mem_type_to_ioreq_server(struct libioreq *x, uint16_t id, uint1
 					  uint32_t flags)
 {
 	struct ioreqvm_op_map_mem_type req = { .id = id, .type = type, .flags = flags };
-	return libioreq_call(x, IOREQVM_OP_MAP_MEM_TYPE_TO_IOREQ_SERVER, &req, sizeof(req), NULL, 0,
+	return client_call(x, IOREQVM_OP_MAP_MEM_TYPE_TO_IOREQ_SERVER, &req, sizeof(req), NULL, 0,
 			     NULL, 0);
 }
 
 int libioreq_set_mem_type(struct libioreq *x, uint16_t type, uint64_t first_pfn, uint32_t nr)
 {
 	struct ioreqvm_op_set_mem_type req = { .nr = nr, .mem_type = type, .first_pfn = first_pfn };
-	return libioreq_call(x, IOREQVM_OP_SET_MEM_TYPE, &req, sizeof(req), NULL, 0, NULL, 0);
+	return client_call(x, IOREQVM_OP_SET_MEM_TYPE, &req, sizeof(req), NULL, 0, NULL, 0);
 }
 
 int libioreq_get_mem_type(struct libioreq *x, uint64_t pfn, uint16_t *type)
 {
 	struct ioreqvm_op_get_mem_type req = { .pfn = pfn };
 	struct ioreqvm_op_mem_type rep;
-	int rc = libioreq_call(x, IOREQVM_OP_GET_MEM_TYPE, &req, sizeof(req), &rep, sizeof(rep),
+	int rc = client_call(x, IOREQVM_OP_GET_MEM_TYPE, &req, sizeof(req), &rep, sizeof(rep),
 			       NULL, 0);
 	if (!rc)
 		*type = rep.mem_type;
@@ -236,7 +251,7 @@ int libioreq_get_mem_type(struct libioreq *x, uint64_t pfn, uint16_t *type)
 int libioreq_set_isa_irq_level(struct libioreq *x, uint8_t isa_irq, uint8_t level)
 {
 	struct ioreqvm_op_isa_irq req = { .isa_irq = isa_irq, .level = level };
-	return libioreq_call(x, IOREQVM_OP_SET_ISA_IRQ_LEVEL, &req, sizeof(req), NULL, 0, NULL, 0);
+	return client_call(x, IOREQVM_OP_SET_ISA_IRQ_LEVEL, &req, sizeof(req), NULL, 0, NULL, 0);
 }
 
 int libioreq_set_pci_intx_level(struct libioreq *x, uint16_t domain, uint8_t bus,
@@ -244,17 +259,28 @@ int libioreq_set_pci_intx_level(struct libioreq *x, uint16_t domain, uint8_t bus
 {
 	struct ioreqvm_op_pci_intx req = { .domain = domain, .bus = bus, .device = device,
 					   .intx = intx, .level = level };
-	return libioreq_call(x, IOREQVM_OP_SET_PCI_INTX_LEVEL, &req, sizeof(req), NULL, 0, NULL, 0);
+	return client_call(x, IOREQVM_OP_SET_PCI_INTX_LEVEL, &req, sizeof(req), NULL, 0, NULL, 0);
 }
 
 int libioreq_inject_msi(struct libioreq *x, uint64_t addr, uint32_t data)
 {
 	struct ioreqvm_op_msi req = { .data = data, .addr = addr };
-	return libioreq_call(x, IOREQVM_OP_INJECT_MSI, &req, sizeof(req), NULL, 0, NULL, 0);
+	return client_call(x, IOREQVM_OP_INJECT_MSI, &req, sizeof(req), NULL, 0, NULL, 0);
 }
 
 int libioreq_modified_memory(struct libioreq *x, uint64_t first_pfn, uint64_t nr)
 {
 	struct ioreqvm_op_modified_memory req = { .first_pfn = first_pfn, .nr = nr };
-	return libioreq_call(x, IOREQVM_OP_MODIFIED_MEMORY, &req, sizeof(req), NULL, 0, NULL, 0);
+	return client_call(x, IOREQVM_OP_MODIFIED_MEMORY, &req, sizeof(req), NULL, 0, NULL, 0);
+}
+
+int libioreq_list_servers(struct libioreq *x, struct ioreqvm_op_server_list *out)
+{
+	return client_call(x, IOREQVM_OP_LIST_SERVERS, NULL, 0, out, sizeof(*out), NULL, 0);
+}
+
+int libioreq_list_ranges(struct libioreq *x, uint16_t id, struct ioreqvm_op_range_list *out)
+{
+	struct ioreqvm_op_server_id req = { .id = id };
+	return client_call(x, IOREQVM_OP_LIST_RANGES, &req, sizeof(req), out, sizeof(*out), NULL, 0);
 }

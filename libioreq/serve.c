@@ -41,14 +41,14 @@ int libioreq_server_open(struct libioreq *x, uint16_t id, libioreq_handler_fn fn
 	struct ioreqvm_op_get_info req = { .id = id };
 	struct ioreqvm_op_info info;
 	int fds[2] = { -1, -1 };
-	int rc = libioreq_call(x, IOREQVM_OP_GET_IOREQ_SERVER_INFO, &req, sizeof(req), &info,
+	int rc = client_call(x, IOREQVM_OP_GET_IOREQ_SERVER_INFO, &req, sizeof(req), &info,
 			       sizeof(info), fds, 2);
 	if (rc)
 		return rc;
 	if (info.nr_vcpus > IOREQVM_MAX_VCPUS || info.shm_size != IOREQVM_SHM_SIZE) {
 		close(fds[0]);
 		close(fds[1]);
-		return libioreq_fail(x, -EPROTO, "server info out of range");
+		return client_fail(x, -EPROTO, "server info out of range");
 	}
 	struct libioreq_server *s = calloc(1, sizeof(*s));
 	void *p = mmap(NULL, IOREQVM_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
@@ -59,7 +59,7 @@ int libioreq_server_open(struct libioreq *x, uint16_t id, libioreq_handler_fn fn
 			munmap(p, IOREQVM_SHM_SIZE);
 		free(s);
 		close(fds[1]);
-		return libioreq_fail(x, rc, "mapping server %u's slots: %s", id, strerror(-rc));
+		return client_fail(x, rc, "mapping server %u's slots: %s", id, strerror(-rc));
 	}
 	s->x = x;
 	s->id = id;
@@ -188,7 +188,7 @@ int libioreq_server_run(struct libioreq_server *s, volatile bool *stop)
 			int r = poll(p, 2, 100);
 			if (r > 0 && (p[1].revents & (POLLHUP | POLLERR))) {
 				__atomic_store_n(&s->notify->dm_sleeping, 0, __ATOMIC_RELAXED);
-				return libioreq_fail(s->x, -EPIPE, "ioreqvm went away");
+				return client_fail(s->x, -EPIPE, "ioreqvm went away");
 			}
 			if (r > 0 && (p[0].revents & POLLIN)) {
 				uint64_t v;

@@ -61,7 +61,7 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
-enum { OPT_ACCEL_DEVICE = 0x100, OPT_DEVICE_MODEL, OPT_MAX_SERVERS };
+enum { OPT_ACCEL_DEVICE = 0x100, OPT_DEVICE_MODEL, OPT_MAX_SERVERS, OPT_NO_DEFAULTS };
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -74,6 +74,7 @@ static const struct option long_opts[] = {
 	{ "accel-device", required_argument, NULL, OPT_ACCEL_DEVICE },
 	{ "device-model", required_argument, NULL, 'd' },
 	{ "max-servers", required_argument, NULL, OPT_MAX_SERVERS },
+	{ "no-default-devices", no_argument, NULL, OPT_NO_DEFAULTS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -139,6 +140,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 				FAIL("--device-model: command empty or longer than 250 bytes");
 			o->device_models[o->nr_device_models++] = optarg;
 			break;
+		case OPT_NO_DEFAULTS: o->no_default_devices = true; break;
 		case OPT_MAX_SERVERS:
 			if (parse_uint(optarg, 1, 64, &o->max_servers))
 				FAIL("--max-servers '%s': expected a number from 1 to 64", optarg);
@@ -163,7 +165,9 @@ void cli_usage(FILE *f)
 "Usage: ioreqvm [run] --kernel FILE [OPTIONS]\n"
 "\n"
 "Run one virtual machine booting a Multiboot v1 kernel (ELF32, ELF64 or a.out\n"
-"kludge), with a 16550 UART on COM1 (0x3f8, IRQ 4) printing to stdout.\n"
+"kludge). Device models run as separate processes over the control socket;\n"
+"by default ioreqvm starts one: a 16550 UART on COM1 (0x3f8, IRQ 4) that\n"
+"prints to stdout.\n"
 "\n"
 "Options:\n"
 "  -k, --kernel FILE      Multiboot kernel to boot (required)\n"
@@ -182,8 +186,11 @@ void cli_usage(FILE *f)
 "                         DM_READY (libioreq_dm_ready) within 10 s;\n"
 "                         repeatable\n"
 "      --max-servers N    IOREQ servers the VM allows, 1..64 (default 8)\n"
+"      --no-default-devices  do not start the default device model (the\n"
+"                         COM1 UART, ioreqvm-uart16550, printing to stdout)\n"
 "  -a, --accel NAME       CPU backend: kvm, tcg or auto (default auto:\n"
-"                         kvm when /dev/kvm works; tcg is not built yet)\n"
+"                         kvm when /dev/kvm works, else tcg: a software\n"
+"                         CPU, one vCPU, identity-mapped guests only)\n"
 "      --accel-device PATH  device node instead of /dev/kvm (for tests)\n"
 "  -v, --verbose          report the backend and unbacked accesses;\n"
 "                         twice for more\n"

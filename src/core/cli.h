@@ -3,6 +3,7 @@
 #ifndef IOREQVM_CLI_H
 #define IOREQVM_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ struct cli_opts {
 	const char *device_models[16]; /* --device-model CMD, in order */
 	unsigned nr_device_models;
 	unsigned max_servers;     /* 0: the default */
+	bool no_default_devices;  /* do not start the UART device model */
 	uint64_t memory;          /* bytes */
 	unsigned cpus;
 	int verbose;

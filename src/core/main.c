@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,33 @@
 #ifndef IOREQVM_VERSION
 #define IOREQVM_VERSION "unknown"
 #endif
+
+/*
+ * A program shipped with ioreqvm: next to the executable (installed), or
+ * at @build_rel from it (build tree). 0 with the path, shell-quoted.
+ */
+static int find_helper(const char *name, const char *build_rel, char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	*slash = 0;
+	const char *rels[] = { "", build_rel };
+	for (unsigned i = 0; i < 2; i++) {
+		char p[PATH_MAX + 64];
+		snprintf(p, sizeof(p), "%s/%s%s", exe, rels[i], name);
+		if (access(p, X_OK) == 0 && !strchr(p, '\'') && strlen(p) + 3 <= len) {
+			out[0] = '\'';
+			memcpy(out + 1, p, strlen(p));
+			memcpy(out + 1 + strlen(p), "'", 2);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
 
 /* Block until the VM stops or a terminating signal arrives. */
 static void wait_for_stop(struct vm *vm, int sfd)
@@ -111,13 +139,25 @@ static int run(const struct cli_opts *o)
 	}
 	ctl_started = true;
 	log_info("control socket: %s", sock);
-	for (unsigned i = 0; i < o->nr_device_models; i++) {
-		if (dm_spawn(&ctl, o->device_models[i], sock, &dms[nr_dms], 10000, err, sizeof(err))) {
+	const char *cmds[DM_MAX + 1];
+	unsigned nr_cmds = 0;
+	char uart_cmd[PATH_MAX + 8];
+	if (!o->no_default_devices) {
+		if (find_helper("ioreqvm-uart16550", "../dm/uart16550/", uart_cmd, sizeof(uart_cmd))) {
+			log_err("the default UART device model ioreqvm-uart16550 is not installed next "
+				"to ioreqvm (use --no-default-devices to run without it)");
+			goto out;
+		}
+		cmds[nr_cmds++] = uart_cmd;
+	}
+	for (unsigned i = 0; i < o->nr_device_models && nr_cmds < DM_MAX; i++)
+		cmds[nr_cmds++] = o->device_models[i];
+	for (unsigned i = 0; i < nr_cmds; i++) {
+		if (dm_spawn(&ctl, cmds[i], sock, &dms[nr_dms], 10000, err, sizeof(err))) {
 			log_err("%s", err);
 			goto out;
 		}
-		log_info("device model %u ready (pid %d): %s", i, (int)dms[nr_dms].pid,
-			 o->device_models[i]);
+		log_info("device model ready (pid %d): %s", (int)dms[nr_dms].pid, cmds[i]);
 		nr_dms++;
 	}
 	if (vm_start(&vm, err, sizeof(err))) {

@@ -65,6 +65,8 @@ static int create_devices(struct vm *vm, char *err, size_t errlen)
 	if (!vm->dev_state)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
+		if (builtin_devices[i] == &uart16550_device && !vm->cfg.builtin_uart)
+			continue;
 		int rc = builtin_devices[i]->create(vm, &vm->dev_state[i]);
 		if (rc) {
 			snprintf(err, errlen, "device %s: %s", builtin_devices[i]->name,

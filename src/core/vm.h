@@ -37,6 +37,7 @@ struct vm_config {
 	const char *accel_device; /* NULL: the backend's default node */
 	int console_fd;         /* where the UART transmits */
 	unsigned max_servers;   /* IOREQ servers allowed (I1); 0: the default */
+	bool builtin_uart;      /* in-VMM COM1 (tests, benchmarks); else a device model */
 };
 
 struct vm {

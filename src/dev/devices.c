@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The table of built-in devices, in creation order. */
+/*
+ * The table of built-in devices, in creation order. The UART is created only
+ * when the VM asks for it (vm_config.builtin_uart): normally COM1 is the
+ * ioreqvm-uart16550 device model.
+ */
 #include "dev/device.h"
 
 #include <stddef.h>

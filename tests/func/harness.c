@@ -58,7 +58,8 @@ int harness_create(struct harness *h, const char *backend, const char *kernel,
 	if (pipe2(h->pipe, O_CLOEXEC) < 0)
 		return -errno;
 	struct vm_config cfg = {
-		.memory = memory, .nr_vcpus = cpus, .accel = backend, .console_fd = h->pipe[1] };
+		.memory = memory, .nr_vcpus = cpus, .accel = backend, .console_fd = h->pipe[1],
+		.builtin_uart = true };
 	int rc = vm_create(&h->vm, &cfg, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "harness: %s\n", err);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ioreqctl_list.h"
 #include "libioreq.h"
 
 #ifndef IOREQVM_VERSION
@@ -181,7 +180,7 @@ static int cmd_servers(struct libioreq *x, const struct cmd_args *a)
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_FAIL;
 	}
-	if (ioreqctl_list_servers(x, l) < 0) {
+	if (libioreq_list_servers(x, l) < 0) {
 		free(l);
 		return vm_failed(x, "list_servers");
 	}
@@ -229,7 +228,7 @@ static int cmd_ranges(struct libioreq *x, const struct cmd_args *a)
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_FAIL;
 	}
-	if (ioreqctl_list_ranges(x, (uint16_t)a->id, l) < 0) {
+	if (libioreq_list_ranges(x, (uint16_t)a->id, l) < 0) {
 		free(l);
 		return vm_failed(x, "list_ranges");
 	}
