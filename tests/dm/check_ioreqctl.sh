@@ -20,7 +20,14 @@ tmp=$(mktemp -d)
 sock=$tmp/vm.sock
 vm_pid= dm_pid=
 cleanup() {
+	# vm_pid is timeout(1): TERM reaches ioreqvm through it; KILL would not.
 	[ -n "$dm_pid" ] && kill -KILL "$dm_pid" 2>/dev/null
+	[ -n "$vm_pid" ] && kill -TERM "$vm_pid" 2>/dev/null
+	for ((w = 0; w < 50; w++)); do
+		[ -n "$vm_pid" ] && kill -0 "$vm_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$vm_pid" ] && pkill -KILL -P "$vm_pid" 2>/dev/null
 	[ -n "$vm_pid" ] && kill -KILL "$vm_pid" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$tmp"
