@@ -5,7 +5,7 @@
 # sudo) only when something is missing.
 set -eu
 
-PKGS="gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3 libcmocka-dev liburcu-dev libxen-dev"
+PKGS="gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3 libcmocka-dev liburcu-dev libxen-dev libunicorn-dev libcapstone-dev"
 
 missing=""
 for p in $PKGS; do

@@ -6,9 +6,11 @@
 #include <string.h>
 
 extern const struct cpu_backend_ops kvm_backend_ops;
+extern const struct cpu_backend_ops tcg_backend_ops;
 
 const struct cpu_backend_ops *const cpu_backends[] = {
 	&kvm_backend_ops,
+	&tcg_backend_ops,
 	NULL,
 };
 
@@ -31,9 +33,6 @@ const struct cpu_backend_ops *cpu_backend_select(const char *name, const char *d
 			return NULL;
 		return cpu_backends[i];
 	}
-	if (!strcmp(name, "tcg"))
-		snprintf(err, errlen, "--accel tcg: the software CPU is not part of this build yet");
-	else
-		snprintf(err, errlen, "--accel %s: unknown accelerator (use kvm, tcg or auto)", name);
+	snprintf(err, errlen, "--accel %s: unknown accelerator (use kvm, tcg or auto)", name);
 	return NULL;
 }

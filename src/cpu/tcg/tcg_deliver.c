@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcg backend: exceptions and interrupts through the guest's own IDT (K10).
+ * libunicorn only reports them to a hook, so the frame is built here: at the
+ * same privilege level by writing guest memory and RSP/RIP/RFLAGS; from CPL3
+ * through a temporary call gate (the one privilege-raising path libunicorn
+ * kept), after which the call frame is turned into the interrupt frame.
+ * Also the guest page walk (K14 checks) and the exception state libunicorn
+ * keeps but never clears (found once per process in a scratch engine).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/vm.h"
+#include "cpu/tcg/tcg_priv.h"
+
+#define RFLAGS_TF (1ULL << 8)
+#define RFLAGS_IF (1ULL << 9)
+#define RFLAGS_NT (1ULL << 14)
+#define RFLAGS_RF (1ULL << 16)
+#define EFER_LMA (1ULL << 10)
+#define EXC_DF 8
+#define EXC_GP 13
+
+/* Offset of env->old_exception in a uc_context (error_code is 112 before). */
+static long exc_off = -1;
+static pthread_once_t exc_once = PTHREAD_ONCE_INIT;
+
+static void stop_hook(uc_engine *uc, uint32_t intno, void *opaque)
+{
+	*(uint32_t *)opaque = intno;
+	uc_emu_stop(uc);
+}
+
+/*
+ * Raise #GP(0x1238) in a scratch engine (mov ds with a selector past the
+ * GDT limit) and find the int that went from -1 to 13 with the error code
+ * where libunicorn 2.0.1's CPUX86State keeps it.
+ */
+static void calibrate(void)
+{
+	static const uint8_t code[] = { 0x66, 0xb8, 0x38, 0x12, 0x8e, 0xd8, 0xf4 };
+	uc_engine *uc;
+	uc_hook h;
+	uint32_t intno = 0;
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc))
+		return;
+	size_t size = uc_context_size(uc);
+	uc_context *a = NULL, *b = NULL;
+	if (uc_mem_map(uc, 0x1000, 0x1000, UC_PROT_ALL) ||
+	    uc_mem_write(uc, 0x1000, code, sizeof(code)) ||
+	    uc_hook_add(uc, &h, UC_HOOK_INTR, stop_hook, &intno, 1, 0) ||
+	    uc_context_alloc(uc, &a) || uc_context_alloc(uc, &b) || uc_context_save(uc, a))
+		goto out;
+	uc_emu_start(uc, 0x1000, 0x2000, 0, 0);
+	if (intno != EXC_GP || uc_context_save(uc, b))
+		goto out;
+	long found = -1;
+	for (size_t off = 112; off + 4 <= size; off += 4) {
+		int32_t before, after, err;
+		memcpy(&before, (char *)a + off, 4);
+		memcpy(&after, (char *)b + off, 4);
+		memcpy(&err, (char *)b + off - 112, 4);
+		if (before == -1 && after == EXC_GP && err == 0x1238) {
+			if (found >= 0) {
+				found = -1; /* ambiguous */
+				break;
+			}
+			found = (long)off;
+		}
+	}
+	exc_off = found;
+out:
+	if (a)
+		uc_free(a);
+	if (b)
+		uc_free(b);
+	uc_close(uc);
+}
+
+int tcg_exception_state_init(void)
+{
+	pthread_once(&exc_once, calibrate);
+	return exc_off < 0 ? -ENOTSUP : 0;
+}
+
+uint32_t tcg_exception_take(struct tcg_vcpu *c, bool *is_int)
+{
+	int32_t err = 0, soft = 0, none = -1;
+	char *d = (char *)c->ctx;
+	if (uc_context_save(c->uc, c->ctx) == UC_ERR_OK) {
+		memcpy(&err, d + exc_off - 112, 4);
+		memcpy(&soft, d + exc_off - 108, 4);
+		memcpy(d + exc_off, &none, 4);
+		uc_context_restore(c->uc, c->ctx);
+	}
+	*is_int = soft != 0;
+	return (uint32_t)err;
+}
+
+static uint64_t reg(struct tcg_vcpu *c, int r)
+{
+	uint64_t v = 0;
+	uc_reg_read(c->uc, r, &v);
+	return v;
+}
+
+static void set_reg(struct tcg_vcpu *c, int r, uint64_t v)
+{
+	uc_reg_write(c->uc, r, &v);
+}
+
+static uint64_t *pte_ptr(struct tcg_vcpu *c, uint64_t table, unsigned index, unsigned size)
+{
+	return guest_ram_ptr(&c->vcpu->vm->ram, (table & 0x000ffffffffff000ULL) + index * size,
+			     size);
+}
+
+bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa)
+{
+	uint64_t cr0 = reg(c, UC_X86_REG_CR0), cr3 = reg(c, UC_X86_REG_CR3);
+	uint64_t cr4 = reg(c, UC_X86_REG_CR4);
+	uc_x86_msr efer = { .rid = 0xC0000080 };
+	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+	if (!(cr0 & 0x80000000ULL)) {
+		*pa = va & 0xffffffffULL;
+		return true;
+	}
+	if (!(cr4 & 0x20)) { /* 32-bit paging */
+		uint32_t *pde = (uint32_t *)pte_ptr(c, cr3, (va >> 22) & 0x3ff, 4);
+		if (!pde || !(*pde & 1))
+			return false;
+		if (*pde & 0x80 && cr4 & 0x10) {
+			*pa = (*pde & 0xffc00000u) | (va & 0x3fffff);
+			return true;
+		}
+		uint32_t *pte = (uint32_t *)pte_ptr(c, *pde, (va >> 12) & 0x3ff, 4);
+		if (!pte || !(*pte & 1))
+			return false;
+		*pa = (*pte & 0xfffff000u) | (va & 0xfff);
+		return true;
+	}
+	int levels = efer.value & EFER_LMA ? 4 : 3;
+	uint64_t table = levels == 3 ? (cr3 & 0xffffffe0ULL) : cr3;
+	for (int l = levels; l >= 1; l--) {
+		unsigned shift = 12 + 9 * (unsigned)(l - 1);
+		unsigned idx = l == 3 && levels == 3 ? (unsigned)((va >> 30) & 3)
+						     : (unsigned)((va >> shift) & 0x1ff);
+		uint64_t *e;
+		if (l == 3 && levels == 3)
+			e = guest_ram_ptr(&c->vcpu->vm->ram, table + idx * 8, 8);
+		else
+			e = pte_ptr(c, table, idx, 8);
+		if (!e || !(*e & 1))
+			return false;
+		if (l == 1 || ((l == 2 || l == 3) && (*e & 0x80))) {
+			uint64_t mask = (1ULL << shift) - 1;
+			*pa = (*e & 0x000ffffffffff000ULL & ~mask) | (va & mask);
+			return true;
+		}
+		table = *e;
+	}
+	return false;
+}
+
+/* Host pointer to guest-virtual [va, va + len) when it is identity-mapped RAM (K14). */
+static void *guest_va(struct tcg_vcpu *c, uint64_t va, uint64_t len)
+{
+	uint64_t pa;
+	if (!tcg_translate(c, va, &pa) || pa != va)
+		return NULL;
+	if (((va + len - 1) ^ va) & ~(GUEST_PAGE_SIZE - 1)) {
+		uint64_t pa2, va2 = va + len - 1;
+		if (!tcg_translate(c, va2, &pa2) || pa2 != va2)
+			return NULL;
+	}
+	return guest_ram_ptr(&c->vcpu->vm->ram, va, len);
+}
+
+static int fail(struct tcg_vcpu *c, int kind, const char *fmt, unsigned v, uint64_t a)
+{
+	snprintf(c->reason, sizeof(c->reason), fmt, v, a);
+	return kind;
+}
+
+struct gate {
+	uint64_t offset;
+	uint16_t sel;
+	uint8_t ist, type, dpl;
+	bool present;
+};
+
+/* Push @n quadwords (or dwords if !wide) below @sp, highest first. */
+static bool push_frame(struct tcg_vcpu *c, uint64_t *sp, const uint64_t *v, unsigned n,
+		       bool wide)
+{
+	unsigned w = wide ? 8 : 4;
+	uint64_t at = *sp - (uint64_t)n * w;
+	uint8_t *p = guest_va(c, at, (uint64_t)n * w);
+	if (!p)
+		return false;
+	for (unsigned i = 0; i < n; i++) /* v[0] goes highest */
+		memcpy(p + (uint64_t)(n - 1 - i) * w, &v[i], w);
+	*sp = at;
+	return true;
+}
+
+static bool read_tss_stack(struct tcg_vcpu *c, unsigned ist, uint64_t *sp)
+{
+	uc_x86_mmr tr = { 0 };
+	uc_reg_read(c->uc, UC_X86_REG_TR, &tr);
+	uint64_t off = ist ? 0x24 + 8 * (uint64_t)(ist - 1) : 4;
+	void *p = guest_va(c, tr.base + off, 8);
+	if (!p)
+		return false;
+	memcpy(sp, p, 8);
+	return true;
+}
+
+/* A free pair of GDT slots for the call gate: not the target CS, not the TSS. */
+static int gate_slot(struct tcg_vcpu *c, const uc_x86_mmr *gdtr, uint16_t target_cs)
+{
+	uc_x86_mmr tr = { 0 };
+	uc_reg_read(c->uc, UC_X86_REG_TR, &tr);
+	unsigned avoid[] = { target_cs >> 3, tr.selector >> 3, (tr.selector >> 3) + 1u,
+			     (unsigned)(reg(c, UC_X86_REG_CS) >> 3),
+			     (unsigned)(reg(c, UC_X86_REG_SS) >> 3) };
+	unsigned n = (gdtr->limit + 1) / 8;
+	/* 0x30/0x38 first: the guest kit leaves them free for this. */
+	for (unsigned k = 0; k < n; k++) {
+		unsigned s = (6 + k) % n;
+		if (s == 0 || s + 1 >= n)
+			continue;
+		bool ok = true;
+		for (unsigned i = 0; i < sizeof(avoid) / sizeof(avoid[0]); i++)
+			ok &= avoid[i] != s && avoid[i] != s + 1;
+		if (ok)
+			return (int)s;
+	}
+	return -1;
+}
+
+/* K10: CPL3 -> CPL0 through a temporary call gate, then the interrupt frame. */
+static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
+			   const struct gate *g)
+{
+	struct vm *vm = c->vcpu->vm;
+	uc_x86_mmr gdtr = { 0 };
+	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
+	uint64_t rip = reg(c, UC_X86_REG_RIP), rsp = reg(c, UC_X86_REG_RSP);
+	uint64_t rflags = reg(c, UC_X86_REG_EFLAGS);
+	uint64_t cs = reg(c, UC_X86_REG_CS), ss = reg(c, UC_X86_REG_SS);
+	int slot = gate_slot(c, &gdtr, g->sel);
+	uint8_t *slots = slot < 0 ? NULL : guest_va(c, gdtr.base + (uint64_t)slot * 8, 16);
+	uint8_t *code = guest_va(c, rip, 12);
+	if (!slots || !code)
+		return fail(c, VCPU_EXIT_INTERNAL,
+			    "cannot raise privilege for vector %u at rip 0x%" PRIx64
+			    " (GDT or code not in identity-mapped RAM)", vector, rip);
+	uint8_t saved_slots[16], saved_code[12];
+	memcpy(saved_slots, slots, 16);
+	memcpy(saved_code, code, 12);
+	uint64_t lo = (g->offset & 0xffff) | (uint64_t)g->sel << 16 | 0xECULL << 40 |
+		      ((g->offset >> 16) & 0xffff) << 48;
+	uint64_t hi = g->offset >> 32;
+	memcpy(slots, &lo, 8);
+	memcpy(slots + 8, &hi, 8);
+	uint16_t gate_sel = (uint16_t)(slot * 8 | 3);
+	uint8_t patch[12] = { 0xff, 0x1d, 0, 0, 0, 0, 0, 0, 0, 0 }; /* callf [rip+0] */
+	memcpy(patch + 10, &gate_sel, 2);
+	memcpy(code, patch, 12);
+	uc_ctl_remove_cache(c->uc, rip, rip + 12);
+	c->in_gate = true;
+	uc_err e = uc_emu_start(c->uc, rip, g->offset, 0, 0);
+	c->in_gate = false;
+	memcpy(code, saved_code, 12);
+	memcpy(slots, saved_slots, 16);
+	uc_ctl_remove_cache(c->uc, rip, rip + 12);
+	enum tcg_stop stop = c->stop;
+	c->stop = TCG_STOP_NONE;
+	if (e || stop != TCG_STOP_NONE || reg(c, UC_X86_REG_RIP) != g->offset ||
+	    (reg(c, UC_X86_REG_CS) & 3) != 0)
+		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
+			    "vector %u from CPL3: the call gate to 0x%" PRIx64 " faulted", vector,
+			    g->offset);
+	(void)vm;
+	uint64_t sp;
+	if (!read_tss_stack(c, g->ist, &sp))
+		return fail(c, VCPU_EXIT_TRIPLE_FAULT, "vector %u: TSS stack pointer not in "
+			    "identity-mapped RAM (rip 0x%" PRIx64 ")", vector, rip);
+	sp &= ~15ULL;
+	uint64_t frame[6] = { ss, rsp, rflags, cs, rip, (uint64_t)err };
+	if (!push_frame(c, &sp, frame, err >= 0 ? 6 : 5, true))
+		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
+			    "vector %u: kernel stack 0x%" PRIx64 " not in identity-mapped RAM",
+			    vector, sp);
+	set_reg(c, UC_X86_REG_RSP, sp);
+	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF);
+	if (g->type == 0xE)
+		rflags &= ~RFLAGS_IF;
+	set_reg(c, UC_X86_REG_EFLAGS, rflags);
+	return 0;
+}
+
+static bool read_gate(struct tcg_vcpu *c, unsigned vector, bool long_mode, struct gate *g)
+{
+	uc_x86_mmr idtr = { 0 };
+	uc_reg_read(c->uc, UC_X86_REG_IDTR, &idtr);
+	unsigned size = long_mode ? 16 : 8;
+	if ((uint64_t)vector * size + size - 1 > idtr.limit)
+		return false;
+	uint8_t *p = guest_va(c, idtr.base + (uint64_t)vector * size, size);
+	if (!p)
+		return false;
+	uint16_t off_lo, sel, off_mid;
+	uint32_t off_hi = 0;
+	memcpy(&off_lo, p, 2);
+	memcpy(&sel, p + 2, 2);
+	memcpy(&off_mid, p + 6, 2);
+	if (long_mode)
+		memcpy(&off_hi, p + 8, 4);
+	*g = (struct gate){
+		.offset = off_lo | (uint64_t)off_mid << 16 | (uint64_t)off_hi << 32,
+		.sel = sel, .ist = long_mode ? p[4] & 7 : 0, .type = p[5] & 0xf,
+		.dpl = (p[5] >> 5) & 3, .present = (p[5] & 0x80) != 0,
+	};
+	return g->present && (g->type == 0xE || g->type == 0xF);
+}
+
+static int deliver_once(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft)
+{
+	uc_x86_msr efer = { .rid = 0xC0000080 };
+	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+	bool long_mode = (efer.value & EFER_LMA) != 0;
+	if (!(reg(c, UC_X86_REG_CR0) & 1))
+		return fail(c, VCPU_EXIT_INTERNAL,
+			    "vector %u in real mode: not supported on tcg yet (rip 0x%" PRIx64 ")",
+			    vector, reg(c, UC_X86_REG_RIP));
+	struct gate g;
+	if (!read_gate(c, vector, long_mode, &g))
+		return -1;
+	unsigned cpl = (unsigned)reg(c, UC_X86_REG_CS) & 3;
+	if (soft && g.dpl < cpl)
+		return -2; /* #GP(vector * 8 + 2) */
+	unsigned target_dpl = 0;
+	uc_x86_mmr gdtr = { 0 };
+	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
+	uint8_t *desc = (g.sel | 7) <= gdtr.limit ? guest_va(c, gdtr.base + (g.sel & ~7u), 8)
+						   : NULL;
+	if (!desc || !(desc[5] & 0x80) || !(desc[5] & 0x08))
+		return -1;
+	target_dpl = (desc[5] >> 5) & 3;
+	if (target_dpl < cpl) {
+		if (!long_mode || cpl != 3)
+			return fail(c, VCPU_EXIT_INTERNAL,
+				    "vector %u: privilege change from CPL%u outside long mode is not "
+				    "supported on tcg (rip 0x%" PRIx64 ")", vector,
+				    reg(c, UC_X86_REG_RIP));
+		return raise_privilege(c, vector, err, &g);
+	}
+	uint64_t rip = reg(c, UC_X86_REG_RIP), rsp = reg(c, UC_X86_REG_RSP);
+	uint64_t rflags = reg(c, UC_X86_REG_EFLAGS), cs = reg(c, UC_X86_REG_CS);
+	uint64_t sp = rsp;
+	bool pushed;
+	if (long_mode) {
+		if (g.ist && !read_tss_stack(c, g.ist, &sp))
+			return -1;
+		sp &= ~15ULL;
+		uint64_t frame[6] = { reg(c, UC_X86_REG_SS), rsp, rflags, cs, rip, (uint64_t)err };
+		pushed = push_frame(c, &sp, frame, err >= 0 ? 6 : 5, true);
+	} else {
+		sp &= 0xffffffffULL;
+		uint64_t frame[4] = { rflags, cs, rip, (uint64_t)err };
+		pushed = push_frame(c, &sp, frame, err >= 0 ? 4 : 3, false);
+	}
+	if (!pushed)
+		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
+			    "vector %u: stack 0x%" PRIx64 " not in identity-mapped RAM", vector, sp);
+	set_reg(c, UC_X86_REG_RSP, sp);
+	if ((g.sel & ~3u) != (cs & ~3u))
+		set_reg(c, UC_X86_REG_CS, g.sel);
+	set_reg(c, UC_X86_REG_RIP, g.offset);
+	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF);
+	if (g.type == 0xE)
+		rflags &= ~RFLAGS_IF;
+	set_reg(c, UC_X86_REG_EFLAGS, rflags);
+	return 0;
+}
+
+int tcg_deliver(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft)
+{
+	int rc = deliver_once(c, vector, err, soft);
+	if (rc == -2)
+		rc = deliver_once(c, EXC_GP, (int64_t)vector * 8 + 2, false);
+	if (rc == -1 && vector != EXC_DF)
+		rc = deliver_once(c, EXC_DF, 0, false);
+	if (rc < 0)
+		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
+			    "vector %u: no usable IDT gate for it nor for #DF (rip 0x%" PRIx64 ")",
+			    vector, reg(c, UC_X86_REG_RIP));
+	c->halted = false;
+	return rc;
+}

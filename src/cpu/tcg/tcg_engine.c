@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcg backend: one vCPU's Unicorn engine. Creation (64-bit engine, its
+ * hooks, capstone decoders), the K9 boot stub that brings it to the
+ * Multiboot 32-bit protected-mode state, and keeping its regions equal to
+ * the VM's wanted mappings (RW and RO runs mapped from the guest RAM memfd
+ * mapping, K1; gaps as MMIO regions; RO runs get the K11 write hooks).
+ * Only the vCPU's own thread calls these, while its engine is stopped.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/vm.h"
+#include "cpu/tcg/tcg_priv.h"
+
+extern const uint8_t tcg_stub_start[], tcg_stub_done[], tcg_stub_end[];
+
+void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
+uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque);
+void tcg_hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque);
+void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *opaque);
+bool tcg_hook_invalid(uc_engine *uc, void *opaque);
+
+static int uc_err_to_errno(uc_err e)
+{
+	switch (e) {
+	case UC_ERR_OK:
+		return 0;
+	case UC_ERR_NOMEM:
+		return -ENOMEM;
+	case UC_ERR_MAP:
+		return -EEXIST;
+	case UC_ERR_ARG:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+int tcg_engine_create(struct tcg_vcpu *c)
+{
+	uc_hook h;
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc) != UC_ERR_OK) {
+		c->uc = NULL;
+		return -ENOMEM;
+	}
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &c->cs64) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_32, &c->cs32) != CS_ERR_OK)
+		return -ENOMEM;
+	cs_option(c->cs64, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(c->cs32, CS_OPT_DETAIL, CS_OPT_ON);
+	if (uc_context_alloc(c->uc, &c->ctx) != UC_ERR_OK) {
+		c->ctx = NULL;
+		return -ENOMEM;
+	}
+	uc_err e = uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, tcg_hook_block, c, 1, 0);
+	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, tcg_hook_in, c, 1, 0, UC_X86_INS_IN);
+	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, tcg_hook_out, c, 1, 0, UC_X86_INS_OUT);
+	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_INTR, tcg_hook_intr, c, 1, 0);
+	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, tcg_hook_invalid, c, 1, 0);
+	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_FETCH_PROT,
+				tcg_hook_unmapped, c, 1, 0);
+	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_MEM_WRITE_PROT, tcg_hook_wprot, c, 1, 0);
+	/*
+	 * K11: with any UC_HOOK_MEM_WRITE (READ) present, libunicorn stores RIP
+	 * before every guest store (load) it translates: the stop from the
+	 * write-protection hook is precise and RIP in an MMIO callback names
+	 * the accessing instruction (without them it can name an earlier one
+	 * of the block). They must exist before any code is translated (a hook
+	 * added later leaves older translations as they were, and dropping
+	 * them all clears the whole 1 GiB code buffer), so they are permanent,
+	 * on the last byte of the stub's range, where they never fire.
+	 */
+	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_MEM_WRITE | UC_HOOK_MEM_READ, tcg_hook_sync_rip,
+				c, TCG_STUB_BASE + TCG_STUB_SIZE - 1, TCG_STUB_BASE + TCG_STUB_SIZE - 1);
+	return uc_err_to_errno(e);
+}
+
+void tcg_engine_destroy(struct tcg_vcpu *c)
+{
+	if (c->ctx)
+		uc_free(c->ctx);
+	if (c->uc)
+		uc_close(c->uc);
+	if (c->cs64)
+		cs_close(&c->cs64);
+	if (c->cs32)
+		cs_close(&c->cs32);
+	for (unsigned i = 0; i < c->nr_regions; i++)
+		free(c->regions[i].mmio);
+	free(c->regions);
+	c->regions = NULL;
+	c->nr_regions = 0;
+}
+
+/* K9: run the stub in a region of this engine only, then drop the region. */
+int tcg_engine_boot_stub(struct tcg_vcpu *c)
+{
+	uc_engine *uc = c->uc;
+	size_t len = (size_t)(tcg_stub_end - tcg_stub_start);
+	if (len > TCG_STUB_SIZE)
+		return -EINVAL;
+	uc_err e = uc_mem_map(uc, TCG_STUB_BASE, TCG_STUB_SIZE, UC_PROT_ALL);
+	if (e)
+		return uc_err_to_errno(e);
+	e = uc_mem_write(uc, TCG_STUB_BASE, tcg_stub_start, len);
+	c->in_gate = true; /* no stops of ours while it runs */
+	if (!e)
+		e = uc_emu_start(uc, TCG_STUB_BASE,
+				 TCG_STUB_BASE + (uint64_t)(tcg_stub_done - tcg_stub_start), 0, 0);
+	c->in_gate = false;
+	uc_err e2 = uc_mem_unmap(uc, TCG_STUB_BASE, TCG_STUB_SIZE);
+	if (e || e2)
+		return -EIO;
+	uint64_t efer = 0, cr0 = 0;
+	uc_x86_msr msr = { .rid = 0xC0000080 };
+	uc_reg_read(uc, UC_X86_REG_MSR, &msr);
+	efer = msr.value;
+	uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
+	if (efer & 0x500 || (cr0 & 0x80000001) != 1)
+		return -EIO; /* still in long mode: not the libunicorn this was made for */
+	/* GDTR and IDTR at their reset values: the guest loads its own. */
+	uc_x86_mmr reset = { .base = 0, .limit = 0xffff };
+	uc_reg_write(uc, UC_X86_REG_GDTR, &reset);
+	uc_reg_write(uc, UC_X86_REG_IDTR, &reset);
+	uint64_t flags = 2;
+	uc_reg_write(uc, UC_X86_REG_EFLAGS, &flags);
+	/*
+	 * No tb_flush (libunicorn clears its whole 1 GiB code buffer for it):
+	 * the stub's code belonged to its region, gone now, and nothing of
+	 * guest RAM is translated yet, so the loader's writes need no drop (K8).
+	 */
+	c->stop = TCG_STOP_NONE;
+	return 0;
+}
+
+static bool same_region(const struct tcg_region *a, const struct tcg_region *b)
+{
+	return a->start == b->start && a->end == b->end && a->kind == b->kind &&
+	       (a->kind == TCG_REGION_MMIO || a->off == b->off);
+}
+
+static int region_map(struct tcg_vcpu *c, struct tcg_region *r)
+{
+	struct vm *vm = c->vcpu->vm;
+	uc_err e;
+	switch (r->kind) {
+	case TCG_REGION_MMIO:
+		r->mmio = malloc(sizeof(*r->mmio));
+		if (!r->mmio)
+			return -ENOMEM;
+		*r->mmio = (struct tcg_mmio_region){ .c = c, .base = r->start };
+		e = uc_mmio_map(c->uc, r->start, r->end - r->start, tcg_mmio_read, r->mmio,
+				tcg_mmio_write, r->mmio);
+		break;
+	case TCG_REGION_RO:
+		e = uc_mem_map_ptr(c->uc, r->start, r->end - r->start,
+				   UC_PROT_READ | UC_PROT_EXEC, vm->ram.host + r->off);
+		break;
+	default:
+		e = uc_mem_map_ptr(c->uc, r->start, r->end - r->start, UC_PROT_ALL,
+				   vm->ram.host + r->off);
+		break;
+	}
+	if (e) {
+		free(r->mmio);
+		r->mmio = NULL;
+	}
+	return uc_err_to_errno(e);
+}
+
+/*
+ * Bring the engine's regions in step with the VM's mappings: unmap the
+ * regions that are not wanted as they are, then map the missing ones. A
+ * RAM region keeps its place only if extent, access and memfd offset match.
+ * On failure the engine matches nothing known: the caller stops the VM.
+ */
+int tcg_engine_sync_regions(struct tcg_vcpu *c)
+{
+	if (c->gen_applied == atomic_load(&c->t->maps_gen) && c->regions)
+		return 0;
+	struct tcg_region *want;
+	unsigned nr_want;
+	uint64_t gen;
+	tcg_vm_desired_regions(c->t, &want, &nr_want, &gen);
+	if (!want)
+		return -ENOMEM;
+	bool *present = calloc(nr_want + 1, sizeof(*present));
+	if (!present) {
+		free(want);
+		return -ENOMEM;
+	}
+	int rc = 0;
+	unsigned j = 0;
+	/* Both lists are sorted and disjoint: walk them together. */
+	for (unsigned i = 0; i < c->nr_regions; i++) {
+		struct tcg_region *have = &c->regions[i];
+		while (j < nr_want && want[j].end <= have->start)
+			j++;
+		if (j < nr_want && same_region(have, &want[j])) {
+			want[j].mmio = have->mmio; /* ownership moves to the new list */
+			have->mmio = NULL;
+			present[j] = true;
+			continue;
+		}
+		if (!rc) {
+			uc_err e = uc_mem_unmap(c->uc, have->start, have->end - have->start);
+			rc = uc_err_to_errno(e);
+		}
+		free(have->mmio);
+		have->mmio = NULL;
+	}
+	for (j = 0; j < nr_want; j++) {
+		if (present[j])
+			continue;
+		want[j].mmio = NULL;
+		if (!rc)
+			rc = region_map(c, &want[j]);
+	}
+	free(present);
+	free(c->regions);
+	c->regions = want;
+	c->nr_regions = nr_want;
+	c->cap_regions = nr_want;
+	if (rc)
+		return rc;
+	c->gen_applied = gen;
+	return 0;
+}

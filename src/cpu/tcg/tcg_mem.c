@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcg backend: trapped memory accesses (K11, K13, K14). NONE runs are MMIO
+ * regions whose callbacks carry at most 4 bytes: the accessing instruction
+ * (RIP is exact in a callback) is decoded with capstone and the pieces are
+ * put back together, so the exit path sees one access per guest access, as
+ * a KVM MMIO exit (the part inside the page, C7). Writes to RO runs stop the
+ * engine precisely from the write-protection hook and are forwarded; the
+ * store is then stepped over. Accesses the engine cannot map are reported
+ * with the address, since libunicorn 2.0.1 checks virtual addresses.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/vm.h"
+#include "cpu/tcg/tcg_priv.h"
+
+#define EFER_LMA (1ULL << 10)
+
+static uint64_t reg(struct tcg_vcpu *c, int r)
+{
+	uint64_t v = 0;
+	uc_reg_read(c->uc, r, &v);
+	return v;
+}
+
+void tcg_stop_error(struct tcg_vcpu *c, const char *fmt, ...)
+{
+	if (c->stop != TCG_STOP_NONE && c->stop != TCG_STOP_ATTN)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+	va_end(ap);
+	c->stop = TCG_STOP_ERROR;
+	uc_emu_stop(c->uc);
+}
+
+/* capstone register -> (unicorn register, width); 0 if not a GPR or RIP. */
+static int uc_gpr(x86_reg r, unsigned *width)
+{
+	static const struct {
+		x86_reg cs64, cs32;
+		int uc;
+	} gprs[] = {
+		{ X86_REG_RAX, X86_REG_EAX, UC_X86_REG_RAX }, { X86_REG_RBX, X86_REG_EBX, UC_X86_REG_RBX },
+		{ X86_REG_RCX, X86_REG_ECX, UC_X86_REG_RCX }, { X86_REG_RDX, X86_REG_EDX, UC_X86_REG_RDX },
+		{ X86_REG_RSI, X86_REG_ESI, UC_X86_REG_RSI }, { X86_REG_RDI, X86_REG_EDI, UC_X86_REG_RDI },
+		{ X86_REG_RSP, X86_REG_ESP, UC_X86_REG_RSP }, { X86_REG_RBP, X86_REG_EBP, UC_X86_REG_RBP },
+		{ X86_REG_R8, X86_REG_R8D, UC_X86_REG_R8 },   { X86_REG_R9, X86_REG_R9D, UC_X86_REG_R9 },
+		{ X86_REG_R10, X86_REG_R10D, UC_X86_REG_R10 }, { X86_REG_R11, X86_REG_R11D, UC_X86_REG_R11 },
+		{ X86_REG_R12, X86_REG_R12D, UC_X86_REG_R12 }, { X86_REG_R13, X86_REG_R13D, UC_X86_REG_R13 },
+		{ X86_REG_R14, X86_REG_R14D, UC_X86_REG_R14 }, { X86_REG_R15, X86_REG_R15D, UC_X86_REG_R15 },
+		{ X86_REG_RIP, X86_REG_EIP, UC_X86_REG_RIP },
+	};
+	for (size_t i = 0; i < sizeof(gprs) / sizeof(gprs[0]); i++) {
+		if (r == gprs[i].cs64) {
+			*width = 8;
+			return gprs[i].uc;
+		}
+		if (r == gprs[i].cs32) {
+			*width = 4;
+			return gprs[i].uc;
+		}
+	}
+	return 0;
+}
+
+static bool is_plain_store(const cs_insn *in)
+{
+	switch (in->id) {
+	case X86_INS_MOV: case X86_INS_MOVABS: case X86_INS_MOVNTI: case X86_INS_MOVAPS:
+	case X86_INS_MOVUPS: case X86_INS_MOVAPD: case X86_INS_MOVUPD: case X86_INS_MOVDQA:
+	case X86_INS_MOVDQU: case X86_INS_MOVQ: case X86_INS_MOVD: case X86_INS_MOVSS:
+	case X86_INS_MOVNTDQ: case X86_INS_MOVNTPS: case X86_INS_MOVNTPD:
+		break;
+	default:
+		return false;
+	}
+	const cs_x86 *x = &in->detail->x86;
+	if (x->prefix[0] == X86_PREFIX_REP || x->prefix[0] == X86_PREFIX_REPNE)
+		return false;
+	return x->op_count == 2 && x->operands[0].type == X86_OP_MEM &&
+	       x->operands[1].type != X86_OP_MEM;
+}
+
+/*
+ * Decode the instruction at @rip into c->insn with its memory operands'
+ * addresses computed from the registers now. 0, or -1 if it cannot be.
+ */
+int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
+{
+	struct vm *vm = c->vcpu->vm;
+	uint64_t pa;
+	if (!tcg_translate(c, rip, &pa) || pa != rip)
+		return -1;
+	uint8_t buf[16];
+	size_t n = 0;
+	for (; n < sizeof(buf); n++) {
+		const uint8_t *p = guest_ram_ptr(&vm->ram, rip + n, 1);
+		if (!p)
+			break;
+		buf[n] = *p;
+	}
+	uc_x86_msr efer = { .rid = 0xC0000080 };
+	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+	bool wide = (efer.value & EFER_LMA) != 0;
+	cs_insn *in = NULL;
+	if (cs_disasm(wide ? c->cs64 : c->cs32, buf, n, rip, 1, &in) != 1)
+		return -1;
+	struct tcg_insn *d = &c->insn;
+	memset(d, 0, sizeof(*d));
+	d->rip = rip;
+	d->len = (uint8_t)in->size;
+	d->plain_store = is_plain_store(in);
+	const cs_x86 *x = &in->detail->x86;
+	for (unsigned i = 0; i < x->op_count && d->nr_mem < 2; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		if (op->type != X86_OP_MEM)
+			continue;
+		unsigned w = 8, wi = 8;
+		uint64_t a = (uint64_t)op->mem.disp;
+		if (op->mem.base == X86_REG_RIP || op->mem.base == X86_REG_EIP) {
+			a += rip + in->size;
+		} else if (op->mem.base != X86_REG_INVALID) {
+			int r = uc_gpr(op->mem.base, &w);
+			if (!r)
+				continue;
+			a += reg(c, r);
+		}
+		if (op->mem.index != X86_REG_INVALID) {
+			int r = uc_gpr(op->mem.index, &wi);
+			if (!r)
+				continue;
+			a += reg(c, r) * (uint64_t)op->mem.scale;
+		}
+		if (op->mem.segment == X86_REG_FS)
+			a += reg(c, UC_X86_REG_FS_BASE);
+		else if (op->mem.segment == X86_REG_GS)
+			a += reg(c, UC_X86_REG_GS_BASE);
+		if (!wide || w == 4)
+			a &= 0xffffffffULL;
+		d->mem[d->nr_mem].addr = a;
+		d->mem[d->nr_mem].size = op->size;
+		d->nr_mem++;
+	}
+	cs_free(in, 1);
+	return 0;
+}
+
+static bool p2m_is_ram(struct vm *vm, uint64_t gpa)
+{
+	return p2m_type_access(&vm->p2m, p2m_lookup(&vm->p2m, gpa)) != MEM_ACCESS_NONE;
+}
+
+static void dispatch_mmio(struct tcg_vcpu *c, uint64_t addr, uint8_t len, bool is_write,
+			  uint64_t *data)
+{
+	struct io_access a = { .space = IO_SPACE_MMIO, .addr = addr, .size = len,
+			       .is_write = is_write, .data = is_write ? *data : 0 };
+	tcg_dispatch(c, &a);
+	if (!is_write)
+		*data = a.data;
+	else if (p2m_is_ram(c->vcpu->vm, addr))
+		uc_ctl_remove_cache(c->uc, addr, addr + len); /* K8: served into RAM */
+}
+
+/*
+ * Start the guest access that the piece [pa, pa + size) belongs to: the
+ * decoded memory operand covering it, cut to the page and to 8 bytes.
+ * false if the piece lies outside every operand (an aligned over-read
+ * around an access that crosses into this page): nothing to do for it.
+ */
+static bool frag_start(struct tcg_vcpu *c, uint64_t rip, uint64_t pa, unsigned size,
+		       bool is_write)
+{
+	struct tcg_frag *f = &c->frag;
+	uint64_t start = pa, end = pa + size;
+	if (tcg_decode(c, rip) == 0 && c->insn.nr_mem) {
+		bool found = false;
+		for (unsigned i = 0; i < c->insn.nr_mem && !found; i++) {
+			uint64_t a = c->insn.mem[i].addr, s = c->insn.mem[i].size ? c->insn.mem[i].size : size;
+			if (pa < a + s && a < pa + size) {
+				start = a;
+				end = a + s;
+				found = true;
+			}
+		}
+		if (!found) {
+			/* An operand elsewhere in this page: the pieces are extra bytes. */
+			for (unsigned i = 0; i < c->insn.nr_mem; i++)
+				if ((c->insn.mem[i].addr ^ pa) < GUEST_PAGE_SIZE ||
+				    ((c->insn.mem[i].addr + c->insn.mem[i].size - 1) ^ pa) < GUEST_PAGE_SIZE)
+					return false;
+		}
+	}
+	uint64_t page = pa & ~(GUEST_PAGE_SIZE - 1);
+	if (start < page)
+		start = page;
+	if (end > page + GUEST_PAGE_SIZE)
+		end = page + GUEST_PAGE_SIZE;
+	if (end - start > 8) { /* wider (SSE) accesses: 8-byte pieces, as KVM */
+		start += (pa - start) & ~7ULL;
+		if (end - start > 8)
+			end = start + 8;
+	}
+	*f = (struct tcg_frag){ .active = true, .is_write = is_write, .rip = rip,
+				.start = start, .len = (uint8_t)(end - start) };
+	if (!is_write)
+		dispatch_mmio(c, f->start, f->len, false, &f->data);
+	return true;
+}
+
+static bool piece_fits(const struct tcg_frag *f, uint64_t rip, uint64_t pa, unsigned size,
+		       bool is_write)
+{
+	if (!f->active || f->rip != rip || f->is_write != is_write || pa < f->start ||
+	    pa + size > f->start + f->len)
+		return false;
+	return !(f->done & (((1u << size) - 1) << (pa - f->start)));
+}
+
+static uint64_t mmio_piece(struct tcg_vcpu *c, uint64_t pa, unsigned size, bool is_write,
+			   uint64_t value)
+{
+	struct tcg_frag *f = &c->frag;
+	uint64_t rip = reg(c, UC_X86_REG_RIP);
+	if (!piece_fits(f, rip, pa, size, is_write)) {
+		if (!frag_start(c, rip, pa, size, is_write))
+			return 0;
+		if (pa < f->start || pa + size > f->start + f->len) {
+			/* A piece straddling our cut: serve it alone. */
+			f->active = false;
+			uint64_t d = value;
+			dispatch_mmio(c, pa, (uint8_t)size, is_write, &d);
+			return d;
+		}
+	}
+	unsigned shift = 8 * (unsigned)(pa - f->start);
+	uint64_t vmask = size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+	f->done |= (uint8_t)(((1u << size) - 1) << (pa - f->start));
+	bool complete = f->done == (uint8_t)((1u << f->len) - 1);
+	uint64_t out = 0;
+	if (is_write) {
+		f->data = (f->data & ~(vmask << shift)) | ((value & vmask) << shift);
+		if (complete)
+			dispatch_mmio(c, f->start, f->len, true, &f->data);
+	} else {
+		out = (f->data >> shift) & vmask;
+	}
+	if (complete)
+		f->active = false;
+	return out;
+}
+
+uint64_t tcg_mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *opaque)
+{
+	struct tcg_mmio_region *r = opaque;
+	return mmio_piece(r->c, r->base + offset, size, false, 0);
+}
+
+void tcg_mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value,
+		    void *opaque)
+{
+	struct tcg_mmio_region *r = opaque;
+	mmio_piece(r->c, r->base + offset, size, true, value);
+}
+
+/* Only its presence matters: it makes RIP exact in memory traps (K11). */
+void tcg_hook_sync_rip(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+		       int64_t value, void *opaque)
+{
+}
+
+/* K14: name the address and why the engine could not reach it. */
+static void report_unreachable(struct tcg_vcpu *c, const char *what, uint64_t addr)
+{
+	uint64_t pa;
+	if (!tcg_translate(c, addr, &pa))
+		tcg_stop_error(c, "%s virtual address 0x%" PRIx64 " that the guest's page tables "
+			       "do not map: on tcg this cannot become a #PF (libunicorn 2.0.1 "
+			       "checks virtual addresses, K14)", what, addr);
+	else if (pa != addr)
+		tcg_stop_error(c, "%s virtual address 0x%" PRIx64 " mapped to physical 0x%" PRIx64
+			       ": tcg needs identity-mapped virtual addresses (libunicorn 2.0.1 "
+			       "checks virtual addresses, K14)", what, addr, pa);
+	else
+		tcg_stop_error(c, "%s 0x%" PRIx64 ", %s", what, addr,
+			       addr >= c->t->space_end ? "beyond guest-physical space"
+						       : "which holds no RAM to execute");
+}
+
+bool tcg_hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+		       int64_t value, void *opaque)
+{
+	struct tcg_vcpu *c = opaque;
+	const char *what = type == UC_MEM_WRITE_UNMAPPED ? "write to"
+			   : type == UC_MEM_READ_UNMAPPED ? "read of"
+							   : "instruction fetch from";
+	report_unreachable(c, what, addr);
+	return false;
+}
+
+/*
+ * A write to a RO run (ram_ro, or a WRITE claim): forward it, stop the
+ * engine with nothing written (precise thanks to tcg_hook_sync_rip), and
+ * let the run loop step over the store.
+ */
+bool tcg_hook_wprot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		    void *opaque)
+{
+	struct tcg_vcpu *c = opaque;
+	uint64_t pa, rip = reg(c, UC_X86_REG_RIP);
+	if (!tcg_translate(c, addr, &pa) || pa != addr) {
+		report_unreachable(c, "write to", addr);
+		return false;
+	}
+	if (tcg_decode(c, rip) || !c->insn.plain_store) {
+		tcg_stop_error(c, "write to write-protected page 0x%" PRIx64 " by the instruction "
+			       "at 0x%" PRIx64 ": on tcg only MOV-like stores to ram_ro or "
+			       "WRITE-claimed pages are supported", addr, rip);
+		return false;
+	}
+	if (c->stop != TCG_STOP_NONE && c->stop != TCG_STOP_ATTN)
+		return false;
+	uint64_t data = (uint64_t)value;
+	unsigned n = size > 8 ? 8 : (unsigned)size;
+	uint64_t room = GUEST_PAGE_SIZE - (addr & (GUEST_PAGE_SIZE - 1));
+	if (n > room) {
+		/* The part in the next page is plain memory if that page is RW. */
+		if (p2m_type_access(&c->vcpu->vm->p2m, p2m_lookup(&c->vcpu->vm->p2m, addr + room)) ==
+		    MEM_ACCESS_RW) {
+			uint8_t *p = guest_ram_ptr(&c->vcpu->vm->ram, addr + room, n - room);
+			uint64_t hi = data >> (8 * room);
+			if (p)
+				memcpy(p, &hi, n - room);
+			n = (unsigned)room;
+		}
+	}
+	struct io_access a = { .space = IO_SPACE_MMIO, .addr = addr, .size = (uint8_t)n,
+			       .is_write = true, .data = data };
+	tcg_dispatch(c, &a);
+	c->stop = TCG_STOP_WPROT;
+	return false;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform devices of the tcg backend (K5), in user space because only
+ * KVM has them in the kernel: the 8259 pair, the I/O APIC, one local xAPIC
+ * per vCPU with its LVT timer, and the 8254 PIT. They sit in front of the
+ * shared exit path, where KVM's in-kernel ones sit on kvm. One lock guards
+ * them all; a timer thread raises timer interrupts and wakes the vCPU.
+ */
+#ifndef IOREQVM_TCG_PLATFORM_H
+#define IOREQVM_TCG_PLATFORM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/backend.h"
+
+#define TCG_LAPIC_BASE 0xFEE00000ULL
+#define TCG_IOAPIC_BASE 0xFEC00000ULL
+#define TCG_IOAPIC_PINS 24
+#define TCG_MAX_LAPICS 1
+
+struct vm;
+
+struct tcg_lapic {
+	uint32_t id, tpr, svr, ldr, dfr, esr, icr_lo, icr_hi;
+	uint32_t lvt[6]; /* timer, thermal, perf, LINT0, LINT1, error */
+	uint32_t isr[8], irr[8], tmr[8];
+	uint32_t tmict, tdcr;
+	uint64_t timer_start, timer_deadline; /* ns, CLOCK_MONOTONIC; 0: stopped */
+	void (*notify)(void *ctx);
+	void *notify_ctx;
+};
+
+struct tcg_ioapic {
+	uint32_t sel, id;
+	uint64_t redir[TCG_IOAPIC_PINS];
+	uint32_t level; /* line levels */
+};
+
+struct tcg_pic {
+	uint8_t irr, isr, imr, base, icw_step, read_isr, elcr;
+	bool auto_eoi, need_icw4;
+	uint8_t lines; /* line levels, for edge detection */
+};
+
+struct tcg_pit_channel {
+	uint16_t reload, latch;
+	uint8_t mode, access, rw_state, latched, wstate;
+	uint64_t start; /* ns when counting began */
+	bool gate, running;
+};
+
+struct tcg_platform {
+	pthread_mutex_t lock;
+	struct vm *vm;
+	struct tcg_lapic lapic[TCG_MAX_LAPICS];
+	struct tcg_ioapic ioapic;
+	struct tcg_pic pic[2];
+	struct tcg_pit_channel pit[3];
+	uint8_t port61;
+	uint64_t pit_next; /* ns of channel 0's next interrupt; 0: none */
+	pthread_t thread;
+	pthread_cond_t cond; /* CLOCK_MONOTONIC; signalled when a deadline changes */
+	bool thread_started, quit;
+};
+
+int tcg_platform_init(struct tcg_platform *p, struct vm *vm);
+void tcg_platform_destroy(struct tcg_platform *p);
+/* Tell the platform how to wake vCPU @id when it may take an interrupt; NULL detaches. */
+void tcg_platform_attach(struct tcg_platform *p, unsigned id, void (*notify)(void *), void *ctx);
+/* Serve a port or MMIO access if it belongs to a platform device. */
+bool tcg_platform_pio(struct tcg_platform *p, struct io_access *a);
+bool tcg_platform_mmio(struct tcg_platform *p, struct io_access *a);
+int tcg_platform_irq_line(struct tcg_platform *p, unsigned gsi, bool level);
+/* Vector vCPU @id takes now (accepted: IRR -> ISR, or PIC INTA), or -1. */
+int tcg_platform_next_irq(struct tcg_platform *p, unsigned id);
+/* Fire timers that are due. */
+void tcg_platform_poll(struct tcg_platform *p);
+/* Earliest timer deadline (ns, CLOCK_MONOTONIC), UINT64_MAX if none. */
+uint64_t tcg_platform_deadline(struct tcg_platform *p);
+uint64_t tcg_now_ns(void);
+
+#endif

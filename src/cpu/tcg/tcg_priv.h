@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * State shared by the tcg backend's files (the software CPU on libunicorn
+ * 2.0.1, DESIGN K1-K14); nothing outside src/cpu/tcg sees it. The VM half
+ * keeps the wanted mappings and the platform devices; each vCPU owns one
+ * 64-bit engine and brings its regions in step with the wanted mappings
+ * itself, on its own thread, before it runs guest code (K3).
+ */
+#ifndef IOREQVM_TCG_PRIV_H
+#define IOREQVM_TCG_PRIV_H
+
+#include <capstone/capstone.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#include "cpu/backend.h"
+#include "cpu/tcg/tcg_platform.h"
+
+/*
+ * K4: libunicorn 2.0.1 aborts the process at about 4094 regions in one
+ * engine; we stay at TCG_REGION_CAP. Unmapping a region costs ~90 ns per
+ * page (it flushes the soft TLB page by page), so regions are also cut at
+ * chunk boundaries (at most TCG_MAX_CHUNKS chunks of at least
+ * TCG_MIN_CHUNK): a change then unmaps only the chunks it touches. Every
+ * mapping can bring one MMIO gap region and one chunk split with it, so
+ * the mapping limit is (cap - reserved - chunks - 1) / 2: 379 at most.
+ */
+#define TCG_REGION_CAP 1024
+#define TCG_REGIONS_RESERVED 8
+#define TCG_MIN_CHUNK (16ULL << 20)
+#define TCG_MAX_CHUNKS 256
+
+/* K9: the boot stub's region, below 4 GiB, mapped only while it runs. */
+#define TCG_STUB_BASE 0xFFFF0000ULL
+#define TCG_STUB_SIZE 0x4000ULL
+
+struct tcg_map {
+	uint64_t gpa, size, off;
+	enum mem_access access;
+};
+
+struct tcg_vm {
+	pthread_mutex_t lock; /* maps */
+	struct tcg_map *maps; /* sorted by gpa, disjoint */
+	unsigned nr_maps, cap_maps;
+	_Atomic uint64_t maps_gen; /* bumped on every change */
+	uint64_t space_end;        /* guest-physical space covered by regions */
+	uint64_t chunk;            /* regions never cross a multiple of it */
+	unsigned map_limit;        /* K4 */
+	struct tcg_platform plat;  /* PIC, I/O APIC, local APIC, PIT (K5) */
+};
+
+enum tcg_region_kind { TCG_REGION_RW, TCG_REGION_RO, TCG_REGION_MMIO };
+
+struct tcg_vcpu;
+
+/* One MMIO gap region: its callbacks need the region's base. */
+struct tcg_mmio_region {
+	struct tcg_vcpu *c;
+	uint64_t base;
+};
+
+struct tcg_region {
+	uint64_t start, end;
+	enum tcg_region_kind kind;
+	uint64_t off; /* RAM: offset in the memfd */
+	struct tcg_mmio_region *mmio;
+};
+
+/* Why the engine stopped, as recorded by a hook (first reason wins). */
+enum tcg_stop {
+	TCG_STOP_NONE = 0,
+	TCG_STOP_ATTN,      /* block hook saw a kick, interrupt or VM stop */
+	TCG_STOP_EXCEPTION, /* intr/invalid hook: deliver exc_vector */
+	TCG_STOP_WPROT,     /* write to a RO run, already forwarded: skip the insn */
+	TCG_STOP_ERROR,     /* reason filled in */
+};
+
+/* Bits of tcg_vcpu.attn: what the block hook stops for. */
+#define TCG_ATTN_KICK 1u /* vcpu_kick: return VCPU_EXIT_KICKED */
+#define TCG_ATTN_IRQ 2u  /* an interrupt may be deliverable */
+#define TCG_ATTN_STOP 4u /* the exit path stopped the VM from inside a hook */
+
+/* One guest access reassembled from Unicorn's MMIO pieces (K11). */
+struct tcg_frag {
+	bool active, is_write;
+	uint64_t rip, start; /* instruction, first byte of the access in the region */
+	uint8_t len, done;   /* bytes of the access in the region, bytes seen */
+	uint64_t data;
+};
+
+/* A memory operand of the decoded instruction at rip. */
+struct tcg_insn {
+	uint64_t rip;
+	uint8_t bytes[16];
+	uint8_t len;
+	bool plain_store; /* only effect besides its store: RIP advances (MOV-like) */
+	unsigned nr_mem;
+	struct {
+		uint64_t addr;
+		uint8_t size;
+	} mem[2];
+};
+
+struct tcg_vcpu {
+	struct vcpu *vcpu;
+	struct tcg_vm *t;
+	uc_engine *uc;
+	csh cs64, cs32;
+	uc_context *ctx; /* scratch for fixing the exception state (tcg_deliver.c) */
+
+	/* Regions in the engine, sorted; in step with t->maps at maps_gen. */
+	struct tcg_region *regions;
+	unsigned nr_regions, cap_regions;
+	uint64_t gen_applied;
+
+	_Atomic unsigned attn;
+	pthread_mutex_t sleep_lock; /* HLT: sleeps until attn */
+	pthread_cond_t sleep_cond;
+	bool halted;
+
+	enum tcg_stop stop;
+	unsigned exc_vector;
+	bool exc_soft; /* int n / int3 / into: RIP already past it */
+	char reason[160];
+	uint64_t last_block, last_block_size; /* for the STI shadow (K10) */
+	bool in_gate; /* running the K10 call-gate window: no stops */
+
+	struct tcg_frag frag;
+	struct tcg_insn insn; /* last decoded instruction */
+};
+
+/* tcg_vm.c */
+void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned *nr,
+			    uint64_t *gen);
+
+/* tcg_engine.c: engine creation, regions, boot stub (K9) */
+int tcg_engine_create(struct tcg_vcpu *c);
+void tcg_engine_destroy(struct tcg_vcpu *c);
+int tcg_engine_sync_regions(struct tcg_vcpu *c);
+int tcg_engine_boot_stub(struct tcg_vcpu *c);
+
+/* tcg_mem.c: MMIO callbacks, RO write protection, instruction decoding */
+uint64_t tcg_mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *opaque);
+void tcg_mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value,
+		    void *opaque);
+bool tcg_hook_wprot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		    void *opaque);
+void tcg_hook_sync_rip(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+		       int64_t value, void *opaque);
+bool tcg_hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+		       int64_t value, void *opaque);
+int tcg_decode(struct tcg_vcpu *c, uint64_t rip);
+void tcg_stop_error(struct tcg_vcpu *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Serve one access through the shared exit path, inside the callback (K13). */
+void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a);
+
+/* tcg_deliver.c: exceptions and interrupts through the guest's IDT (K10) */
+int tcg_exception_state_init(void);
+/*
+ * After the intr hook: libunicorn's error code of the exception and whether
+ * it came from int n/int3/into (*is_int); clears its "exception in flight",
+ * which it never clears itself (it would turn the next fault into #DF).
+ */
+uint32_t tcg_exception_take(struct tcg_vcpu *c, bool *is_int);
+/*
+ * Deliver @vector (error code @err, or -1 for none) as the CPU would.
+ * 0, or VCPU_EXIT_TRIPLE_FAULT / VCPU_EXIT_INTERNAL (reason filled) as a
+ * positive exit kind when it cannot be delivered.
+ */
+int tcg_deliver(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft);
+/* Exceptions that push an error code. */
+static inline bool tcg_exception_has_code(unsigned v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+/* Guest virtual -> physical through the current page tables; false if not mapped. */
+bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa);
+
+#endif

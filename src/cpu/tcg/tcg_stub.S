@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * K9: the boot stub a fresh 64-bit Unicorn engine runs to reach the
+ * Multiboot entry state (32-bit protected mode, paging off, flat CS 0x10
+ * and data 0x18) the way a CPU leaves long mode: paging on with PAE on
+ * identity tables, far return into a 32-bit segment, paging off (this
+ * clears EFER.LMA), EFER.LME and CR4.PAE off, flat data segments. It is
+ * copied to TCG_STUB_BASE in a region of its engine only and run until
+ * tcg_stub_done; all addresses are RIP-relative or absolute below.
+ */
+#define STUB_BASE 0xFFFF0000
+
+	.section .rodata.tcg_stub, "a"
+	.globl tcg_stub_start, tcg_stub_done, tcg_stub_end
+	.code64
+tcg_stub_start:
+	leaq	tcg_stub_start + 0xff0(%rip), %rsp	/* a stack for lretq */
+	lgdt	gdtr(%rip)
+	movl	$(STUB_BASE + 0x1000), %eax
+	movq	%rax, %cr3
+	movq	%cr4, %rax
+	orl	$0x20, %eax		/* PAE */
+	movq	%rax, %cr4
+	movq	%cr0, %rax
+	orl	$0x80000001, %eax	/* PG | PE: long mode with paging */
+	movq	%rax, %cr0
+	leaq	compat(%rip), %rax
+	pushq	$0x10
+	pushq	%rax
+	lretq
+	.code32
+compat:
+	movl	%cr0, %eax
+	andl	$0x7fffffff, %eax	/* PG off: leaves long mode */
+	movl	%eax, %cr0
+	movl	$0xc0000080, %ecx	/* EFER.LME off */
+	rdmsr
+	andl	$0xfffffeff, %eax
+	wrmsr
+	movl	%cr4, %eax
+	andl	$0xffffffdf, %eax	/* PAE off */
+	movl	%eax, %cr4
+	xorl	%eax, %eax
+	movl	%eax, %cr3
+	movl	$0x18, %eax
+	movl	%eax, %ds
+	movl	%eax, %es
+	movl	%eax, %fs
+	movl	%eax, %gs
+	movl	%eax, %ss
+tcg_stub_done:
+	hlt
+
+	.balign 16
+gdt:
+	.quad	0
+	.quad	0
+	.quad	0x00CF9A000000FFFF	/* 0x10: code, 32-bit, flat */
+	.quad	0x00CF92000000FFFF	/* 0x18: data, flat */
+gdtr:
+	.word	31
+	.quad	STUB_BASE + (gdt - tcg_stub_start)
+
+	.org	0x1000			/* PML4 -> PDPT */
+	.quad	STUB_BASE + 0x2000 + 3
+	.org	0x2000			/* PDPT[3] -> PD */
+	.quad	0, 0, 0
+	.quad	STUB_BASE + 0x3000 + 3
+	.org	0x3000 + 511 * 8	/* PD[511]: 2 MiB at 0xFFE00000 */
+	.quad	0xFFE00000 + 0x83
+tcg_stub_end:
+	.section .note.GNU-stack, "", @progbits

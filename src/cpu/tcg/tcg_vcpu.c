@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcg backend, vCPU half: the run loop around uc_emu_start (mapping changes
+ * applied first, K3; interrupts delivered through the guest's IDT with the
+ * STI shadow kept, K10; HLT sleeping until an interrupt or a kick), the
+ * block hook that stops the engine for kicks (never uc_emu_stop from another
+ * thread), port I/O served inside the IN/OUT hooks (K3), exceptions from the
+ * intr hook, registers for fault reports. Ends with the ops table.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/io_dispatch.h"
+#include "core/vm.h"
+#include "cpu/tcg/tcg_priv.h"
+#include "cpu/tcg/tcg_vm.h"
+
+#define RFLAGS_IF (1ULL << 9)
+#define EXC_UD 6
+
+void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
+uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque);
+void tcg_hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque);
+void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *opaque);
+bool tcg_hook_invalid(uc_engine *uc, void *opaque);
+
+static void wake(struct tcg_vcpu *c, unsigned bits)
+{
+	atomic_fetch_or(&c->attn, bits);
+	pthread_mutex_lock(&c->sleep_lock);
+	pthread_cond_signal(&c->sleep_cond);
+	pthread_mutex_unlock(&c->sleep_lock);
+}
+
+static void irq_notify(void *opaque)
+{
+	wake(opaque, TCG_ATTN_IRQ);
+}
+
+static uint64_t reg(struct tcg_vcpu *c, int r)
+{
+	uint64_t v = 0;
+	uc_reg_read(c->uc, r, &v);
+	return v;
+}
+
+void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+	struct tcg_vcpu *c = opaque;
+	unsigned attn = atomic_load_explicit(&c->attn, memory_order_relaxed);
+	if (attn && !c->in_gate && c->stop == TCG_STOP_NONE) {
+		/* An interrupt alone stops only a vCPU that can take it. */
+		if (attn & (TCG_ATTN_KICK | TCG_ATTN_STOP) || reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) {
+			c->stop = TCG_STOP_ATTN;
+			uc_emu_stop(uc);
+			return; /* last_block stays the block we came from (STI shadow) */
+		}
+	}
+	c->last_block = addr;
+	c->last_block_size = size;
+}
+
+void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a)
+{
+	struct tcg_platform *p = &c->t->plat;
+	bool done = a->space == IO_SPACE_PIO ? tcg_platform_pio(p, a) : tcg_platform_mmio(p, a);
+	if (!done && io_dispatch(c->vcpu, a) == IO_STOP)
+		atomic_fetch_or(&c->attn, TCG_ATTN_STOP); /* K3: never stop here */
+}
+
+uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
+{
+	struct tcg_vcpu *c = opaque;
+	struct io_access a = { .space = IO_SPACE_PIO, .addr = port, .size = (uint8_t)size };
+	tcg_dispatch(c, &a);
+	return (uint32_t)a.data;
+}
+
+void tcg_hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque)
+{
+	struct tcg_vcpu *c = opaque;
+	uint32_t mask = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	struct io_access a = { .space = IO_SPACE_PIO, .addr = port, .size = (uint8_t)size,
+			       .is_write = true, .data = value & mask };
+	tcg_dispatch(c, &a);
+}
+
+/* Exceptions and int n: unwound to the instruction, so a stop here is exact. */
+void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
+{
+	struct tcg_vcpu *c = opaque;
+	if (c->stop != TCG_STOP_NONE)
+		return;
+	c->stop = TCG_STOP_EXCEPTION;
+	c->exc_vector = intno;
+	uc_emu_stop(uc);
+}
+
+bool tcg_hook_invalid(uc_engine *uc, void *opaque)
+{
+	struct tcg_vcpu *c = opaque;
+	if (c->stop == TCG_STOP_NONE) {
+		c->stop = TCG_STOP_EXCEPTION;
+		c->exc_vector = EXC_UD;
+	}
+	return true; /* libunicorn stops after #UD anyway; we deliver it */
+}
+
+static int tcg_vcpu_create(struct vcpu *vcpu)
+{
+	struct tcg_vcpu *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	vcpu->be = c;
+	c->vcpu = vcpu;
+	c->t = vcpu->vm->be;
+	pthread_mutex_init(&c->sleep_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* platform deadlines */
+	pthread_cond_init(&c->sleep_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	int rc = tcg_engine_create(c);
+	if (!rc)
+		rc = tcg_engine_boot_stub(c);
+	if (!rc)
+		rc = tcg_engine_sync_regions(c);
+	if (!rc)
+		tcg_platform_attach(&c->t->plat, vcpu->id, irq_notify, c);
+	return rc;
+}
+
+static void tcg_vcpu_destroy(struct vcpu *vcpu)
+{
+	struct tcg_vcpu *c = vcpu->be;
+	if (!c)
+		return;
+	tcg_platform_attach(&c->t->plat, vcpu->id, NULL, NULL);
+	tcg_engine_destroy(c);
+	pthread_mutex_destroy(&c->sleep_lock);
+	pthread_cond_destroy(&c->sleep_cond);
+	free(c);
+	vcpu->be = NULL;
+}
+
+static int tcg_vcpu_set_boot_state(struct vcpu *vcpu, const struct vcpu_boot_state *bs)
+{
+	struct tcg_vcpu *c = vcpu->be;
+	uint64_t rip = bs->eip, rax = bs->eax, rbx = bs->ebx, zero = 0, flags = 2;
+	uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
+	uc_reg_write(c->uc, UC_X86_REG_RAX, &rax);
+	uc_reg_write(c->uc, UC_X86_REG_RBX, &rbx);
+	uc_reg_write(c->uc, UC_X86_REG_RSP, &zero);
+	uc_reg_write(c->uc, UC_X86_REG_EFLAGS, &flags);
+	c->halted = false;
+	return 0;
+}
+
+static void internal(struct vcpu_exit *exit, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void internal(struct vcpu_exit *exit, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	exit->kind = VCPU_EXIT_INTERNAL;
+	vsnprintf(exit->reason, sizeof(exit->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Deliver the highest-priority pending interrupt if the vCPU can take it now. */
+static int deliver_interrupt(struct tcg_vcpu *c)
+{
+	if (!(reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF))
+		return 0;
+	int vector = tcg_platform_next_irq(&c->t->plat, c->vcpu->id);
+	if (vector < 0)
+		return 0;
+	c->halted = false;
+	return tcg_deliver(c, (unsigned)vector, -1, false);
+}
+
+/* K10: the block after one whose last byte is STI runs one instruction first. */
+static bool in_sti_shadow(struct tcg_vcpu *c, uint64_t rip)
+{
+	if (!c->last_block_size || c->last_block + c->last_block_size != rip)
+		return false;
+	void *p = guest_ram_ptr(&c->vcpu->vm->ram, rip - 1, 1);
+	return p && *(uint8_t *)p == 0xFB;
+}
+
+static void sleep_halted(struct tcg_vcpu *c)
+{
+	uint64_t deadline = tcg_platform_deadline(&c->t->plat);
+	pthread_mutex_lock(&c->sleep_lock);
+	while (!atomic_load(&c->attn)) {
+		if (deadline == UINT64_MAX) {
+			pthread_cond_wait(&c->sleep_cond, &c->sleep_lock);
+		} else {
+			struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000000ULL),
+					       .tv_nsec = (long)(deadline % 1000000000ULL) };
+			if (pthread_cond_timedwait(&c->sleep_cond, &c->sleep_lock, &ts) == ETIMEDOUT)
+				break;
+		}
+	}
+	pthread_mutex_unlock(&c->sleep_lock);
+	tcg_platform_poll(&c->t->plat);
+}
+
+/* After the engine stopped: the exception it raised, or what we asked for. */
+static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
+{
+	enum tcg_stop stop = c->stop;
+	c->stop = TCG_STOP_NONE;
+	switch (stop) {
+	case TCG_STOP_ERROR:
+		internal(exit, "%s", c->reason);
+		return 1;
+	case TCG_STOP_EXCEPTION: {
+		bool soft = false;
+		uint32_t code = c->exc_vector == EXC_UD ? 0 : tcg_exception_take(c, &soft);
+		int k = tcg_deliver(c, c->exc_vector, tcg_exception_has_code(c->exc_vector) && !soft
+					     ? (int64_t)code : -1, soft);
+		if (k) {
+			exit->kind = (enum vcpu_exit_kind)k;
+			snprintf(exit->reason, sizeof(exit->reason), "%s", c->reason);
+			return 1;
+		}
+		return 0;
+	}
+	case TCG_STOP_WPROT: {
+		/* The write went to the exit path: step over the store (K11). */
+		uint64_t rip = reg(c, UC_X86_REG_RIP) + c->insn.len;
+		uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
+		return 0;
+	}
+	case TCG_STOP_ATTN:
+		return 0;
+	case TCG_STOP_NONE:
+		break;
+	}
+	if (e != UC_ERR_OK) {
+		internal(exit, "libunicorn stopped at rip 0x%" PRIx64 ": %s", reg(c, UC_X86_REG_RIP),
+			 uc_strerror(e));
+		return 1;
+	}
+	/* Stopped by itself: HLT leaves RIP past the instruction. */
+	uint64_t rip = reg(c, UC_X86_REG_RIP);
+	void *p = rip ? guest_ram_ptr(&c->vcpu->vm->ram, rip - 1, 1) : NULL;
+	if (p && *(uint8_t *)p == 0xF4) {
+		c->halted = true;
+		return 0;
+	}
+	internal(exit, "libunicorn stopped at rip 0x%" PRIx64 " for no known reason", rip);
+	return 1;
+}
+
+static int tcg_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+	struct tcg_vcpu *c = vcpu->be;
+	int rc = tcg_engine_sync_regions(c);
+	if (rc) {
+		internal(exit, "applying mapping changes to the engine: %s", strerror(-rc));
+		return 0;
+	}
+	for (;;) {
+		unsigned attn = atomic_load(&c->attn);
+		if (attn & (TCG_ATTN_KICK | TCG_ATTN_STOP)) {
+			atomic_fetch_and(&c->attn, ~(TCG_ATTN_KICK | TCG_ATTN_STOP));
+			exit->kind = VCPU_EXIT_KICKED;
+			return 0;
+		}
+		if (attn & TCG_ATTN_IRQ) {
+			atomic_fetch_and(&c->attn, ~TCG_ATTN_IRQ);
+			tcg_platform_poll(&c->t->plat);
+		}
+		uint64_t rip = reg(c, UC_X86_REG_RIP);
+		if (!c->halted && in_sti_shadow(c, rip)) {
+			/* One instruction inside the shadow, then interrupts. */
+			c->in_gate = true;
+			uc_err e = uc_emu_start(c->uc, rip, UINT64_MAX, 0, 1);
+			c->in_gate = false;
+			c->last_block_size = 0;
+			if (after_stop(c, e, exit))
+				return 0;
+			continue;
+		}
+		int k = deliver_interrupt(c);
+		if (k) {
+			exit->kind = (enum vcpu_exit_kind)k;
+			snprintf(exit->reason, sizeof(exit->reason), "%s", c->reason);
+			return 0;
+		}
+		if (c->halted) {
+			sleep_halted(c);
+			continue;
+		}
+		rip = reg(c, UC_X86_REG_RIP);
+		c->last_block_size = 0;
+		uc_err e = uc_emu_start(c->uc, rip, UINT64_MAX, 0, 0);
+		if (after_stop(c, e, exit))
+			return 0;
+	}
+}
+
+static void tcg_vcpu_kick(struct vcpu *vcpu)
+{
+	struct tcg_vcpu *c = vcpu->be;
+	wake(c, TCG_ATTN_KICK);
+}
+
+static int tcg_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *out)
+{
+	struct tcg_vcpu *c = vcpu->be;
+	uc_x86_msr efer = { .rid = 0xC0000080 };
+	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+	*out = (struct vcpu_regs){
+		.rax = reg(c, UC_X86_REG_RAX), .rbx = reg(c, UC_X86_REG_RBX),
+		.rcx = reg(c, UC_X86_REG_RCX), .rdx = reg(c, UC_X86_REG_RDX),
+		.rsi = reg(c, UC_X86_REG_RSI), .rdi = reg(c, UC_X86_REG_RDI),
+		.rsp = reg(c, UC_X86_REG_RSP), .rbp = reg(c, UC_X86_REG_RBP),
+		.r8 = reg(c, UC_X86_REG_R8), .r9 = reg(c, UC_X86_REG_R9),
+		.r10 = reg(c, UC_X86_REG_R10), .r11 = reg(c, UC_X86_REG_R11),
+		.r12 = reg(c, UC_X86_REG_R12), .r13 = reg(c, UC_X86_REG_R13),
+		.r14 = reg(c, UC_X86_REG_R14), .r15 = reg(c, UC_X86_REG_R15),
+		.rip = reg(c, UC_X86_REG_RIP), .rflags = reg(c, UC_X86_REG_EFLAGS),
+		.cr0 = reg(c, UC_X86_REG_CR0), .cr2 = reg(c, UC_X86_REG_CR2),
+		.cr3 = reg(c, UC_X86_REG_CR3), .cr4 = reg(c, UC_X86_REG_CR4),
+		.efer = efer.value,
+		.cs = (uint16_t)reg(c, UC_X86_REG_CS), .ds = (uint16_t)reg(c, UC_X86_REG_DS),
+		.ss = (uint16_t)reg(c, UC_X86_REG_SS),
+		.cpl = (uint8_t)(reg(c, UC_X86_REG_CS) & 3),
+		.long_mode = (efer.value & (1ULL << 10)) != 0,
+	};
+	return 0;
+}
+
+const struct cpu_backend_ops tcg_backend_ops = {
+	.name = "tcg",
+	.probe = tcg_probe,
+	.vm_create = tcg_vm_create,
+	.vm_destroy = tcg_vm_destroy,
+	.map = tcg_map,
+	.unmap = tcg_unmap,
+	.mapping_count = tcg_mapping_count,
+	.vcpu_create = tcg_vcpu_create,
+	.vcpu_destroy = tcg_vcpu_destroy,
+	.vcpu_set_boot_state = tcg_vcpu_set_boot_state,
+	.vcpu_run = tcg_vcpu_run,
+	.vcpu_kick = tcg_vcpu_kick,
+	.vcpu_get_regs = tcg_vcpu_get_regs,
+	.irq_line = tcg_irq_line,
+};

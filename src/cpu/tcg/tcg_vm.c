@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcg backend, VM half: probing, the VM's wanted mappings (K2, K4) and
+ * interrupt lines into the user-space platform devices (K5). map/unmap only
+ * record the wanted state and bump a generation; every vCPU brings its own
+ * engine in step on its own thread before it runs guest code again, since
+ * an engine must never be touched while it runs (K3). The vCPU half is
+ * tcg_vcpu.c; both fill tcg_backend_ops at the end of that file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/vm.h"
+#include "cpu/tcg/tcg_priv.h"
+#include "cpu/tcg/tcg_vm.h"
+
+int tcg_probe(const char *device, char *err, size_t errlen)
+{
+	unsigned major, minor;
+	uc_version(&major, &minor);
+	if (!uc_arch_supported(UC_ARCH_X86)) {
+		snprintf(err, errlen, "libunicorn %u.%u has no x86 support", major, minor);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
+{
+	struct tcg_vm *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	vm->be = t;
+	pthread_mutex_init(&t->lock, NULL);
+	t->space_end = guest_ram_end(&vm->ram);
+	if (t->space_end < GUEST_PCI_HOLE_END)
+		t->space_end = GUEST_PCI_HOLE_END;
+	t->chunk = TCG_MIN_CHUNK;
+	while (t->space_end / t->chunk > TCG_MAX_CHUNKS)
+		t->chunk <<= 1;
+	uint64_t chunks = (t->space_end + t->chunk - 1) / t->chunk;
+	t->map_limit = (unsigned)((TCG_REGION_CAP - TCG_REGIONS_RESERVED - chunks - 1) / 2);
+	if (vm->cfg.nr_vcpus > 1) {
+		snprintf(err, errlen, "--accel tcg runs one vCPU for now (--cpus %u asked); "
+			 "use --cpus 1 or --accel kvm", vm->cfg.nr_vcpus);
+		return -ENOTSUP;
+	}
+	int rc = tcg_exception_state_init();
+	if (rc) {
+		snprintf(err, errlen, "libunicorn: cannot locate the CPU's exception state "
+			 "(not libunicorn 2.0.1?)");
+		return rc;
+	}
+	rc = tcg_platform_init(&t->plat, vm);
+	if (rc)
+		snprintf(err, errlen, "tcg platform devices: %s", strerror(-rc));
+	return rc;
+}
+
+void tcg_vm_destroy(struct vm *vm)
+{
+	struct tcg_vm *t = vm->be;
+	if (!t)
+		return;
+	tcg_platform_destroy(&t->plat);
+	pthread_mutex_destroy(&t->lock);
+	free(t->maps);
+	free(t);
+	vm->be = NULL;
+}
+
+/* Index of the first mapping with gpa >= @gpa. */
+static unsigned find_map(const struct tcg_vm *t, uint64_t gpa)
+{
+	unsigned lo = 0, hi = t->nr_maps;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (t->maps[mid].gpa < gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int tcg_map(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t host_offset,
+	    enum mem_access access)
+{
+	struct tcg_vm *t = vm->be;
+	if (access == MEM_ACCESS_NONE)
+		return 0; /* the gaps between mappings are MMIO regions */
+	if (!size || (gpa | size | host_offset) & (GUEST_PAGE_SIZE - 1) ||
+	    host_offset + size > vm->ram.size || host_offset + size < host_offset ||
+	    gpa + size > t->space_end || gpa + size < gpa)
+		return -EINVAL;
+	int rc = 0;
+	pthread_mutex_lock(&t->lock);
+	unsigned i = find_map(t, gpa);
+	if ((i < t->nr_maps && t->maps[i].gpa < gpa + size) ||
+	    (i > 0 && t->maps[i - 1].gpa + t->maps[i - 1].size > gpa)) {
+		rc = -EEXIST;
+		goto out;
+	}
+	if (t->nr_maps >= t->map_limit) {
+		rc = -ENOSPC;
+		goto out;
+	}
+	if (t->nr_maps == t->cap_maps) {
+		unsigned cap = t->cap_maps ? 2 * t->cap_maps : 16;
+		struct tcg_map *m = realloc(t->maps, cap * sizeof(*m));
+		if (!m) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		t->maps = m;
+		t->cap_maps = cap;
+	}
+	memmove(&t->maps[i + 1], &t->maps[i], (t->nr_maps - i) * sizeof(*t->maps));
+	t->maps[i] = (struct tcg_map){ .gpa = gpa, .size = size, .off = host_offset,
+				       .access = access };
+	t->nr_maps++;
+	atomic_fetch_add(&t->maps_gen, 1);
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+int tcg_unmap(struct vm *vm, uint64_t gpa)
+{
+	struct tcg_vm *t = vm->be;
+	int rc = 0;
+	pthread_mutex_lock(&t->lock);
+	unsigned i = find_map(t, gpa);
+	if (i == t->nr_maps || t->maps[i].gpa != gpa) {
+		rc = -ENOENT;
+	} else {
+		memmove(&t->maps[i], &t->maps[i + 1], (t->nr_maps - i - 1) * sizeof(*t->maps));
+		t->nr_maps--;
+		atomic_fetch_add(&t->maps_gen, 1);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+void tcg_mapping_count(struct vm *vm, unsigned *used, unsigned *limit)
+{
+	struct tcg_vm *t = vm->be;
+	pthread_mutex_lock(&t->lock);
+	*used = t->nr_maps;
+	pthread_mutex_unlock(&t->lock);
+	*limit = t->map_limit;
+}
+
+/* Append [start, end) of @kind, cut at chunk boundaries. */
+static void push_region(const struct tcg_vm *t, struct tcg_region *r, unsigned *n,
+			uint64_t start, uint64_t end, enum tcg_region_kind kind, uint64_t off)
+{
+	while (start < end) {
+		uint64_t cut = (start / t->chunk + 1) * t->chunk;
+		if (cut > end)
+			cut = end;
+		r[(*n)++] = (struct tcg_region){ .start = start, .end = cut, .kind = kind,
+						 .off = off };
+		off += cut - start;
+		start = cut;
+	}
+}
+
+/*
+ * The regions an engine must hold: every mapping, and an MMIO region over
+ * each gap of guest-physical space between them, all cut at chunk
+ * boundaries. Caller frees *out.
+ */
+void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned *nr,
+			    uint64_t *gen)
+{
+	pthread_mutex_lock(&t->lock);
+	*gen = atomic_load(&t->maps_gen);
+	size_t max = 2 * (size_t)t->nr_maps + 2 + t->space_end / t->chunk;
+	struct tcg_region *r = calloc(max, sizeof(*r));
+	unsigned n = 0;
+	uint64_t at = 0;
+	for (unsigned i = 0; r && i < t->nr_maps; i++) {
+		const struct tcg_map *m = &t->maps[i];
+		push_region(t, r, &n, at, m->gpa, TCG_REGION_MMIO, 0);
+		push_region(t, r, &n, m->gpa, m->gpa + m->size,
+			    m->access == MEM_ACCESS_RO ? TCG_REGION_RO : TCG_REGION_RW, m->off);
+		at = m->gpa + m->size;
+	}
+	if (r)
+		push_region(t, r, &n, at, t->space_end, TCG_REGION_MMIO, 0);
+	pthread_mutex_unlock(&t->lock);
+	*out = r;
+	*nr = r ? n : 0;
+}
+
+int tcg_irq_line(struct vm *vm, unsigned gsi, bool level)
+{
+	struct tcg_vm *t = vm->be;
+	return tcg_platform_irq_line(&t->plat, gsi, level);
+}
