@@ -127,6 +127,12 @@ int libioreq_server_dispatch(struct libioreq_server *s)
 		struct ioreqvm_ioreq *slot = &s->slots[v];
 		if (ioreqvm_ioreq_state(slot) != IOREQVM_STATE_IOREQ_READY)
 			continue;
+		/*
+		 * Writes this vCPU posted before the request are visible now (the
+		 * READY store released them): serve them first, in order (I7).
+		 */
+		if (s->bufioreq)
+			n += drain_buffered(s);
 		ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IOREQ_INPROCESS);
 		struct ioreqvm_ioreq r = *slot;
 		if (r.size == 1 || r.size == 2 || r.size == 4 || r.size == 8) {

@@ -4,7 +4,10 @@
  * to, remembers every value written (per kind and address) and answers a
  * read with the last value written there, or with testdm_pattern() of the
  * address if nothing was. Writes to the "sum" port or MMIO address fold, in
- * arrival order, into one checksum that a read of either returns. Every request can be logged,
+ * arrival order, into one checksum that a read of either returns. A
+ * "control port" lets the guest drive the model's DM ops (claim a memory
+ * type, set the type of its pages, write-through on/off, destroy itself):
+ * a 4-byte write (cmd << 24 | arg) runs one, a read returns its result. Every request can be logged,
  * delayed, or be the last one (the model then kills itself with SIGKILL
  * without answering, to test I5/robustness).
  */
@@ -49,7 +52,58 @@ static struct {
 	uint64_t sum_mmio; /* 0: none */
 	uint64_t sum, sum_count;
 	struct store_entry store[STORE_SIZE];
+	uint64_t ctl_port;      /* 0: none */
+	int32_t ctl_result;
+	uint64_t pages_gpa, pages_n; /* --pages */
+	bool write_through;
+	uint64_t flag_gpa;      /* --flag-after-type: set to 1 once set_mem_type returned */
+	struct libioreq *x;
+	uint16_t id;
+	struct libioreq_guest_memory *mem;
 } t;
+
+enum {
+	CTL_CLAIM = 1,         /* arg: type | flags << 8 */
+	CTL_SET_TYPE = 2,      /* arg: type, on the --pages */
+	CTL_WRITE_THROUGH = 3, /* arg: 0 or 1 */
+	CTL_DESTROY = 4,       /* destroy this model's server */
+	CTL_STATS = 5,         /* log the VM's counters (vm_info) */
+};
+
+static int32_t run_ctl(uint32_t v)
+{
+	uint32_t arg = v & 0xffffff;
+	switch (v >> 24) {
+	case CTL_CLAIM:
+		return libioreq_map_mem_type_to_ioreq_server(t.x, t.id, arg & 0xff, (arg >> 8) & 0xff);
+	case CTL_SET_TYPE: {
+		int rc = libioreq_set_mem_type(t.x, arg & 0xff, t.pages_gpa >> 12, (uint32_t)t.pages_n);
+		if (!rc && t.flag_gpa && t.mem) {
+			volatile uint64_t *f = libioreq_guest_ptr(t.mem, t.flag_gpa, 8);
+			if (f)
+				*f = 1; /* strictly after the pages became claimed (C5 test) */
+		}
+		return rc;
+	}
+	case CTL_WRITE_THROUGH:
+		t.write_through = arg & 1;
+		return 0;
+	case CTL_DESTROY:
+		return libioreq_destroy_ioreq_server(t.x, t.id);
+	case CTL_STATS: {
+		struct ioreqvm_op_vm_info info;
+		int rc = libioreq_vm_info(t.x, &info);
+		if (!rc && t.log) {
+			fprintf(t.log, "stats mmio_exits %" PRIu64 " ro_writes_dropped %" PRIu64 "\n",
+				info.mmio_exits, info.ro_writes_dropped);
+			fflush(t.log);
+		}
+		return rc;
+	}
+	default:
+		return -EINVAL;
+	}
+}
 
 static struct store_entry *slot_for(uint32_t kind, uint64_t addr, bool create)
 {
@@ -95,6 +149,16 @@ static void handle(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *r)
 	}
 	uint64_t mask = r->size >= 8 ? ~0ULL : (1ULL << (8 * r->size)) - 1;
 	uint32_t kind = kind_of(r);
+	if (t.ctl_port && kind == IOREQVM_IO_RANGE_PORT && r->addr == t.ctl_port && r->size == 4) {
+		if (r->dir == IOREQVM_IOREQ_WRITE)
+			t.ctl_result = run_ctl((uint32_t)r->data);
+		else
+			r->data = (uint32_t)t.ctl_result;
+		return;
+	}
+	if (t.write_through && r->type == IOREQVM_IOREQ_TYPE_COPY && r->dir == IOREQVM_IOREQ_WRITE &&
+	    t.mem && libioreq_guest_ptr(t.mem, r->addr, r->size))
+		libioreq_write_through(t.mem, r); /* C6: the model decides */
 	if ((t.sum_port && kind == IOREQVM_IO_RANGE_PORT && r->addr == t.sum_port) ||
 	    (t.sum_mmio && kind == IOREQVM_IO_RANGE_MEMORY && r->addr == t.sum_mmio)) {
 		if (r->dir == IOREQVM_IOREQ_WRITE) {
@@ -134,7 +198,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: testdm [--socket PATH] [--port A:B] [--mmio A:B] [--pci A:B]\n"
 		   "              [--buffered] [--disabled] [--sum-port P] [--sum-mmio A]\n"
-		   "              [--tag N]\n"
+		   "              [--tag N] [--ctl-port P] [--pages GPA:N] [--write-through]\n"
+		   "              [--flag-after-type GPA]\n"
 		   "              [--sleep-ms N] [--die-after N] [--log FILE]\n"
 		   "A device model for tests: echoes written values back on reads,\n"
 		   "testdm_pattern(addr, tag) where nothing was written.\n");
@@ -149,6 +214,9 @@ int main(int argc, char **argv)
 		{ "sleep-ms", required_argument, NULL, 'z' }, { "die-after", required_argument, NULL, 'k' },
 		{ "log", required_argument, NULL, 'l' }, { "tag", required_argument, NULL, 't' },
 		{ "sum-port", required_argument, NULL, 'u' }, { "sum-mmio", required_argument, NULL, 'U' },
+		{ "ctl-port", required_argument, NULL, 'C' }, { "pages", required_argument, NULL, 'P' },
+		{ "write-through", no_argument, NULL, 'W' },
+		{ "flag-after-type", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -168,6 +236,18 @@ int main(int argc, char **argv)
 		case 't': t.tag = strtoull(optarg, NULL, 0); break;
 		case 'u': t.sum_port = strtoull(optarg, NULL, 0); break;
 		case 'U': t.sum_mmio = strtoull(optarg, NULL, 0); break;
+		case 'C': t.ctl_port = strtoull(optarg, NULL, 0); break;
+		case 'W': t.write_through = true; break;
+		case 'F': t.flag_gpa = strtoull(optarg, NULL, 0); break;
+		case 'P': {
+			char *end;
+			t.pages_gpa = strtoull(optarg, &end, 0);
+			bad = *end != ':';
+			if (!bad)
+				t.pages_n = strtoull(end + 1, &end, 0);
+			bad = bad || *end || (t.pages_gpa & 0xfff) || !t.pages_n;
+			break;
+		}
 		case 'l':
 			t.log = fopen(optarg, "a");
 			bad = !t.log;
@@ -183,13 +263,20 @@ int main(int argc, char **argv)
 	struct libioreq *x;
 	int rc = libioreq_connect(sock, &x);
 	if (rc) {
-		fprintf(stderr, "testdm: connect: %s\n", strerror(-rc));
+		fprintf(stderr, "testdm: %s\n", libioreq_error(NULL));
 		return 1;
 	}
 	uint16_t id;
 	struct libioreq_server *srv;
+	t.x = x;
+	if (t.ctl_port && t.nr_ranges < MAX_RANGES)
+		t.ranges[t.nr_ranges++] = (struct range){ .kind = IOREQVM_IO_RANGE_PORT,
+							  .start = t.ctl_port, .end = t.ctl_port + 3 };
+	if ((t.write_through || t.flag_gpa || t.ctl_port) && (rc = libioreq_map_guest_memory(x, &t.mem)))
+		goto fail;
 	if ((rc = libioreq_create_ioreq_server(x, t.buffered, &id)))
 		goto fail;
+	t.id = id;
 	for (unsigned i = 0; i < t.nr_ranges; i++) {
 		uint32_t flags = t.buffered && t.ranges[i].kind != IOREQVM_IO_RANGE_PCI
 					 ? IOREQVM_IO_RANGE_BUFFERED : 0;
@@ -206,6 +293,7 @@ int main(int argc, char **argv)
 	volatile bool stop = false;
 	rc = libioreq_server_run(srv, &stop);
 	libioreq_server_close(srv);
+	libioreq_unmap_guest_memory(t.mem);
 	libioreq_close(x);
 	if (t.log)
 		fclose(t.log);

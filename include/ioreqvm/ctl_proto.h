@@ -160,6 +160,7 @@ struct ioreqvm_op_vm_info {        /* VM_INFO reply; request has no payload */
 	uint64_t unbacked_reads[2], unbacked_writes[2]; /* [0] ports, [1] MMIO */
 	uint64_t ro_writes_dropped;
 	uint64_t p2m_runs;
+	uint64_t mmio_exits;           /* every trapped guest-physical access */
 };
 
 struct ioreqvm_op_guest_memory {   /* MAP_GUEST_MEMORY reply + fd: the RAM memfd */
@@ -179,8 +180,8 @@ struct ioreqvm_op_server_list {    /* LIST_SERVERS reply */
 		uint16_t id;
 		uint8_t enabled, has_bufioreq;
 		uint32_t nr_ranges;
-		uint32_t claimed_types;    /* bit t: type t claimed */
-		uint32_t claim_flags;      /* flags of the lowest claimed type */
+		uint32_t claimed_types;    /* bit t: memory type t claimed by this server */
+		uint32_t claim_flags;      /* IOREQVM_MEM_ACCESS_* of its lowest claimed type */
 		uint64_t requests, buffered, defaulted;
 		int32_t owner_pid;
 		uint32_t pad;

@@ -79,6 +79,28 @@ static enum io_result io_ram(struct vcpu *vcpu, struct io_access *a, uint32_t ty
 	return IO_DONE;
 }
 
+/*
+ * I8's first step: a page of a claimed ioreq_server type goes to the owner
+ * for the access kinds it claimed (C6: as IOREQ_TYPE_COPY, never posted,
+ * and the VMM does not write the page itself). Any other access, or an
+ * owner gone or disabled, behaves as ram_rw (M5, C5).
+ */
+static enum io_result io_claimed(struct vcpu *vcpu, struct io_access *a, uint32_t type)
+{
+	struct vm *vm = vcpu->vm;
+	struct p2m_claim c = p2m_claim_peek(&vm->p2m, type);
+	uint32_t kind = a->is_write ? IOREQVM_MEM_ACCESS_WRITE : IOREQVM_MEM_ACCESS_READ;
+	if ((c.flags & kind) && c.enabled) {
+		struct ioreq_server *s = ioreq_server_get(&vm->servers, (uint16_t)c.server);
+		if (s) {
+			enum io_result r = ioreq_send(s, vcpu, IOREQVM_IOREQ_TYPE_COPY, a->addr, a, 0);
+			ioreq_server_put(s);
+			return r;
+		}
+	}
+	return io_ram(vcpu, a, type);
+}
+
 static enum io_result io_mmio(struct vcpu *vcpu, struct io_access *a)
 {
 	struct vm *vm = vcpu->vm;
@@ -94,10 +116,8 @@ static enum io_result io_mmio(struct vcpu *vcpu, struct io_access *a)
 	case MEM_ACCESS_NONE:
 		break;
 	}
-	if (type != IOREQVM_MEM_MMIO_DM) {
-		/* A claimed ioreq_server page: its owner's, once servers exist. */
-		return io_unbacked(vcpu, a);
-	}
+	if (type != IOREQVM_MEM_MMIO_DM)
+		return io_claimed(vcpu, a, type);
 	return io_devices(vcpu, a);
 }
 

@@ -111,7 +111,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	rc = init_p2m(vm, err, errlen);
 	if (rc)
 		return rc;
-	rc = ioreq_servers_init(&vm->servers, cfg->max_servers ? cfg->max_servers
+	rc = ioreq_servers_init(&vm->servers, &vm->p2m, cfg->max_servers ? cfg->max_servers
 								 : IOREQ_DEFAULT_MAX_SERVERS,
 				cfg->nr_vcpus);
 	if (rc) {
@@ -250,8 +250,12 @@ bool vm_vcpu_enter_guest(struct vcpu *vcpu)
 	for (;;) {
 		/* Dekker with vm_pause_vcpus: store in_guest, then load hold. */
 		atomic_store(&vcpu->in_guest, true);
-		if (!atomic_load(&vm->hold))
-			return !atomic_load(&vm->stopping);
+		if (!atomic_load(&vm->hold)) {
+			if (!atomic_load(&vm->stopping))
+				return true;
+			atomic_store(&vcpu->in_guest, false); /* leaving for good */
+			return false;
+		}
 		atomic_store(&vcpu->in_guest, false);
 		pthread_mutex_lock(&vm->hold_lock);
 		while (atomic_load(&vm->hold) && !atomic_load(&vm->stopping))

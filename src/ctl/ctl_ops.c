@@ -189,6 +189,18 @@ static int op_modified_memory(struct vm *vm, struct ctl_caller *c, const void *r
 	return 0; /* KVM executes from the shared mapping: nothing is cached */
 }
 
+static int op_map_mem_type(struct vm *vm, struct ctl_caller *c, const void *req,
+			   struct ctl_reply *rep)
+{
+	const struct ioreqvm_op_map_mem_type *r = req;
+	if (r->opaque) {
+		snprintf(rep->msg, sizeof(rep->msg), "opaque must be 0 (no continuations here)");
+		return -EINVAL;
+	}
+	return ioreq_server_claim(&vm->servers, c->conn, r->id, r->type, r->flags, rep->msg,
+				  sizeof(rep->msg));
+}
+
 static int op_vm_info(struct vm *vm, struct ctl_caller *c, const void *req, struct ctl_reply *rep)
 {
 	struct ioreqvm_op_vm_info *i = REPLY(rep, struct ioreqvm_op_vm_info);
@@ -206,6 +218,7 @@ static int op_vm_info(struct vm *vm, struct ctl_caller *c, const void *req, stru
 		.unbacked_writes = { vm->unbacked_writes[0], vm->unbacked_writes[1] },
 		.ro_writes_dropped = vm->ro_writes_dropped,
 		.p2m_runs = st.nr_runs,
+		.mmio_exits = vm->nr_mmio_exits,
 	};
 	snprintf(i->backend, sizeof(i->backend), "%s", vm->ops->name);
 	rep->len = sizeof(*i);
@@ -271,6 +284,7 @@ static const struct ctl_op_desc ops[] = {
 	{ IOREQVM_OP_MODIFIED_MEMORY, "modified_memory", sizeof(struct ioreqvm_op_modified_memory), op_modified_memory },
 	{ IOREQVM_OP_SET_MEM_TYPE, "set_mem_type", sizeof(struct ioreqvm_op_set_mem_type), op_set_mem_type },
 	{ IOREQVM_OP_INJECT_MSI, "inject_msi", sizeof(struct ioreqvm_op_msi), op_msi },
+	{ IOREQVM_OP_MAP_MEM_TYPE_TO_IOREQ_SERVER, "map_mem_type_to_ioreq_server", sizeof(struct ioreqvm_op_map_mem_type), op_map_mem_type },
 	{ IOREQVM_OP_VM_INFO, "vm_info", 0, op_vm_info },
 	{ IOREQVM_OP_GET_MEM_TYPE, "get_mem_type", sizeof(struct ioreqvm_op_get_mem_type), op_get_mem_type },
 	{ IOREQVM_OP_MAP_GUEST_MEMORY, "map_guest_memory", 0, op_map_guest_memory },

@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <urcu/urcu-bp.h>
 
+#include "p2m/p2m.h"
+
 static const char *const kind_name[IOREQ_NR_RANGE_KINDS] = { "port", "memory", "pci" };
 
 static void free_view(struct ioreq_view *v)
@@ -65,9 +67,11 @@ static int publish(struct ioreq_servers *ss)
 	return 0;
 }
 
-int ioreq_servers_init(struct ioreq_servers *ss, unsigned max_servers, unsigned nr_vcpus)
+int ioreq_servers_init(struct ioreq_servers *ss, struct p2m *p2m, unsigned max_servers,
+		       unsigned nr_vcpus)
 {
 	memset(ss, 0, sizeof(*ss));
+	ss->p2m = p2m;
 	if (!max_servers || max_servers > IOREQ_MAX_SERVERS || nr_vcpus > IOREQVM_MAX_VCPUS)
 		return -EINVAL;
 	pthread_mutex_init(&ss->lock, NULL);
@@ -213,8 +217,10 @@ static struct ioreq_server *unlink_server(struct ioreq_servers *ss, struct ioreq
 	return s;
 }
 
-static void finish_destroy(struct ioreq_server *s)
+static void finish_destroy(struct ioreq_servers *ss, struct ioreq_server *s)
 {
+	/* C4: its claimed pages become ram_rw before destroy returns. */
+	p2m_release_server(ss->p2m, s->id);
 	/* No vCPU can pick it now (published); those waiting get defaults. */
 	atomic_store(&s->dead, true);
 	wake_all(s);
@@ -233,7 +239,7 @@ int ioreq_server_destroy(struct ioreq_servers *ss, const void *owner, uint16_t i
 	}
 	pthread_mutex_unlock(&ss->lock);
 	if (s)
-		finish_destroy(s);
+		finish_destroy(ss, s);
 	return rc;
 }
 
@@ -251,7 +257,7 @@ void ioreq_servers_drop_owner(struct ioreq_servers *ss, const void *owner)
 		publish(ss);
 	pthread_mutex_unlock(&ss->lock);
 	for (unsigned i = 0; i < n; i++)
-		finish_destroy(gone[i]);
+		finish_destroy(ss, gone[i]);
 }
 
 int ioreq_server_info(struct ioreq_servers *ss, const void *owner, uint16_t id,
@@ -394,6 +400,9 @@ int ioreq_server_set_state(struct ioreq_servers *ss, const void *owner, uint16_t
 		rc = publish(ss);
 	}
 	pthread_mutex_unlock(&ss->lock);
+	/* C5: its claims forward only while it is enabled. */
+	if (s && !rc)
+		rc = p2m_set_server_enabled(ss->p2m, id, enabled);
 	return rc;
 }
 
@@ -414,6 +423,14 @@ void ioreq_servers_list(struct ioreq_servers *ss, struct ioreqvm_op_server_list 
 		out->server[j].buffered = s->nr_buffered;
 		out->server[j].defaulted = s->nr_defaulted;
 		out->server[j].owner_pid = s->owner_pid;
+		for (uint32_t t = IOREQVM_MEM_IOREQ_SERVER; t <= IOREQVM_MEM_IOREQ_SERVER7; t++) {
+			struct p2m_claim c = p2m_claim_peek(ss->p2m, t);
+			if (!c.flags || c.server != s->id)
+				continue;
+			if (!out->server[j].claimed_types)
+				out->server[j].claim_flags = c.flags;
+			out->server[j].claimed_types |= 1u << t;
+		}
 	}
 	pthread_mutex_unlock(&ss->lock);
 }
@@ -471,4 +488,58 @@ struct ioreq_server *ioreq_select(struct ioreq_servers *ss, uint32_t kind, uint6
 	}
 	urcu_bp_read_unlock();
 	return found;
+}
+
+struct ioreq_server *ioreq_server_get(struct ioreq_servers *ss, uint16_t id)
+{
+	struct ioreq_server *found = NULL;
+	urcu_bp_read_lock();
+	struct ioreq_view *v = rcu_dereference(ss->view);
+	for (unsigned i = 0; v && i < v->nr; i++) {
+		if (v->srv[i].s->id == id) {
+			found = v->srv[i].s;
+			atomic_fetch_add(&found->refs, 1);
+			break;
+		}
+	}
+	urcu_bp_read_unlock();
+	return found;
+}
+
+int ioreq_server_claim(struct ioreq_servers *ss, const void *owner, uint16_t id, uint32_t type,
+		       uint32_t flags, char *err, size_t errlen)
+{
+	if (!ioreqvm_mem_type_is_ioreq(type)) {
+		snprintf(err, errlen, "only ioreq_server types (4-11) can be claimed, not %u (C1)", type);
+		return -EINVAL;
+	}
+	if (flags & ~(IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE)) {
+		snprintf(err, errlen, "claim flags 0x%x: only READ (1) and WRITE (2) (C2)", flags);
+		return -EINVAL;
+	}
+	int rc = 0;
+	pthread_mutex_lock(&ss->lock);
+	struct ioreq_server *s = find(ss, owner, id, &rc, err, errlen);
+	bool enabled = s && atomic_load(&s->enabled);
+	pthread_mutex_unlock(&ss->lock);
+	if (!s)
+		return rc;
+	/* One control thread runs every op, so the claim cannot change under us. */
+	struct p2m_claim cur = p2m_get_claim(ss->p2m, type);
+	if (cur.flags && cur.server != id) {
+		if (!flags) {
+			snprintf(err, errlen, "%s is claimed by server %u, not %u: only the owner "
+				 "releases it (C3)", p2m_type_name(type), cur.server, id);
+			return -EINVAL;
+		}
+		snprintf(err, errlen, "%s is already claimed by server %u (C3)", p2m_type_name(type),
+			 cur.server);
+		return -EBUSY;
+	}
+	if (!cur.flags && !flags) {
+		snprintf(err, errlen, "%s is not claimed: nothing to release (C3)", p2m_type_name(type));
+		return -EINVAL;
+	}
+	struct p2m_claim c = { .server = id, .flags = flags, .enabled = enabled };
+	return p2m_set_claim(ss->p2m, type, &c, err, errlen);
 }

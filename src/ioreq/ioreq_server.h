@@ -64,8 +64,11 @@ struct ioreq_view {
 	} srv[IOREQ_MAX_SERVERS];
 };
 
+struct p2m;
+
 struct ioreq_servers {
 	pthread_mutex_t lock; /* writers */
+	struct p2m *p2m;      /* claims live there (C4, C5) */
 	unsigned max;
 	unsigned nr_vcpus;
 	struct ioreq_server *table[IOREQ_MAX_SERVERS];
@@ -73,7 +76,8 @@ struct ioreq_servers {
 	uint16_t next_id;
 };
 
-int ioreq_servers_init(struct ioreq_servers *ss, unsigned max_servers, unsigned nr_vcpus);
+int ioreq_servers_init(struct ioreq_servers *ss, struct p2m *p2m, unsigned max_servers,
+		       unsigned nr_vcpus);
 void ioreq_servers_destroy(struct ioreq_servers *ss);
 
 /* The control operations. 0 or -errno with a message; @owner is the caller. */
@@ -91,6 +95,12 @@ int ioreq_server_unmap_range(struct ioreq_servers *ss, const void *owner, uint16
 			     uint32_t kind, uint64_t start, uint64_t end, char *err, size_t errlen);
 int ioreq_server_set_state(struct ioreq_servers *ss, const void *owner, uint16_t id,
 			   bool enabled, char *err, size_t errlen);
+/*
+ * map_mem_type_to_ioreq_server (DESIGN C1-C3): claim ioreq_server @type
+ * for the server @id of @owner with @flags, or release it (flags 0).
+ */
+int ioreq_server_claim(struct ioreq_servers *ss, const void *owner, uint16_t id, uint32_t type,
+		       uint32_t flags, char *err, size_t errlen);
 /* Destroy every server of @owner (its connection closed). */
 void ioreq_servers_drop_owner(struct ioreq_servers *ss, const void *owner);
 
@@ -106,5 +116,7 @@ int ioreq_server_ranges(struct ioreq_servers *ss, uint16_t id, struct ioreqvm_op
 struct ioreq_server *ioreq_select(struct ioreq_servers *ss, uint32_t kind, uint64_t addr,
 				  uint64_t len, uint32_t *range_flags);
 void ioreq_server_put(struct ioreq_server *s);
+/* The enabled server @id, with a reference; NULL if none. vCPU side. */
+struct ioreq_server *ioreq_server_get(struct ioreq_servers *ss, uint16_t id);
 
 #endif

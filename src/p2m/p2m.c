@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <urcu/urcu-bp.h>
 
@@ -223,28 +224,174 @@ struct p2m_claim p2m_get_claim(struct p2m *p, uint32_t type)
 	return c;
 }
 
-static int find_type(void *ctx, uint64_t s, uint64_t e, uint8_t v)
+struct run_list {
+	uint32_t type;
+	struct { uint64_t a, b; } *v;
+	size_t n, cap;
+	uint64_t pages;
+};
+
+static int collect_type(void *ctx, uint64_t a, uint64_t b, uint8_t v)
 {
-	return v == *(uint32_t *)ctx ? 1 : 0;
+	struct run_list *l = ctx;
+	if (v != l->type)
+		return 0;
+	l->pages += b - a;
+	if (!l->v) /* counting only */
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap * 2;
+		void *nv = realloc(l->v, cap * sizeof(*l->v));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n].a = a;
+	l->v[l->n].b = b;
+	l->n++;
+	return 0;
 }
 
-int p2m_set_claim(struct p2m *p, uint32_t type, const struct p2m_claim *claim)
+struct p2m_claim p2m_claim_peek(const struct p2m *p, uint32_t type)
+{
+	struct p2m_claim c = { 0 };
+	if (!ioreqvm_mem_type_is_ioreq(type))
+		return c;
+	const struct p2m_claim *s = &p->claims[type - IOREQVM_MEM_IOREQ_SERVER];
+	c.flags = __atomic_load_n(&s->flags, __ATOMIC_ACQUIRE);
+	c.enabled = __atomic_load_n(&s->enabled, __ATOMIC_ACQUIRE);
+	c.server = __atomic_load_n(&s->server, __ATOMIC_RELAXED);
+	return c;
+}
+
+uint64_t p2m_count_type(struct p2m *p, uint32_t type)
+{
+	struct run_list l = { .type = type };
+	pthread_mutex_lock(&p->lock);
+	runmap_foreach(runmap_root(&p->types), 0, p->nr_pages, collect_type, &l);
+	pthread_mutex_unlock(&p->lock);
+	return l.pages;
+}
+
+static enum mem_access claim_access(const struct p2m_claim *c)
+{
+	if (!c->flags || !c->enabled)
+		return MEM_ACCESS_RW;
+	return (c->flags & IOREQVM_MEM_ACCESS_READ) ? MEM_ACCESS_NONE : MEM_ACCESS_RO;
+}
+
+static void store_claim(struct p2m_claim *dst, const struct p2m_claim *c)
+{
+	__atomic_store_n(&dst->server, c->server, __ATOMIC_RELAXED);
+	__atomic_store_n(&dst->enabled, c->enabled, __ATOMIC_RELEASE);
+	__atomic_store_n(&dst->flags, c->flags, __ATOMIC_RELEASE);
+}
+
+/* Give runs [0, n) of @l the access @acc; on failure put back [0, i) to @back. */
+static int remap_runs(struct p2m *p, struct run_list *l, enum mem_access acc,
+		      enum mem_access back)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct mapcomp_plan plan;
+		int rc = mapcomp_plan(&p->maps, l->v[i].a, l->v[i].b, acc, &plan);
+		if (!rc)
+			rc = mapcomp_apply(&p->maps, &plan);
+		mapcomp_plan_free(&plan);
+		if (!rc)
+			continue;
+		while (i--) { /* back to the old state: needs no more mappings than it had */
+			if (!mapcomp_plan(&p->maps, l->v[i].a, l->v[i].b, back, &plan))
+				mapcomp_apply(&p->maps, &plan);
+			mapcomp_plan_free(&plan);
+		}
+		return rc;
+	}
+	return 0;
+}
+
+/* Caller holds the lock. */
+static int set_claim_locked(struct p2m *p, uint32_t type, const struct p2m_claim *c, char *err,
+			    size_t errlen)
+{
+	struct p2m_claim *slot = &p->claims[type - IOREQVM_MEM_IOREQ_SERVER];
+	struct p2m_claim old = *slot;
+	bool release = !c->flags;
+	struct run_list l = { .type = type, .cap = 16 };
+	l.v = malloc(l.cap * sizeof(*l.v));
+	int rc = l.v ? runmap_foreach(runmap_root(&p->types), 0, p->nr_pages, collect_type, &l)
+		     : -ENOMEM;
+	if (rc) {
+		free(l.v);
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	enum mem_access from = claim_access(&old), to = release ? MEM_ACCESS_RW : claim_access(c);
+	p->pauser.pause(p->pauser.ctx);
+	if (!release)
+		store_claim(slot, c); /* trapped accesses see it from now on */
+	rc = from == to ? 0 : remap_runs(p, &l, to, from);
+	if (rc) {
+		store_claim(slot, &old);
+		snprintf(err, errlen, rc == -ENOSPC ? "the claim needs more mappings than the "
+			 "backend's limit of %u" : "mapping change failed (%u limit)",
+			 p->maps.target.limit);
+	} else if (release) {
+		/* C4: what is left of the type is plain RAM again. */
+		for (size_t i = 0; i < l.n && rc >= 0; i++)
+			rc = runmap_assign(&p->types, l.v[i].a, l.v[i].b, IOREQVM_MEM_RAM_RW);
+		rc = rc < 0 ? rc : 0;
+		store_claim(slot, c);
+	}
+	p->pauser.resume(p->pauser.ctx);
+	free(l.v);
+	urcu_bp_synchronize_rcu();
+	runmap_free_retired(&p->types);
+	return rc;
+}
+
+int p2m_set_claim(struct p2m *p, uint32_t type, const struct p2m_claim *claim, char *err,
+		  size_t errlen)
 {
 	if (!ioreqvm_mem_type_is_ioreq(type) ||
-	    (claim->flags & ~(IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE)))
+	    (claim->flags & ~(IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE))) {
+		snprintf(err, errlen, "bad claim of type %u flags 0x%x", type, claim->flags);
 		return -EINVAL;
+	}
 	pthread_mutex_lock(&p->lock);
-	int rc = runmap_foreach(runmap_root(&p->types), 0, p->nr_pages, find_type, &type);
-	if (!rc) {
-		struct p2m_claim *c = &p->claims[type - IOREQVM_MEM_IOREQ_SERVER];
-		c->server = claim->server;
-		__atomic_store_n(&c->enabled, claim->enabled, __ATOMIC_RELEASE);
-		__atomic_store_n(&c->flags, claim->flags, __ATOMIC_RELEASE);
-	} else {
-		rc = -EBUSY;
+	int rc = set_claim_locked(p, type, claim, err, errlen);
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+int p2m_set_server_enabled(struct p2m *p, uint32_t server, bool enabled)
+{
+	char err[128];
+	int rc = 0;
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t t = IOREQVM_MEM_IOREQ_SERVER; t <= IOREQVM_MEM_IOREQ_SERVER7 && !rc; t++) {
+		struct p2m_claim c = p->claims[t - IOREQVM_MEM_IOREQ_SERVER];
+		if (!c.flags || c.server != server || c.enabled == enabled)
+			continue;
+		c.enabled = enabled;
+		rc = set_claim_locked(p, t, &c, err, sizeof(err));
 	}
 	pthread_mutex_unlock(&p->lock);
 	return rc;
+}
+
+void p2m_release_server(struct p2m *p, uint32_t server)
+{
+	char err[128];
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t t = IOREQVM_MEM_IOREQ_SERVER; t <= IOREQVM_MEM_IOREQ_SERVER7; t++) {
+		struct p2m_claim c = p->claims[t - IOREQVM_MEM_IOREQ_SERVER];
+		if (!c.flags || c.server != server)
+			continue;
+		struct p2m_claim none = { 0 };
+		set_claim_locked(p, t, &none, err, sizeof(err)); /* only frees mappings */
+	}
+	pthread_mutex_unlock(&p->lock);
 }
 
 void p2m_get_stats(struct p2m *p, struct p2m_stats *st)

@@ -81,13 +81,25 @@ enum mem_access p2m_type_access(const struct p2m *p, uint32_t type);
 
 /* Current claim of an ioreq_server type (a copy; flags 0 if unclaimed). */
 struct p2m_claim p2m_get_claim(struct p2m *p, uint32_t type);
+/* The same without the lock, for exits: never waits behind a change. */
+struct p2m_claim p2m_claim_peek(const struct p2m *p, uint32_t type);
 
 /*
- * Record the claim of ioreq_server @type. Only valid while no page has
- * that type (the claims issue adds flag changes with pages in place).
- * 0 or -EINVAL / -EBUSY (pages of the type exist).
+ * Set the claim of ioreq_server @type (DESIGN C4, C5, K2): claim->flags 0
+ * releases it, and every page still of that type becomes ram_rw. Pages of
+ * the type get their new access before this returns, with the vCPUs paused
+ * around the change, so a claim holds for every access that starts after
+ * it. All or nothing: -ENOSPC (mappings would not fit) changes nothing.
+ * The C1-C3 checks belong to the caller. 0 or -errno, message in err.
  */
-int p2m_set_claim(struct p2m *p, uint32_t type, const struct p2m_claim *claim);
+int p2m_set_claim(struct p2m *p, uint32_t type, const struct p2m_claim *claim, char *err,
+		  size_t errlen);
+/* The claims of @server follow its enabled state (C5: disabled = ram_rw). */
+int p2m_set_server_enabled(struct p2m *p, uint32_t server, bool enabled);
+/* Release every claim of @server (C4), e.g. when it is destroyed. */
+void p2m_release_server(struct p2m *p, uint32_t server);
+/* Pages of @type now (O(runs)). */
+uint64_t p2m_count_type(struct p2m *p, uint32_t type);
 
 void p2m_get_stats(struct p2m *p, struct p2m_stats *st);
 

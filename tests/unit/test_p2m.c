@@ -120,7 +120,7 @@ static uint32_t type_of(struct fixture *f, uint64_t pfn)
 static void claim(struct fixture *f, uint32_t type, uint32_t flags)
 {
 	struct p2m_claim c = { .server = 1, .flags = flags, .enabled = true };
-	assert_int_equal(p2m_set_claim(&f->p2m, type, &c), 0);
+	assert_int_equal(p2m_set_claim(&f->p2m, type, &c, f->err, sizeof(f->err)), 0);
 }
 
 #define SET(f, t, a, n) p2m_set_mem_type(&(f)->p2m, (t), (a), (n), (f)->err, sizeof((f)->err))
@@ -294,10 +294,16 @@ static void test_p2m_compiler_unclaimed_and_claimed_access(void **state)
 	assert_int_equal(mock_access(&f->mock, 20 << 12), MEM_ACCESS_NONE); /* READ claim */
 	assert_int_equal(p2m_type_access(&f->p2m, IOREQVM_MEM_IOREQ_SERVER2), MEM_ACCESS_RW);
 	struct p2m_claim off = { .server = 1, .flags = IOREQVM_MEM_ACCESS_WRITE, .enabled = false };
-	assert_int_equal(p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER2, &off), 0);
+	assert_int_equal(p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER2, &off, f->err,
+				       sizeof(f->err)), 0);
 	assert_int_equal(p2m_type_access(&f->p2m, IOREQVM_MEM_IOREQ_SERVER2), MEM_ACCESS_RW);
-	/* A claim cannot be rewritten under existing pages here (claims issue). */
-	assert_int_equal(p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, &off), -EBUSY);
+	/* C5: the owner disabled, its claimed pages are plain RAM to the guest. */
+	assert_int_equal(p2m_set_server_enabled(&f->p2m, 1, false), 0);
+	assert_int_equal(mock_access(&f->mock, 10 << 12), MEM_ACCESS_RW);
+	assert_int_equal(mock_access(&f->mock, 20 << 12), MEM_ACCESS_RW);
+	assert_int_equal(p2m_set_server_enabled(&f->p2m, 1, true), 0);
+	assert_int_equal(mock_access(&f->mock, 10 << 12), MEM_ACCESS_RO);
+	assert_int_equal(mock_access(&f->mock, 20 << 12), MEM_ACCESS_NONE);
 	destroy(f);
 }
 
@@ -318,6 +324,62 @@ static void test_p2m_compiler_limit_enospc_changes_nothing(void **state)
 	/* A change that needs no new mapping still works at the limit. */
 	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 101, 1), 0);
 	assert_int_equal(f->mock.live, 8);
+	destroy(f);
+}
+
+static void test_p2m_c4_release_reverts_pages_to_ram_rw(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	for (uint64_t i = 0; i < 10; i++)
+		assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0x400 + 4 * i, 2), 0);
+	assert_int_equal(p2m_count_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER), 20);
+	assert_int_equal(f->mock.live, 2 + 20);
+	struct p2m_claim none = { 0 };
+	assert_int_equal(p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, &none, f->err,
+				       sizeof(f->err)), 0);
+	assert_int_equal(p2m_count_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER), 0);
+	assert_int_equal(type_of(f, 0x400), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(f->mock.live, 2); /* merged back into one RAM mapping */
+	assert_int_equal(p2m_get_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER).flags, 0);
+	/* Unclaimed now: S2 refuses new pages of the type. */
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0x400, 1), -EINVAL);
+	destroy(f);
+}
+
+static void test_p2m_claim_flags_change_remaps_pages(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER3, IOREQVM_MEM_ACCESS_WRITE);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER3, 0x500, 3), 0);
+	assert_int_equal(mock_access(&f->mock, 0x501000), MEM_ACCESS_RO);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER3, IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE);
+	assert_int_equal(mock_access(&f->mock, 0x501000), MEM_ACCESS_NONE);
+	claim(f, IOREQVM_MEM_IOREQ_SERVER3, IOREQVM_MEM_ACCESS_WRITE);
+	assert_int_equal(mock_access(&f->mock, 0x501000), MEM_ACCESS_RO);
+	p2m_release_server(&f->p2m, 1);
+	assert_int_equal(type_of(f, 0x501), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(mock_access(&f->mock, 0x501000), MEM_ACCESS_RW);
+	destroy(f);
+}
+
+static void test_p2m_claim_past_limit_enospc_changes_nothing(void **state)
+{
+	struct fixture *f = make(64 << 20, 12);
+	/* Claimed but disabled: the pages are RW and merge with their neighbours. */
+	struct p2m_claim c = { .server = 1, .flags = IOREQVM_MEM_ACCESS_WRITE, .enabled = false };
+	assert_int_equal(p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, &c, f->err,
+				       sizeof(f->err)), 0);
+	for (uint64_t i = 0; i < 6; i++)
+		assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0x400 + 4 * i, 1), 0);
+	assert_int_equal(f->mock.live, 2);
+	/* Enabling would need 2 + 12 mappings: refused, everything as before. */
+	c.enabled = true;
+	assert_int_equal(p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, &c, f->err,
+				       sizeof(f->err)), -ENOSPC);
+	assert_int_equal(f->mock.live, 2);
+	assert_int_equal(mock_access(&f->mock, 0x400000), MEM_ACCESS_RW);
+	assert_false(p2m_get_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER).enabled);
 	destroy(f);
 }
 
@@ -400,6 +462,9 @@ int main(void)
 		cmocka_unit_test(test_p2m_compiler_grows_a_neighbour_minimally),
 		cmocka_unit_test(test_p2m_compiler_unclaimed_and_claimed_access),
 		cmocka_unit_test(test_p2m_compiler_limit_enospc_changes_nothing),
+		cmocka_unit_test(test_p2m_c4_release_reverts_pages_to_ram_rw),
+		cmocka_unit_test(test_p2m_claim_flags_change_remaps_pages),
+		cmocka_unit_test(test_p2m_claim_past_limit_enospc_changes_nothing),
 		cmocka_unit_test(test_p2m_every_change_is_paused_and_resumed),
 		cmocka_unit_test(test_p2m_random_changes_keep_mappings_exact),
 		cmocka_unit_test(test_p2m_p3_one_run_vs_many_runs),

@@ -69,8 +69,22 @@ void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a)
 {
 	struct tcg_platform *p = &c->t->plat;
 	bool done = a->space == IO_SPACE_PIO ? tcg_platform_pio(p, a) : tcg_platform_mmio(p, a);
-	if (!done && io_dispatch(c->vcpu, a) == IO_STOP)
+	if (done)
+		return;
+	/*
+	 * K13: while the access is served, perhaps by a device model, this vCPU
+	 * counts as out of guest code for the K3 pause, so a model that changes
+	 * types or claims before it answers never waits on us; the mappings
+	 * change under the waiting engine and reach it at its next block. If a
+	 * change is under way when the answer comes, wait here until it is done.
+	 */
+	vm_vcpu_leave_guest(c->vcpu);
+	enum io_result r = io_dispatch(c->vcpu, a);
+	bool run_on = vm_vcpu_enter_guest(c->vcpu);
+	if (r == IO_STOP || !run_on)
 		atomic_fetch_or(&c->attn, TCG_ATTN_STOP); /* K3: never stop here */
+	else if (c->gen_applied != atomic_load(&c->t->maps_gen))
+		atomic_fetch_or(&c->attn, TCG_ATTN_KICK); /* new mappings from the next block */
 }
 
 uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)

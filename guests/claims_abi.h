@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* What the claims guest and tests/func/test_claims.c agree on. */
+#ifndef CLAIMS_ABI_H
+#define CLAIMS_ABI_H
+
+#define CLAIMS_PAGE 0x800000ULL    /* first watched page (testdm --pages CLAIMS_PAGE:2) */
+#define CLAIMS_MAILBOX 0x900000ULL /* ram_rw words: [0] flag, [1] v_after, [2] stop, [3] last */
+#define CLAIMS_CTL_PORT 0x5e0      /* testdm A's control port; B's is +4; model i of 8: 0x5c0 + 4 i */
+#define CLAIMS_BEFORE 0x1111111111111111ULL
+
+/* testdm control commands (cmd << 24 | arg). */
+#define CLAIMS_CTL(cmd, arg) (((uint32_t)(cmd) << 24) | (uint32_t)(arg))
+#define CLAIMS_CLAIM(type, flags) CLAIMS_CTL(1, (type) | ((flags) << 8))
+#define CLAIMS_SET_TYPE(type) CLAIMS_CTL(2, (type))
+#define CLAIMS_WRITE_THROUGH(on) CLAIMS_CTL(3, (on))
+#define CLAIMS_STATS CLAIMS_CTL(5, 0)
+
+#endif
