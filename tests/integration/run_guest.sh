@@ -4,19 +4,22 @@
 # the exit status and lines of its serial output (exact lines or regexes).
 # Usage: run_guest.sh BACKEND STATUS IOREQVM KERNEL [--line TEXT]... \
 #                     [--regex ERE]... [--count ERE N]...
-#                     [--file-count FILE ERE N]... [-- IOREQVM-ARGS...]
-# --file-count checks a file written during the run (e.g. a device model's log).
+#                     [--file-count FILE ERE N]... [--file-min FILE ERE N]...
+#                     [-- IOREQVM-ARGS...]
+# --file-count / --file-min check how many lines of a file written during the
+# run (e.g. a device model's log) match: exactly N, or at least N.
 # The kvm variant skips (exit 77, loudly) only when /dev/kvm is missing.
 set -u
 backend=$1 want_status=$2 vmm=$3 kernel=$4
 shift 4
-lines=() regexes=() counts=() fcounts=()
+lines=() regexes=() counts=() fcounts=() fmins=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--line) lines+=("$2"); shift 2 ;;
 	--regex) regexes+=("$2"); shift 2 ;;
 	--count) counts+=("$2" "$3"); shift 3 ;;
 	--file-count) fcounts+=("$2" "$3" "$4"); rm -f "$2"; shift 4 ;;
+	--file-min) fmins+=("$2" "$3" "$4"); rm -f "$2"; shift 4 ;;
 	--) shift; break ;;
 	*) echo "run_guest.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -50,6 +53,11 @@ for ((i = 0; i < ${#fcounts[@]}; i += 3)); do
 	n=$(grep -cE -- "${fcounts[i + 1]}" "${fcounts[i]}" 2>/dev/null)
 	[ "${n:-0}" -eq "${fcounts[i + 2]}" ] ||
 		report "${n:-0} lines of ${fcounts[i]} match ${fcounts[i + 1]}, expected ${fcounts[i + 2]}"
+done
+for ((i = 0; i < ${#fmins[@]}; i += 3)); do
+	n=$(grep -cE -- "${fmins[i + 1]}" "${fmins[i]}" 2>/dev/null)
+	[ "${n:-0}" -ge "${fmins[i + 2]}" ] ||
+		report "${n:-0} lines of ${fmins[i]} match ${fmins[i + 1]}, expected at least ${fmins[i + 2]}"
 done
 if [ "$fail" -ne 0 ] || [ -n "${VERBOSE:-}" ]; then
 	echo "--- guest serial output ($backend):" >&2; cat "$out" >&2
