@@ -125,6 +125,8 @@ int libioreq_server_dispatch(struct libioreq_server *s);
  * event fd. Returns 0 when stopped.
  */
 int libioreq_server_run(struct libioreq_server *s, volatile bool *stop);
+/* The same, returning 0 after @timeout_ms too (0: no timeout). */
+int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsigned timeout_ms);
 
 /*
  * Write-through helper for claimed-page writes (C6): store the request's

@@ -152,6 +152,13 @@ int libioreq_server_dispatch(struct libioreq_server *s)
 	return n;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static bool work_pending(const struct libioreq_server *s)
 {
 	if (s->bufioreq &&
@@ -163,16 +170,15 @@ static bool work_pending(const struct libioreq_server *s)
 	return false;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int libioreq_server_run(struct libioreq_server *s, volatile bool *stop)
 {
-	while (!*stop) {
+	return libioreq_server_run_for(s, stop, 0);
+}
+
+int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsigned timeout_ms)
+{
+	uint64_t end = timeout_ms ? now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+	while (!*stop && (!end || now_ns() < end)) {
 		if (libioreq_server_dispatch(s))
 			continue;
 		/* Busy: more work usually follows soon; look without a system call. */
