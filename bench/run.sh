@@ -15,32 +15,24 @@ kvm_status="absent"
 backends="kvm"
 [ -c /dev/kvm ] || backends="none"
 
-# Wall time of `ioreqvm run` for a guest, N runs: "median (min-max)" in ms.
-wall_ms() {
+# Wall times of a command, N runs, in microseconds, sorted, one a line.
+times_us() {
 	local n=$1; shift
-	local t=()
 	for ((i = 0; i < n; i++)); do
 		local s e
 		s=$(date +%s%N)
 		"$@" >/dev/null 2>&1 || true
 		e=$(date +%s%N)
-		t+=($(((e - s) / 1000)))
-	done
-	printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f ms (%.2f-%.2f)", a[int((NR+1)/2)]/1000, a[1]/1000, a[NR]/1000}'
+		echo $(((e - s) / 1000))
+	done | sort -n
 }
-
-# Median wall time of a command, N runs, in microseconds.
+# "median (min-max)" in ms.
+wall_ms() {
+	times_us "$@" | awk '{a[NR]=$1} END {printf "%.2f ms (%.2f-%.2f)", a[int((NR+1)/2)]/1000, a[1]/1000, a[NR]/1000}'
+}
+# The median in microseconds.
 median_us() {
-	local n=$1; shift
-	local t=()
-	for ((i = 0; i < n; i++)); do
-		local s e
-		s=$(date +%s%N)
-		"$@" >/dev/null 2>&1 || true
-		e=$(date +%s%N)
-		t+=($(((e - s) / 1000)))
-	done
-	printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+	times_us "$@" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 
 out=BENCHMARKS.md.new

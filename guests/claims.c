@@ -13,40 +13,19 @@
 #define P CLAIMS_PAGE
 #define MB ((volatile uint64_t *)CLAIMS_MAILBOX)
 
-static unsigned failures;
-
-static void check(bool ok, const char *what, uint64_t got, uint64_t want)
-{
-	failures += !ok;
-	guest_printf("claims: %s %s (got %#llx, want %#llx)\n", what, ok ? "ok" : "FAILED",
-		     (unsigned long long)got, (unsigned long long)want);
-}
-
 static int32_t ctl(uint16_t port, uint32_t cmd)
 {
 	guest_outl(port, cmd);
 	return (int32_t)guest_inl(port);
 }
 
-static bool mode_is(const char *m)
-{
-	const char *s = guest_cmdline();
-	while (*s && *s != ' ')
-		s++;
-	while (*s == ' ')
-		s++;
-	while (*m && *s == *m)
-		s++, m++;
-	return !*m && (!*s || *s == ' ');
-}
-
 /* M5, C5, C6, C4 and the write-through helper, in one sequence. */
 static void mode_write(void)
 {
 	guest_write64(P, CLAIMS_BEFORE);
-	check(guest_read64(P) == CLAIMS_BEFORE, "M5 before any claim a write lands", guest_read64(P), CLAIMS_BEFORE);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "C3 claim type 4 for WRITE", 0, 0);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "S2 set type 4 while claimed", 0, 0);
+	guest_check(guest_read64(P) == CLAIMS_BEFORE, "M5 before any claim a write lands", guest_read64(P), CLAIMS_BEFORE);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "C3 claim type 4 for WRITE", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "S2 set type 4 while claimed", 0, 0);
 	guest_write64(P, 0xAAAAAAAAAAAAAAAAULL);
 	guest_write32(P + 8, 0xBBBBBBBBu);
 	guest_write16(P + 12, 0xCCCC);
@@ -54,17 +33,17 @@ static void mode_write(void)
 	uint64_t r = 0;
 	for (int i = 0; i < 1000; i++) /* P4: reads of a WRITE-claimed page do not exit */
 		r |= guest_read64(P) ^ CLAIMS_BEFORE;
-	check(r == 0, "C6 forwarded writes never reach memory", guest_read64(P), CLAIMS_BEFORE);
-	check(guest_read64(P + 8) == 0, "C6 memory after the claimed writes", guest_read64(P + 8), 0);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_WRITE_THROUGH(1)) == 0, "write-through on", 0, 0);
+	guest_check(r == 0, "C6 forwarded writes never reach memory", guest_read64(P), CLAIMS_BEFORE);
+	guest_check(guest_read64(P + 8) == 0, "C6 memory after the claimed writes", guest_read64(P + 8), 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_WRITE_THROUGH(1)) == 0, "write-through on", 0, 0);
 	guest_write64(P + 16, 0xEEEEEEEEEEEEEEEEULL);
-	check(guest_read64(P + 16) == 0xEEEEEEEEEEEEEEEEULL, "C6 the model writes it through",
+	guest_check(guest_read64(P + 16) == 0xEEEEEEEEEEEEEEEEULL, "C6 the model writes it through",
 	      guest_read64(P + 16), 0xEEEEEEEEEEEEEEEEULL);
 	/* The model logs the VM's exit count: the 5 writes only, no read (P4). */
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_STATS) == 0, "counters logged", 0, 0);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 0)) == 0, "C4 release", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_STATS) == 0, "counters logged", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 0)) == 0, "C4 release", 0, 0);
 	guest_write64(P + 24, 0xF0F0F0F0F0F0F0F0ULL);
-	check(guest_read64(P + 24) == 0xF0F0F0F0F0F0F0F0ULL, "C4 after release writes land",
+	guest_check(guest_read64(P + 24) == 0xF0F0F0F0F0F0F0F0ULL, "C4 after release writes land",
 	      guest_read64(P + 24), 0xF0F0F0F0F0F0F0F0ULL);
 }
 
@@ -72,19 +51,19 @@ static void mode_write(void)
 static void mode_read(void)
 {
 	guest_write64(P, CLAIMS_BEFORE);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(5, 3)) == 0, "claim ioreq_server1 READ|WRITE", 0, 0);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(5)) == 0, "set type 5", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(5, 3)) == 0, "claim ioreq_server1 READ|WRITE", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(5)) == 0, "set type 5", 0, 0);
 	uint64_t a = guest_read64(P);
-	check(a == testdm_pattern(P, 0), "READ claim: the model's data, not memory", a, testdm_pattern(P, 0));
+	guest_check(a == testdm_pattern(P, 0), "READ claim: the model's data, not memory", a, testdm_pattern(P, 0));
 	uint32_t b = guest_read32(P + 0x100);
-	check(b == (uint32_t)testdm_pattern(P + 0x100, 0), "READ claim 4 bytes", b, (uint32_t)testdm_pattern(P + 0x100, 0));
+	guest_check(b == (uint32_t)testdm_pattern(P + 0x100, 0), "READ claim 4 bytes", b, (uint32_t)testdm_pattern(P + 0x100, 0));
 	guest_write64(P + 8, 0x1234567887654321ULL);
-	check(guest_read64(P + 8) == 0x1234567887654321ULL, "write then read both forwarded",
+	guest_check(guest_read64(P + 8) == 0x1234567887654321ULL, "write then read both forwarded",
 	      guest_read64(P + 8), 0x1234567887654321ULL);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(5, 1)) == 0, "owner re-claims READ only", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(5, 1)) == 0, "owner re-claims READ only", 0, 0);
 	guest_write64(P + 0x200, 0x5A5A5A5A5A5A5A5AULL); /* goes to memory now */
 	uint64_t c = guest_read64(P + 0x200);            /* but the read is the model's */
-	check(c == testdm_pattern(P + 0x200, 0), "READ-only claim: writes to memory, reads forwarded",
+	guest_check(c == testdm_pattern(P + 0x200, 0), "READ-only claim: writes to memory, reads forwarded",
 	      c, testdm_pattern(P + 0x200, 0));
 }
 
@@ -92,18 +71,18 @@ static void mode_read(void)
 static void mode_busy(void)
 {
 	uint16_t a = CLAIMS_CTL_PORT, b = CLAIMS_CTL_PORT + 4;
-	check(ctl(a, CLAIMS_CLAIM(4, 2)) == 0, "C3 A claims type 4", 0, 0);
+	guest_check(ctl(a, CLAIMS_CLAIM(4, 2)) == 0, "C3 A claims type 4", 0, 0);
 	int32_t r = ctl(b, CLAIMS_CLAIM(4, 2));
-	check(r == -16, "C3 second claimant gets EBUSY", (uint64_t)(int64_t)r, (uint64_t)-16);
+	guest_check(r == -16, "C3 second claimant gets EBUSY", (uint64_t)(int64_t)r, (uint64_t)-16);
 	r = ctl(b, CLAIMS_CLAIM(4, 0));
-	check(r == -22, "C3 releasing a type you do not own: EINVAL", (uint64_t)(int64_t)r, (uint64_t)-22);
+	guest_check(r == -22, "C3 releasing a type you do not own: EINVAL", (uint64_t)(int64_t)r, (uint64_t)-22);
 	r = ctl(b, CLAIMS_CLAIM(2, 2));
-	check(r == -22, "C1 only ioreq_server types: EINVAL", (uint64_t)(int64_t)r, (uint64_t)-22);
+	guest_check(r == -22, "C1 only ioreq_server types: EINVAL", (uint64_t)(int64_t)r, (uint64_t)-22);
 	r = ctl(b, CLAIMS_CLAIM(6, 4));
-	check(r == -22, "C2 flags outside READ|WRITE: EINVAL", (uint64_t)(int64_t)r, (uint64_t)-22);
-	check(ctl(a, CLAIMS_SET_TYPE(4)) == 0, "A sets type 4", 0, 0);
+	guest_check(r == -22, "C2 flags outside READ|WRITE: EINVAL", (uint64_t)(int64_t)r, (uint64_t)-22);
+	guest_check(ctl(a, CLAIMS_SET_TYPE(4)) == 0, "A sets type 4", 0, 0);
 	guest_write64(P, 0x4141414141414141ULL); /* to A, which keeps working */
-	check(guest_read64(P) == 0, "C3 the first claimant keeps working", guest_read64(P), 0);
+	guest_check(guest_read64(P) == 0, "C3 the first claimant keeps working", guest_read64(P), 0);
 }
 
 /* M6: eight types, eight models, each gets only its own page. */
@@ -111,35 +90,35 @@ static void mode_types(void)
 {
 	for (unsigned i = 0; i < 8; i++) {
 		uint16_t port = (uint16_t)(0x5c0 + 4 * i);
-		check(ctl(port, CLAIMS_CLAIM(4 + i, 2)) == 0, "M6 claim", i, 0);
-		check(ctl(port, CLAIMS_SET_TYPE(4 + i)) == 0, "M6 set type", i, 0);
+		guest_check(ctl(port, CLAIMS_CLAIM(4 + i, 2)) == 0, "M6 claim", i, 0);
+		guest_check(ctl(port, CLAIMS_SET_TYPE(4 + i)) == 0, "M6 set type", i, 0);
 	}
 	for (unsigned i = 0; i < 8; i++)
 		guest_write64(P + 4096 * i, 0x100 + i);
 	for (unsigned i = 0; i < 8; i++)
-		check(guest_read64(P + 4096 * i) == 0, "M6 each write went to a model", i, 0);
+		guest_check(guest_read64(P + 4096 * i) == 0, "M6 each write went to a model", i, 0);
 }
 
 /* The model dies mid-stream: the guest runs on, later writes land (C4, I5). */
 static void mode_kill(void)
 {
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim", 0, 0);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type", 0, 0);
 	for (uint64_t i = 1; i <= 100; i++)
 		guest_write64(P, i);
-	check(guest_read64(P) == 100, "after the model died the last write landed", guest_read64(P), 100);
+	guest_check(guest_read64(P) == 100, "after the model died the last write landed", guest_read64(P), 100);
 }
 
 /* C7: a locked RMW is a read and a separate write; a page-crossing write is two fragments. */
 static void mode_c7(void)
 {
 	guest_write64(P, 5);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim", 0, 0);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type", 0, 0);
 	uint64_t v = 1;
 	__asm__ volatile("lock xaddq %0, %1" : "+r"(v), "+m"(*(volatile uint64_t *)P) : : "memory");
-	check(v == 5, "C7 lock xadd read memory", v, 5);
-	check(guest_read64(P) == 5, "C7 its write went to the model, memory unchanged", guest_read64(P), 5);
+	guest_check(v == 5, "C7 lock xadd read memory", v, 5);
+	guest_check(guest_read64(P) == 5, "C7 its write went to the model, memory unchanged", guest_read64(P), 5);
 	guest_write64(P + 4092, 0x2222222211111111ULL); /* crosses into the second page */
 }
 
@@ -163,13 +142,13 @@ static void race_ap(unsigned cpu)
 static void mode_race(void)
 {
 	if (guest_smp_start(race_ap) < 2) {
-		check(false, "race needs 2 vCPUs", 0, 2);
+		guest_check(false, "race needs 2 vCPUs", 0, 2);
 		return;
 	}
 	for (volatile int i = 0; i < 20000; i++)
 		guest_pause();
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim while the AP writes", 0, 0);
-	check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type while the AP writes", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim while the AP writes", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type while the AP writes", 0, 0);
 	for (volatile int i = 0; i < 20000; i++)
 		guest_pause();
 	MB[2] = 1;
@@ -178,23 +157,21 @@ static void mode_race(void)
 	guest_printf("claims: race: %llu writes, first after the claim %llu, memory %llu\n",
 		     (unsigned long long)MB[3], (unsigned long long)MB[1],
 		     (unsigned long long)guest_read64(P));
-	check(MB[1] != 0, "C5 the AP wrote after the claim", MB[1], 1);
-	check(guest_read64(P) < MB[1], "C5 no write after the claim reached memory", guest_read64(P), MB[1]);
+	guest_check(MB[1] != 0, "C5 the AP wrote after the claim", MB[1], 1);
+	guest_check(guest_read64(P) < MB[1], "C5 no write after the claim reached memory", guest_read64(P), MB[1]);
 }
 
 int guest_main(void)
 {
-	if (mode_is("write")) mode_write();
-	else if (mode_is("read")) mode_read();
-	else if (mode_is("busy")) mode_busy();
-	else if (mode_is("types")) mode_types();
-	else if (mode_is("kill")) mode_kill();
-	else if (mode_is("c7")) mode_c7();
-	else if (mode_is("race")) mode_race();
-	else {
-		guest_printf("claims: unknown mode: %s\n", guest_cmdline());
-		return GUEST_EXIT_FAIL;
-	}
-	guest_printf("claims: %u failures\n", failures);
-	return failures ? GUEST_EXIT_FAIL + 1 : GUEST_EXIT_PASS;
+	static const struct guest_mode modes[] = {
+		{ "write", mode_write },
+		{ "read", mode_read },
+		{ "busy", mode_busy },
+		{ "types", mode_types },
+		{ "kill", mode_kill },
+		{ "c7", mode_c7 },
+		{ "race", mode_race },
+		{ 0, 0 },
+	};
+	return guest_run_mode("claims", modes);
 }

@@ -16,12 +16,7 @@ static bool starts_with(const char *s, const char *prefix)
 
 int guest_main(void)
 {
-	/* As with QEMU, the command line starts with the kernel's file name. */
-	const char *cmd = guest_cmdline();
-	while (*cmd && *cmd != ' ')
-		cmd++;
-	while (*cmd == ' ')
-		cmd++;
+	const char *cmd = guest_cmdline_arg();
 	if (starts_with(cmd, "exit=")) {
 		unsigned v = 0;
 		for (const char *p = cmd + 5; *p >= '0' && *p <= '9'; p++)

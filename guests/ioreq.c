@@ -19,28 +19,6 @@
 #include "guest.h"
 #include "../dm/testdm/testdm_pattern.h"
 
-static unsigned failures;
-
-static void check(bool ok, const char *what, uint64_t got, uint64_t want)
-{
-	if (!ok)
-		failures++;
-	guest_printf("ioreq: %s %s (got %#llx, want %#llx)\n", what, ok ? "ok" : "FAILED",
-		     (unsigned long long)got, (unsigned long long)want);
-}
-
-static bool mode_is(const char *m)
-{
-	const char *s = guest_cmdline();
-	while (*s && *s != ' ')
-		s++;
-	while (*s == ' ')
-		s++;
-	while (*m && *s == *m)
-		s++, m++;
-	return !*m && (!*s || *s == ' ');
-}
-
 static uint64_t mask(unsigned size)
 {
 	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
@@ -65,30 +43,30 @@ static void mode_pio(void)
 		uint32_t v = (uint32_t)(0xC0FFEE00u + size * 0x11);
 		out_n(port, size, v);
 		uint32_t r = in_n(port, size);
-		check(r == (v & mask(size)), size == 1 ? "pio write/read 1" : size == 2 ? "pio write/read 2" : "pio write/read 4", r, v & mask(size));
+		guest_check(r == (v & mask(size)), size == 1 ? "pio write/read 1" : size == 2 ? "pio write/read 2" : "pio write/read 4", r, v & mask(size));
 	}
 	uint32_t p = guest_inl(0x51c);
-	check(p == (uint32_t)testdm_pattern(0x51c, 0), "pio unwritten 4", p, (uint32_t)testdm_pattern(0x51c, 0));
+	guest_check(p == (uint32_t)testdm_pattern(0x51c, 0), "pio unwritten 4", p, (uint32_t)testdm_pattern(0x51c, 0));
 	uint8_t pb = guest_inb(0x51f);
-	check(pb == (uint8_t)testdm_pattern(0x51f, 0), "pio unwritten 1", pb, (uint8_t)testdm_pattern(0x51f, 0));
+	guest_check(pb == (uint8_t)testdm_pattern(0x51f, 0), "pio unwritten 1", pb, (uint8_t)testdm_pattern(0x51f, 0));
 }
 
 static void mode_mmio(void)
 {
 	uintptr_t base = 0xE0000000u;
 	guest_write8(base + 1, 0x5a);
-	check(guest_read8(base + 1) == 0x5a, "mmio write/read 1", guest_read8(base + 1), 0x5a);
+	guest_check(guest_read8(base + 1) == 0x5a, "mmio write/read 1", guest_read8(base + 1), 0x5a);
 	guest_write16(base + 0x10, 0xbeef);
-	check(guest_read16(base + 0x10) == 0xbeef, "mmio write/read 2", guest_read16(base + 0x10), 0xbeef);
+	guest_check(guest_read16(base + 0x10) == 0xbeef, "mmio write/read 2", guest_read16(base + 0x10), 0xbeef);
 	guest_write32(base + 0x20, 0xdeadbeefu);
-	check(guest_read32(base + 0x20) == 0xdeadbeefu, "mmio write/read 4", guest_read32(base + 0x20), 0xdeadbeefu);
+	guest_check(guest_read32(base + 0x20) == 0xdeadbeefu, "mmio write/read 4", guest_read32(base + 0x20), 0xdeadbeefu);
 	guest_write64(base + 0x40, 0x0123456789abcdefULL);
 	uint64_t r = guest_read64(base + 0x40);
-	check(r == 0x0123456789abcdefULL, "mmio write/read 8", r, 0x0123456789abcdefULL);
+	guest_check(r == 0x0123456789abcdefULL, "mmio write/read 8", r, 0x0123456789abcdefULL);
 	uint64_t p = guest_read64(base + 0x100);
-	check(p == testdm_pattern(base + 0x100, 0), "mmio unwritten 8", p, testdm_pattern(base + 0x100, 0));
+	guest_check(p == testdm_pattern(base + 0x100, 0), "mmio unwritten 8", p, testdm_pattern(base + 0x100, 0));
 	uint32_t p4 = guest_read32(base + 0xffc);
-	check(p4 == (uint32_t)testdm_pattern(base + 0xffc, 0), "mmio unwritten 4", p4, (uint32_t)testdm_pattern(base + 0xffc, 0));
+	guest_check(p4 == (uint32_t)testdm_pattern(base + 0xffc, 0), "mmio unwritten 4", p4, (uint32_t)testdm_pattern(base + 0xffc, 0));
 }
 
 static uint64_t pci_addr(unsigned dev, unsigned reg)
@@ -101,23 +79,23 @@ static void mode_pci(void)
 	guest_outl(0xcf8, 0x80000000u | (3u << 11) | 0x10);
 	guest_outl(0xcfc, 0xfebc0000u);
 	uint32_t r = guest_inl(0xcfc);
-	check(r == 0xfebc0000u, "pci config dword", r, 0xfebc0000u);
+	guest_check(r == 0xfebc0000u, "pci config dword", r, 0xfebc0000u);
 	guest_outl(0xcf8, 0x80000000u | (3u << 11) | 0x04);
 	guest_outw(0xcfe, 0x1234);
 	uint16_t w = guest_inw(0xcfe);
-	check(w == 0x1234, "pci config word at +2", w, 0x1234);
+	guest_check(w == 0x1234, "pci config word at +2", w, 0x1234);
 	guest_outb(0xcfd, 0x56);
 	uint8_t b = guest_inb(0xcfd);
-	check(b == 0x56, "pci config byte at +1", b, 0x56);
+	guest_check(b == 0x56, "pci config byte at +1", b, 0x56);
 	guest_outl(0xcf8, 0x80000000u | (3u << 11) | 0x00);
 	uint32_t id = guest_inl(0xcfc);
 	uint32_t want = (uint32_t)testdm_pattern(pci_addr(3, 0), 0);
-	check(id == want, "pci config unwritten", id, want);
+	guest_check(id == want, "pci config unwritten", id, want);
 	guest_outl(0xcf8, 0x80000000u | (4u << 11) | 0x00);
 	uint32_t none = guest_inl(0xcfc);
-	check(none == 0xffffffffu, "pci no device", none, 0xffffffffu);
+	guest_check(none == 0xffffffffu, "pci no device", none, 0xffffffffu);
 	uint32_t latch = guest_inl(0xcf8);
-	check(latch == (0x80000000u | (4u << 11)), "pci latch reads back", latch, 0x80000000u | (4u << 11));
+	guest_check(latch == (0x80000000u | (4u << 11)), "pci latch reads back", latch, 0x80000000u | (4u << 11));
 }
 
 static void mode_buffered(void)
@@ -142,21 +120,21 @@ static void mode_buffered(void)
 	}
 	/* A synchronous read comes after every posted write before it. */
 	uint32_t got = guest_inl(0x520);
-	check(got == (uint32_t)sum, "buffered writes complete and in order", got, (uint32_t)sum);
+	guest_check(got == (uint32_t)sum, "buffered writes complete and in order", got, (uint32_t)sum);
 }
 
 static void mode_two(void)
 {
 	uint32_t a = guest_inl(0x510), b = guest_inl(0x540);
-	check(a == (uint32_t)testdm_pattern(0x510, 1), "server 1 answers its range", a, (uint32_t)testdm_pattern(0x510, 1));
-	check(b == (uint32_t)testdm_pattern(0x540, 2), "server 2 answers its range", b, (uint32_t)testdm_pattern(0x540, 2));
+	guest_check(a == (uint32_t)testdm_pattern(0x510, 1), "server 1 answers its range", a, (uint32_t)testdm_pattern(0x510, 1));
+	guest_check(b == (uint32_t)testdm_pattern(0x540, 2), "server 2 answers its range", b, (uint32_t)testdm_pattern(0x540, 2));
 }
 
 static void mode_disabled(void)
 {
 	guest_outl(0x530, 0x1234);
 	uint32_t r = guest_inl(0x530);
-	check(r == 0xffffffffu, "disabled server gets nothing", r, 0xffffffffu);
+	guest_check(r == 0xffffffffu, "disabled server gets nothing", r, 0xffffffffu);
 }
 
 static volatile uint64_t smp_bad, smp_done;
@@ -178,13 +156,13 @@ static void mode_smp(void)
 {
 	int n = guest_smp_start(smp_work);
 	if (n < 2) {
-		check(false, "smp needs 2 or more CPUs", (uint64_t)n, 2);
+		guest_check(false, "smp needs 2 or more CPUs", (uint64_t)n, 2);
 		return;
 	}
 	smp_work(0);
 	while (guest_atomic_load(&smp_done) < (uint64_t)n)
 		guest_pause();
-	check(smp_bad == 0, "concurrent round trips from every vCPU", smp_bad, 0);
+	guest_check(smp_bad == 0, "concurrent round trips from every vCPU", smp_bad, 0);
 	guest_printf("ioreq: %d cpus did 2000 round trips each\n", n);
 }
 
@@ -193,28 +171,26 @@ static void mode_kill(void)
 	guest_outl(0x510, 1);
 	guest_outl(0x510, 2);
 	uint32_t r = guest_inl(0x510); /* the model dies while we wait */
-	check(r == 0xffffffffu, "read from a killed model gets all ones", r, 0xffffffffu);
+	guest_check(r == 0xffffffffu, "read from a killed model gets all ones", r, 0xffffffffu);
 	uint32_t again = guest_inl(0x510);
-	check(again == 0xffffffffu, "its range is released", again, 0xffffffffu);
+	guest_check(again == 0xffffffffu, "its range is released", again, 0xffffffffu);
 	static volatile uint64_t ram = 0;
 	ram = 42;
-	check(ram == 42, "guest still runs", ram, 42);
+	guest_check(ram == 42, "guest still runs", ram, 42);
 }
 
 int guest_main(void)
 {
-	if (mode_is("pio")) mode_pio();
-	else if (mode_is("mmio")) mode_mmio();
-	else if (mode_is("pci")) mode_pci();
-	else if (mode_is("buffered")) mode_buffered();
-	else if (mode_is("two")) mode_two();
-	else if (mode_is("disabled")) mode_disabled();
-	else if (mode_is("smp")) mode_smp();
-	else if (mode_is("kill")) mode_kill();
-	else {
-		guest_printf("ioreq: unknown mode: %s\n", guest_cmdline());
-		return GUEST_EXIT_FAIL;
-	}
-	guest_printf("ioreq: %u failures\n", failures);
-	return failures ? GUEST_EXIT_FAIL + 1 : GUEST_EXIT_PASS;
+	static const struct guest_mode modes[] = {
+		{ "pio", mode_pio },
+		{ "mmio", mode_mmio },
+		{ "pci", mode_pci },
+		{ "buffered", mode_buffered },
+		{ "two", mode_two },
+		{ "disabled", mode_disabled },
+		{ "smp", mode_smp },
+		{ "kill", mode_kill },
+		{ 0, 0 },
+	};
+	return guest_run_mode("ioreq", modes);
 }

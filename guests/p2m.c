@@ -18,21 +18,6 @@
 
 #define MB ((struct p2m_abi_mailbox *)P2M_ABI_MAILBOX)
 
-static bool has_word(const char *s, const char *w)
-{
-	/* The first word is the kernel's file name; look at the rest. */
-	for (; *s; s++) {
-		if (*s != ' ')
-			continue;
-		const char *a = s + 1, *b = w;
-		while (*b && *a == *b)
-			a++, b++;
-		if (!*b && (!*a || *a == ' '))
-			return true;
-	}
-	return false;
-}
-
 static int mode_ro(void)
 {
 	volatile uint64_t *page = (volatile uint64_t *)P2M_ABI_PAGE;
@@ -93,17 +78,16 @@ static long bulk_user(void *arg)
 
 int guest_main(void)
 {
-	const char *cmd = guest_cmdline();
-	if (has_word(cmd, "ro"))
+	if (guest_cmdline_is("ro"))
 		return mode_ro();
-	if (has_word(cmd, "hammer")) {
+	if (guest_cmdline_is("hammer")) {
 		guest_run_user(hammer_user, 0);
 		guest_printf("p2m hammer: %llu writes, %llu landed, %llu bad reads\n",
 			     (unsigned long long)MB->iterations, (unsigned long long)MB->landed,
 			     (unsigned long long)MB->bad_reads);
 		return MB->bad_reads ? GUEST_EXIT_FAIL + 3 : GUEST_EXIT_PASS;
 	}
-	if (has_word(cmd, "bulk")) {
+	if (guest_cmdline_is("bulk")) {
 		guest_run_user(bulk_user, 0);
 		guest_printf("p2m bulk: %llu bad words\n", (unsigned long long)MB->bad_reads);
 		return MB->bad_reads ? GUEST_EXIT_FAIL + 4 : GUEST_EXIT_PASS;

@@ -90,6 +90,23 @@ struct guest_mb_module {
 const struct guest_mb_info *guest_mb_info(void);
 /* Command line, "" if the loader gave none. */
 const char *guest_cmdline(void);
+/* The command line after its first word (the kernel's file name, as QEMU and ioreqvm pass it). */
+const char *guest_cmdline_arg(void);
+/* Is the word after the file name exactly @word? */
+bool guest_cmdline_is(const char *word);
+
+/* ---- guests with modes ---------------------------------------------------
+ * guest_run_mode(prefix, modes) runs the mode the command line names and
+ * returns GUEST_EXIT_PASS if every guest_check() held (GUEST_EXIT_FAIL + 1
+ * if one failed, GUEST_EXIT_FAIL for an unknown mode). Each check prints
+ * "<prefix>: <what> ok|FAILED (got G, want W)"; the end "<prefix>: N failures".
+ */
+struct guest_mode {
+	const char *name;
+	void (*run)(void);
+};
+int guest_run_mode(const char *prefix, const struct guest_mode *modes);
+void guest_check(bool ok, const char *what, uint64_t got, uint64_t want);
 /* mem_lower/mem_upper in KiB; returns false (and 0s) if not provided. */
 bool guest_mem_kib(uint32_t *lower, uint32_t *upper);
 /* Memory map: pass NULL for the first entry; NULL after the last. */
