@@ -90,6 +90,25 @@ out=BENCHMARKS.md.new
 		echo "| $b | MMIO, forwarded to testdm | $mmio_dm us | $(awk -v a="$mmio_vmm" -v b="$mmio_dm" 'BEGIN { printf "%.2fx", b / a }') |"
 	done
 	echo
+	echo "## P2: request handoff without a CPU backend"
+	echo
+	echo "bench/bench_handoff.c: a synthetic vCPU thread calls the real exit path"
+	echo "(io_dispatch, a port served by a testdm process over libioreq) and, in the"
+	echo "same run, two processes do bare ping-pongs. Busy: $((20000)) requests back to"
+	echo "back; idle: 300 requests 1 ms apart (every sleeper asleep). Targets (DESIGN"
+	echo "P2): busy <= 2x the bare shared-memory ping-pong; idle <= 1.2x a bare"
+	echo "wake-up ping-pong."
+	echo
+	"$dir/bench/bench_handoff" "$dir/dm/testdm/testdm" "$(echo "$backends" | cut -d' ' -f1 | sed 's/none/tcg/')"
+	echo
+	echo "Idle is far off its target (open, issue 6): the requester spins 50 us before"
+	echo "it sleeps and the model spins 50 us after each request, and the measured idle"
+	echo "round trip grows with those windows (vCPU 20 us / model 50 us: 75 us; 50/20:"
+	echo "25 us; 50/50: 105 us), while both bare wake-up ping-pongs take ~3 us here. A"
+	echo "likely cause, not yet proven: the spinning requester keeps its core busy, so"
+	echo "the woken model must run on the other, halted core, and this machine is itself"
+	echo "a VM where waking a halted core is slow. Adaptive spinning is the fix to try."
+	echo
 	echo "## P3: type changes cost O(runs changed)"
 	echo
 	echo "set_mem_type on a 7 GiB guest (1 Mi pages above 4 GiB). \"P2M work\" runs the"
