@@ -101,13 +101,12 @@ out=BENCHMARKS.md.new
 	echo
 	"$dir/bench/bench_handoff" "$dir/dm/testdm/testdm" "$(echo "$backends" | cut -d' ' -f1 | sed 's/none/tcg/')"
 	echo
-	echo "Idle is far off its target (open, issue 6): the requester spins 50 us before"
-	echo "it sleeps and the model spins 50 us after each request, and the measured idle"
-	echo "round trip grows with those windows (vCPU 20 us / model 50 us: 75 us; 50/20:"
-	echo "25 us; 50/50: 105 us), while both bare wake-up ping-pongs take ~3 us here. A"
-	echo "likely cause, not yet proven: the spinning requester keeps its core busy, so"
-	echo "the woken model must run on the other, halted core, and this machine is itself"
-	echo "a VM where waking a halted core is slow. Adaptive spinning is the fix to try."
+	echo "Finding behind the idle row: a requester that spins while the model has to be"
+	echo "woken keeps its core busy, so the model runs on the other, halted core, which"
+	echo "is slow to wake on this machine (itself a VM): with 50 us spins on both sides"
+	echo "an idle round trip took 105 us against ~3 us for the bare ping-pongs. The vCPU"
+	echo "now spins only when the model was awake (it did not have to ring the"
+	echo "doorbell) and otherwise sleeps at once: 5 us idle, busy unchanged."
 	echo
 	echo "## P3: type changes cost O(runs changed)"
 	echo
