@@ -90,10 +90,20 @@ void kit_trap(struct guest_frame *f)
 	guest_exit(GUEST_EXIT_EXCEPTION);
 }
 
-long guest_run_user(long (*fn)(void *), void *arg)
+static long run_user(long (*fn)(void *), void *arg, uint64_t rflags)
 {
 	unsigned i = guest_cpu_index();
 
 	return kit_run_user(fn, arg, (char *)&tss[i] + __builtin_offsetof(struct kit_tss, rsp),
-			    (uintptr_t)ustack[i] + USTACK_SIZE);
+			    (uintptr_t)ustack[i] + USTACK_SIZE, rflags);
+}
+
+long guest_run_user(long (*fn)(void *), void *arg)
+{
+	return run_user(fn, arg, 0x2);
+}
+
+long guest_run_user_irq(long (*fn)(void *), void *arg)
+{
+	return run_user(fn, arg, 0x202);
 }

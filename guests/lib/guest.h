@@ -148,6 +148,9 @@ int guest_set_handler(unsigned vector, guest_handler_t fn);
  * handlers. Not reentrant on one CPU; each CPU may use it.
  */
 long guest_run_user(long (*fn)(void *), void *arg);
+/* The same with IF=1 at CPL3 (interrupts taken while fn runs; back at CPL0
+ * through the int3 gate IF is 0 again). */
+long guest_run_user_irq(long (*fn)(void *), void *arg);
 
 /* Index of the calling CPU: 0 for the BSP, 1.. for APs in start order. */
 unsigned guest_cpu_index(void);

@@ -65,7 +65,7 @@ isr_common:
 	addq $16, %rsp
 	iretq
 
-/* long kit_run_user(fn, arg, uint64_t *rsp0, uint64_t ustack_top) */
+/* long kit_run_user(fn, arg, uint64_t *rsp0, uint64_t ustack_top, uint64_t rflags) */
 	.globl kit_run_user
 kit_run_user:
 	pushq %rbx
@@ -80,7 +80,7 @@ kit_run_user:
 	movq %rsp, (%rdx)   /* int3 from CPL3 lands right below */
 	pushq $(SEL_UDATA | 3)
 	pushq %rcx
-	pushq $0x2          /* RFLAGS: IF=0, IOPL=0 */
+	pushq %r8           /* RFLAGS: 0x2, or 0x202 (IF=1); IOPL=0 */
 	pushq $(SEL_UCODE64 | 3)
 	leaq user_entry(%rip), %rax
 	pushq %rax

@@ -53,7 +53,8 @@ extern volatile uint64_t kit_ap_stack; /* rsp for the AP being started */
 void kit_serial_init(void);
 void kit_cpu_init(unsigned index); /* TSS, TR, IDT for this CPU */
 void kit_idt_build(void);          /* once, on the BSP */
-long kit_run_user(long (*fn)(void *), void *arg, void *rsp0_slot, uint64_t ustack);
+long kit_run_user(long (*fn)(void *), void *arg, void *rsp0_slot, uint64_t ustack,
+		  uint64_t rflags);
 void kit_start(void);        /* C entry of the BSP (entry.S) */
 void kit_ap_start(void);     /* C entry of an AP (trampoline.S) */
 struct guest_frame;

@@ -166,6 +166,111 @@ bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa)
 	return false;
 }
 
+/* Error code bits of a #PF. */
+#define PF_P 1u
+#define PF_W 2u
+#define PF_U 4u
+#define PF_I 16u
+
+/*
+ * The page walk with its permissions: 0 if @va may be accessed so, else the
+ * #PF error code (present bit, write, user, fetch) the CPU would give.
+ */
+static uint32_t access_fault(struct tcg_vcpu *c, uint64_t va, bool write, bool fetch)
+{
+	uint64_t cr0 = reg(c, UC_X86_REG_CR0), cr3 = reg(c, UC_X86_REG_CR3);
+	uint64_t cr4 = reg(c, UC_X86_REG_CR4);
+	uc_x86_msr efer = { .rid = 0xC0000080 };
+	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+	bool user = (reg(c, UC_X86_REG_CS) & 3) == 3, nxe = efer.value & (1ULL << 11);
+	uint32_t code = (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && nxe ? PF_I : 0);
+	if (!(cr0 & 0x80000000ULL))
+		return 0;
+	bool rw = true, us = true, nx = false;
+	if (!(cr4 & 0x20)) { /* 32-bit paging */
+		uint32_t *pde = (uint32_t *)pte_ptr(c, cr3, (va >> 22) & 0x3ff, 4);
+		if (!pde || !(*pde & 1))
+			return code;
+		rw = *pde & 2;
+		us = *pde & 4;
+		if (!(*pde & 0x80 && cr4 & 0x10)) {
+			uint32_t *pte = (uint32_t *)pte_ptr(c, *pde, (va >> 12) & 0x3ff, 4);
+			if (!pte || !(*pte & 1))
+				return code;
+			rw = rw && (*pte & 2);
+			us = us && (*pte & 4);
+		}
+	} else {
+		int levels = efer.value & EFER_LMA ? 4 : 3;
+		uint64_t table = levels == 3 ? (cr3 & 0xffffffe0ULL) : cr3;
+		for (int l = levels; l >= 1; l--) {
+			unsigned shift = 12 + 9 * (unsigned)(l - 1);
+			uint64_t *e;
+			if (l == 3 && levels == 3)
+				e = guest_ram_ptr(&c->vcpu->vm->ram, table + ((va >> 30) & 3) * 8, 8);
+			else
+				e = pte_ptr(c, table, (unsigned)((va >> shift) & 0x1ff), 8);
+			if (!e || !(*e & 1))
+				return code;
+			if (!(l == 3 && levels == 3)) { /* PAE PDPTEs carry no R/W, U/S */
+				rw = rw && (*e & 2);
+				us = us && (*e & 4);
+			}
+			nx = nx || (nxe && (*e >> 63));
+			if (l == 1 || ((l == 2 || l == 3) && (*e & 0x80)))
+				break;
+			table = *e;
+		}
+	}
+	code |= PF_P;
+	if (user && !us)
+		return code;
+	if (write && !rw && (user || (cr0 & 0x10000)))
+		return code;
+	if (fetch && nx)
+		return code;
+	return 0;
+}
+
+/* First faulting byte of [va, va + size): its page's first byte or va itself. */
+static bool range_fault(struct tcg_vcpu *c, uint64_t va, uint64_t size, bool write,
+			uint32_t *code, uint64_t *cr2)
+{
+	uint64_t last = va + (size ? size : 1) - 1;
+	for (uint64_t a = va;; a = (a | 0xfff) + 1) {
+		uint32_t k = access_fault(c, a, write, false);
+		if (k) {
+			*code = k;
+			*cr2 = a;
+			return true;
+		}
+		if ((a | 0xfff) >= last)
+			return false;
+	}
+}
+
+uint32_t tcg_page_fault_code(struct tcg_vcpu *c)
+{
+	uint64_t rip = reg(c, UC_X86_REG_RIP), cr2 = rip;
+	uint32_t code = access_fault(c, rip, false, true);
+	if (!code && tcg_decode(c, rip) == 0) {
+		for (unsigned i = 0; i < c->insn.nr_mem && !code; i++) {
+			uint64_t a = c->insn.mem[i].addr, n = c->insn.mem[i].size;
+			if (c->insn.mem[i].access & CS_AC_READ)
+				range_fault(c, a, n, false, &code, &cr2);
+			if (!code && c->insn.mem[i].access & CS_AC_WRITE)
+				range_fault(c, a, n, true, &code, &cr2);
+		}
+	}
+	if (!code) { /* implicit stack accesses (push, call, ret, ...) */
+		uint64_t rsp = reg(c, UC_X86_REG_RSP);
+		if (!range_fault(c, rsp - 8, 8, true, &code, &cr2))
+			range_fault(c, rsp, 8, false, &code, &cr2);
+	}
+	set_reg(c, UC_X86_REG_CR2, cr2);
+	return code;
+}
+
 /* Host pointer to guest-virtual [va, va + len) when it is identity-mapped RAM (K14). */
 static void *guest_va(struct tcg_vcpu *c, uint64_t va, uint64_t len)
 {
@@ -273,12 +378,20 @@ static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
 	memcpy(patch + 10, &gate_sel, 2);
 	memcpy(code, patch, 12);
 	uc_ctl_remove_cache(c->uc, rip, rip + 12);
+	/*
+	 * libunicorn 2.0.1 checks the "until" address only when it translates
+	 * a block: a handler whose code is already cached would run on past it
+	 * (seen: the second #PF from CPL3 ran its handler to IRETQ). So drop the
+	 * handler's first block before the window, and the stopping block after.
+	 */
+	uc_ctl_remove_cache(c->uc, g->offset, g->offset + 1);
 	c->in_gate = true;
 	uc_err e = uc_emu_start(c->uc, rip, g->offset, 0, 0);
 	c->in_gate = false;
 	memcpy(code, saved_code, 12);
 	memcpy(slots, saved_slots, 16);
 	uc_ctl_remove_cache(c->uc, rip, rip + 12);
+	uc_ctl_remove_cache(c->uc, g->offset, g->offset + 1);
 	enum tcg_stop stop = c->stop;
 	c->stop = TCG_STOP_NONE;
 	if (e || stop != TCG_STOP_NONE || reg(c, UC_X86_REG_RIP) != g->offset ||
@@ -392,6 +505,9 @@ static int deliver_once(struct tcg_vcpu *c, unsigned vector, int64_t err, bool s
 
 int tcg_deliver(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft)
 {
+	/* Faults push RFLAGS with RF set, as the CPU does (the handler's is clear). */
+	if (!soft && vector < 32 && ((1u << vector) & 0x1b7ce1u))
+		set_reg(c, UC_X86_REG_EFLAGS, reg(c, UC_X86_REG_EFLAGS) | RFLAGS_RF);
 	int rc = deliver_once(c, vector, err, soft);
 	if (rc == -2)
 		rc = deliver_once(c, EXC_GP, (int64_t)vector * 8 + 2, false);

@@ -144,6 +144,7 @@ int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 			a &= 0xffffffffULL;
 		d->mem[d->nr_mem].addr = a;
 		d->mem[d->nr_mem].size = op->size;
+		d->mem[d->nr_mem].access = op->access;
 		d->nr_mem++;
 	}
 	cs_free(in, 1);

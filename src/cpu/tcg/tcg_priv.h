@@ -102,6 +102,7 @@ struct tcg_insn {
 	struct {
 		uint64_t addr;
 		uint8_t size;
+		uint8_t access; /* CS_AC_READ | CS_AC_WRITE */
 	} mem[2];
 };
 
@@ -178,6 +179,12 @@ static inline bool tcg_exception_has_code(unsigned v)
 {
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
+/*
+ * A #PF libunicorn raised: it reports neither CR2 nor the error code, so
+ * both come from the page walk and the faulting instruction's accesses
+ * (K10). Sets CR2; returns the error code.
+ */
+uint32_t tcg_page_fault_code(struct tcg_vcpu *c);
 /* Guest virtual -> physical through the current page tables; false if not mapped. */
 bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa);
 

@@ -22,6 +22,7 @@
 
 #define RFLAGS_IF (1ULL << 9)
 #define EXC_UD 6
+#define EXC_PF 14
 
 void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
 uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque);
@@ -237,6 +238,8 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 	case TCG_STOP_EXCEPTION: {
 		bool soft = false;
 		uint32_t code = c->exc_vector == EXC_UD ? 0 : tcg_exception_take(c, &soft);
+		if (c->exc_vector == EXC_PF && !soft)
+			code = tcg_page_fault_code(c);
 		int k = tcg_deliver(c, c->exc_vector, tcg_exception_has_code(c->exc_vector) && !soft
 					     ? (int64_t)code : -1, soft);
 		if (k) {
