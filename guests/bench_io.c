@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_io: N guest writes to one port or MMIO address, for the round-trip
- * benchmarks (bench/run.sh times whole runs with N and with 0 writes).
- * Command line: "pio PORT N" or "mmio ADDR N" (numbers in C syntax).
+ * and throughput benchmarks (bench/run.sh times whole runs with N and with
+ * 0 writes). Command line: "[smp] pio PORT N" or "[smp] mmio ADDR N"
+ * (numbers in C syntax); with "smp" every CPU of the MP table does the N
+ * writes at once (CPU i to PORT/ADDR + 4 i).
  */
 #include "guest.h"
 
@@ -26,26 +28,42 @@ static uint64_t parse(const char **s)
 	}
 }
 
+static bool mmio;
+static uint64_t where, n;
+static volatile uint64_t done;
+
+static void writes(unsigned cpu)
+{
+	uint64_t at = where + 4 * cpu;
+	if (mmio)
+		for (uint64_t i = 0; i < n; i++)
+			guest_write32((uintptr_t)at, (uint32_t)i);
+	else
+		for (uint64_t i = 0; i < n; i++)
+			guest_outl((uint16_t)at, (uint32_t)i);
+	guest_atomic_inc(&done);
+}
+
 int guest_main(void)
 {
-	const char *s = guest_cmdline();
-	while (*s && *s != ' ')
-		s++; /* the kernel's file name */
-	while (*s == ' ')
-		s++;
-	bool mmio = s[0] == 'm';
+	const char *s = guest_cmdline_arg();
+	bool smp = s[0] == 's' && s[1] == 'm' && s[2] == 'p';
+	if (smp)
+		s += 4;
+	mmio = s[0] == 'm';
 	if (s[0] != 'm' && s[0] != 'p') {
 		guest_printf("bench_io: command line must be 'pio PORT N' or 'mmio ADDR N'\n");
 		return GUEST_EXIT_FAIL;
 	}
 	s += mmio ? 4 : 3;
-	uint64_t where = parse(&s), n = parse(&s);
-	if (mmio)
-		for (uint64_t i = 0; i < n; i++)
-			guest_write32((uintptr_t)where, (uint32_t)i);
-	else
-		for (uint64_t i = 0; i < n; i++)
-			guest_outl((uint16_t)where, (uint32_t)i);
-	guest_printf("bench_io: %llu writes done\n", (unsigned long long)n);
+	where = parse(&s);
+	n = parse(&s);
+	int cpus = smp ? guest_smp_start(writes) : 1;
+	if (cpus < 1)
+		cpus = 1;
+	writes(0);
+	while (guest_atomic_load(&done) < (uint64_t)cpus)
+		guest_pause();
+	guest_printf("bench_io: %d cpus x %llu writes done\n", cpus, (unsigned long long)n);
 	return GUEST_EXIT_PASS;
 }

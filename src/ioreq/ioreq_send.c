@@ -25,6 +25,8 @@
  * vCPU sleep and an idle one costs at most twice the wake-up.
  */
 #define IOREQ_SPIN_NS 50000
+/* ... but only while the server shows it took the request (INPROCESS) after this long. */
+#define IOREQ_PICKUP_NS 5000
 /* Sleep at most this long before re-checking for a dead server or a stop. */
 #define IOREQ_WAIT_NS 50000000L
 
@@ -127,7 +129,7 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 	struct vm *vm = vcpu->vm;
 	enum io_result res = IO_DONE;
 	bool answered = false;
-	uint64_t deadline = now_ns() + IOREQ_SPIN_NS;
+	uint64_t start = now_ns(), deadline = start + IOREQ_SPIN_NS;
 	bool spinning = !woke_server;
 	for (unsigned spin = 1;; spin++) {
 		if (ioreqvm_ioreq_state(slot) == IOREQVM_STATE_IORESP_READY) {
@@ -136,8 +138,19 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 		}
 		if (atomic_load(&s->dead))
 			break;
-		if (spinning || spin < 64) {
-			if ((spin & 63) || (spinning && now_ns() < deadline)) {
+		if (spinning) {
+			if (spin & 63) {
+				__builtin_ia32_pause();
+				continue;
+			}
+			uint64_t now = now_ns();
+			/*
+			 * An awake server marks the request INPROCESS within a microsecond
+			 * or two; still READY after IOREQ_PICKUP_NS means it is not getting
+			 * a core (other spinners have them): sleep and give ours up.
+			 */
+			bool picked = ioreqvm_ioreq_state(slot) != IOREQVM_STATE_IOREQ_READY;
+			if (spinning && now < deadline && (picked || now - start < IOREQ_PICKUP_NS)) {
 				__builtin_ia32_pause();
 				continue;
 			}
