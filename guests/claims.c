@@ -122,6 +122,64 @@ static void mode_c7(void)
 	guest_write64(P + 4092, 0x2222222211111111ULL); /* crosses into the second page */
 }
 
+/*
+ * Code on a WRITE-claimed (RO) page keeps running while its writes trap: the
+ * snippet, copied to P, bumps a RAM counter and then writes to P + 0x800 in
+ * the same straight-line code; the counter must move exactly once a call.
+ */
+extern char ro_snippet[], ro_snippet_end[];
+__asm__(".text\n.globl ro_snippet, ro_snippet_end\n"
+	"ro_snippet:\n  incq (%rdi)\n  movq %rsi, (%rdx)\n  leaq 1(%rsi), %rax\n  ret\n"
+	"ro_snippet_end:\n");
+#define ROCODE_CALLS 200
+
+static void mode_rocode(void)
+{
+	memcpy((void *)P, ro_snippet, (size_t)(ro_snippet_end - ro_snippet));
+	guest_write64(P + 0x800, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim WRITE", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type", 0, 0);
+	long (*fn)(volatile uint64_t *, uint64_t, uint64_t) = (void *)P;
+	volatile uint64_t *counter = &MB[4];
+	uint64_t bad_ret = 0;
+	*counter = 0;
+	for (uint64_t i = 1; i <= ROCODE_CALLS; i++)
+		bad_ret += fn(counter, 0x1000 + i, P + 0x800) != (long)(0x1000 + i + 1);
+	guest_check(bad_ret == 0, "code on the RO page ran on after each trapped write", bad_ret, 0);
+	guest_check(*counter == ROCODE_CALLS, "the RAM store before the trapped write ran once a call",
+		    *counter, ROCODE_CALLS);
+	guest_check(guest_read64(P + 0x800) == 0, "the trapped writes did not reach memory",
+		    guest_read64(P + 0x800), 0);
+}
+
+/*
+ * Accesses of 1, 2, 4 and 8 bytes to a READ|WRITE-claimed (NONE) page, one
+ * request each; an 8-byte access from the RAM page before it crossing into
+ * it: the model sees the 4 bytes in its page, RAM keeps the rest (C7).
+ */
+static void mode_sizes(void)
+{
+	uintptr_t q = P + 0x1000;
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(5, 3)) == 0, "claim READ|WRITE", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(5)) == 0, "set type", 0, 0);
+	guest_write8(q + 0x10, 0x11);
+	guest_write16(q + 0x20, 0x2222);
+	guest_write32(q + 0x40, 0x33333333u);
+	guest_write64(q + 0x80, 0x4444444455555555ULL);
+	/* Each read once: a read is a request to the model. */
+	uint64_t r1 = guest_read8(q + 0x10), r2 = guest_read16(q + 0x20);
+	uint64_t r4 = guest_read32(q + 0x40), r8 = guest_read64(q + 0x80);
+	guest_check(r1 == 0x11, "1-byte read", r1, 0x11);
+	guest_check(r2 == 0x2222, "2-byte read", r2, 0x2222);
+	guest_check(r4 == 0x33333333u, "4-byte read", r4, 0x33333333u);
+	guest_check(r8 == 0x4444444455555555ULL, "8-byte read", r8, 0x4444444455555555ULL);
+	guest_write64(q - 4, 0x6666666677777777ULL);
+	uint64_t ram = guest_read32(q - 4), cross = guest_read64(q - 4);
+	guest_check(ram == 0x77777777u, "crossing write: RAM got its part", ram, 0x77777777u);
+	guest_check(cross == 0x6666666677777777ULL, "crossing read: RAM and model parts", cross,
+		    0x6666666677777777ULL);
+}
+
 /* C5 with two vCPUs: once the pages are claimed, no later write reaches memory. */
 static void race_ap(unsigned cpu)
 {
@@ -171,6 +229,8 @@ int guest_main(void)
 		{ "kill", mode_kill },
 		{ "c7", mode_c7 },
 		{ "race", mode_race },
+		{ "rocode", mode_rocode },
+		{ "sizes", mode_sizes },
 		{ 0, 0 },
 	};
 	return guest_run_mode("claims", modes);

@@ -3,7 +3,8 @@
  * P2M rules with a real guest on a real backend (argv: BACKEND IMAGE, the
  * p2m guest): M2 ram_ro writes dropped and reads see the old value; M3
  * hole pages read all ones; K3 1000 ram_rw <-> ram_ro flips under a vCPU
- * hammering the page with no access lost or doubled; P4 zero exits for a
+ * hammering the page with no access lost or doubled, and 1000 flips among
+ * ram_rw, ram_ro and NONE (a READ|WRITE claim: RO, RW, NONE, RW, ...) likewise; P4 zero exits for a
  * guest writing 32 MiB of ram_rw; S4 refusals leave the running guest alone.
  */
 #include <errno.h>
@@ -123,6 +124,96 @@ static void test_p2m_guest_k3_flips_lose_and_double_nothing(void **state)
 	harness_destroy(h);
 }
 
+/* Trapped writes to the hammered page, seen at the exit path (ram_access_hook). */
+struct trapped {
+	uint32_t none_type;
+	_Atomic uint64_t none_writes, ro_writes, out_of_order;
+	uint64_t last; /* value of the last trapped write: they must increase */
+};
+
+static void count_trapped(void *ctx, struct vcpu *vcpu, const struct io_access *a, uint32_t type)
+{
+	struct trapped *t = ctx;
+	(void)vcpu;
+	if (!a->is_write || a->addr != P2M_ABI_PAGE)
+		return;
+	if (a->data <= t->last)
+		t->out_of_order++; /* a write seen twice, or one run again */
+	t->last = a->data;
+	if (type == t->none_type)
+		t->none_writes++;
+	else if (type == IOREQVM_MEM_RAM_RO)
+		t->ro_writes++;
+}
+
+static void wait_change(volatile _Atomic uint64_t *counter, uint64_t from, unsigned *stalled)
+{
+	for (uint64_t t0 = now_ms(); *counter == from && now_ms() - t0 < 2000;)
+		__builtin_ia32_pause();
+	*stalled += *counter == from;
+}
+
+static void test_p2m_guest_k3_rw_ro_none_flips_every_write_once(void **state)
+{
+	struct harness *h = boot("hammer");
+	struct p2m_abi_mailbox *mb = mailbox(h);
+	struct trapped t = { .none_type = IOREQVM_MEM_IOREQ_SERVER1 };
+	char err[256];
+	/* NONE: a READ|WRITE claim whose owner does not exist, so the exit path
+	 * serves the accesses from memory (C5) after the hook counted them. */
+	struct p2m_claim claim = { .server = 999, .flags = IOREQVM_MEM_ACCESS_READ |
+					       IOREQVM_MEM_ACCESS_WRITE, .enabled = true };
+	assert_int_equal(p2m_set_claim(&h->vm.p2m, t.none_type, &claim, err, sizeof(err)), 0);
+	h->vm.ram_access_hook_ctx = &t;
+	h->vm.ram_access_hook = count_trapped;
+	assert_int_equal(harness_start(h), 0);
+	for (int i = 0; i < 30000 && !mb->phase; i++)
+		usleep(1000);
+	assert_int_equal(mb->phase, 1);
+	volatile uint64_t *page = harness_ram(h, P2M_ABI_PAGE, 8);
+	unsigned stalled = 0, flips = 0;
+	for (int i = 0; flips < 1000; i++) {
+		/* Each state held until the guest has written under it; RW between
+		 * the others (S1: only ram_rw pages become an ioreq_server type). */
+		switch (i % 4 == 2 ? 1 : i % 2 ? 2 : 0) {
+		case 0: {
+			uint64_t n = t.ro_writes;
+			set_type(h, IOREQVM_MEM_RAM_RO, P2M_ABI_PAGE, 1);
+			wait_change(&t.ro_writes, n, &stalled);
+			break;
+		}
+		case 1: {
+			uint64_t n = t.none_writes;
+			set_type(h, t.none_type, P2M_ABI_PAGE, 1);
+			wait_change(&t.none_writes, n, &stalled);
+			break;
+		}
+		case 2: {
+			uint64_t v = *page;
+			set_type(h, IOREQVM_MEM_RAM_RW, P2M_ABI_PAGE, 1);
+			for (uint64_t t0 = now_ms(); *page == v && now_ms() - t0 < 2000;)
+				__builtin_ia32_pause();
+			stalled += *page == v;
+			break;
+		}
+		}
+		flips++;
+	}
+	mb->stop = 1;
+	assert_int_equal(harness_wait(h, 60000), GUEST_PASS);
+	fprintf(stderr, "k3 rw/ro/none: %llu writes: %llu landed (%llu of them through the exit "
+		"path as NONE), %llu dropped as ram_ro; %u of 1000 states saw no write in time\n",
+		(unsigned long long)mb->iterations, (unsigned long long)mb->landed,
+		(unsigned long long)t.none_writes, (unsigned long long)t.ro_writes, stalled);
+	assert_int_equal(mb->bad_reads, 0);
+	assert_int_equal(t.out_of_order, 0);
+	assert_true(t.ro_writes >= 200 && t.none_writes >= 200);
+	assert_int_equal(t.ro_writes, h->vm.ro_writes_dropped);
+	/* Every write exactly once: in memory (RW or NONE) or trapped and dropped. */
+	assert_int_equal(mb->landed + h->vm.ro_writes_dropped, mb->iterations);
+	harness_destroy(h);
+}
+
 static void test_p2m_guest_p4_ram_rw_writes_cause_no_exits(void **state)
 {
 	struct harness *h = boot("bulk");
@@ -167,6 +258,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_p2m_guest_m2_ram_ro_drops_writes_m3_hole_reads_ones),
 		cmocka_unit_test(test_p2m_guest_k3_flips_lose_and_double_nothing),
+		cmocka_unit_test(test_p2m_guest_k3_rw_ro_none_flips_every_write_once),
 		cmocka_unit_test(test_p2m_guest_p4_ram_rw_writes_cause_no_exits),
 		cmocka_unit_test(test_p2m_guest_s4_refusals_leave_running_guest_alone),
 	};
