@@ -123,6 +123,34 @@ static void mode_c7(void)
 }
 
 /*
+ * Instructions that do more than store, on a WRITE-claimed page: each reads
+ * memory, the model gets its one write, memory and the other effects are
+ * the CPU's (flags, registers, RSI/RDI).
+ */
+static void mode_rmw(void)
+{
+	volatile uint64_t *m = (volatile uint64_t *)P;
+	uint64_t src = 0x99;
+	guest_write64(P, 5);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type", 0, 0);
+	uint8_t zf, cf;
+	__asm__ volatile("addq %3, %0; setz %1; setc %2"
+			 : "+m"(*m), "=r"(zf), "=r"(cf) : "r"(-5ULL) : "memory", "cc");
+	guest_check(zf == 1 && cf == 1, "add [m], r: flags from memory's 5", zf + 2u * cf, 3);
+	uint64_t v = 7;
+	__asm__ volatile("xchgq %0, %1" : "+r"(v), "+m"(*m) : : "memory");
+	guest_check(v == 5, "xchg [m], r: the old value", v, 5);
+	__asm__ volatile("lock incq %0" : "+m"(*m) : : "memory");
+	uint64_t *si = &src, *di = (uint64_t *)(P + 8);
+	__asm__ volatile("movsq" : "+S"(si), "+D"(di) : : "memory");
+	guest_check(si == &src + 1 && di == (uint64_t *)(P + 16), "movsq advanced RSI and RDI",
+		    (uint64_t)(uintptr_t)di, P + 16);
+	guest_check(guest_read64(P) == 5 && guest_read64(P + 8) == 0, "memory unchanged",
+		    guest_read64(P), 5);
+}
+
+/*
  * Code on a WRITE-claimed (RO) page keeps running while its writes trap: the
  * snippet, copied to P, bumps a RAM counter and then writes to P + 0x800 in
  * the same straight-line code; the counter must move exactly once a call.
@@ -228,6 +256,7 @@ int guest_main(void)
 		{ "types", mode_types },
 		{ "kill", mode_kill },
 		{ "c7", mode_c7 },
+		{ "rmw", mode_rmw },
 		{ "race", mode_race },
 		{ "rocode", mode_rocode },
 		{ "sizes", mode_sizes },

@@ -99,6 +99,8 @@ void tcg_engine_destroy(struct tcg_vcpu *c)
 	free(c->regions);
 	c->regions = NULL;
 	c->nr_regions = 0;
+	free(c->scratch);
+	c->scratch = NULL;
 }
 
 /* K9: run the stub in a region of this engine only, then drop the region. */
@@ -234,4 +236,54 @@ int tcg_engine_sync_regions(struct tcg_vcpu *c)
 		return rc;
 	c->gen_applied = gen;
 	return 0;
+}
+
+static uc_err map_ro(struct tcg_vcpu *c, uint64_t start, uint64_t end, uint8_t *host)
+{
+	if (start == end)
+		return UC_ERR_OK;
+	return uc_mem_map_ptr(c->uc, start, end - start, UC_PROT_READ | UC_PROT_EXEC, host);
+}
+
+int tcg_engine_step_scratch(struct tcg_vcpu *c, uint64_t lo, uint64_t hi, uint8_t *scratch,
+			    uc_err *step_err)
+{
+	struct tcg_region *r = NULL;
+	for (unsigned i = 0; i < c->nr_regions && !r; i++)
+		if (c->regions[i].start <= lo && hi <= c->regions[i].end)
+			r = &c->regions[i];
+	if (!r || r->kind != TCG_REGION_RO)
+		return -EINVAL;
+	uint8_t *host = c->vcpu->vm->ram.host + r->off;
+	uint64_t rip = 0;
+	uc_reg_read(c->uc, UC_X86_REG_RIP, &rip);
+	/* The pieces cost two regions at most, inside TCG_REGIONS_RESERVED. */
+	uc_err e = uc_mem_unmap(c->uc, r->start, r->end - r->start);
+	if (!e)
+		e = map_ro(c, r->start, lo, host);
+	if (!e)
+		e = uc_mem_map_ptr(c->uc, lo, hi - lo, UC_PROT_ALL, scratch);
+	if (!e)
+		e = map_ro(c, hi, r->end, host + (hi - r->start));
+	if (e)
+		return uc_err_to_errno(e);
+	/*
+	 * One instruction: libunicorn checks the "until" address only when it
+	 * translates a block, so the instruction's cached code goes before
+	 * (a cached block would run on past it) and after (the new block stops
+	 * there whatever the next run's "until").
+	 */
+	uint64_t len = c->insn.len ? c->insn.len : 1;
+	uc_ctl_remove_cache(c->uc, rip, rip + len);
+	c->in_gate = true;
+	*step_err = uc_emu_start(c->uc, rip, rip + len, 0, 0);
+	c->in_gate = false;
+	uc_ctl_remove_cache(c->uc, rip, rip + len);
+	/* The region as it was; code translated from the copy goes with it. */
+	uc_ctl_remove_cache(c->uc, lo, hi);
+	e = uc_mem_unmap(c->uc, r->start, r->end - r->start);
+	if (!e)
+		e = map_ro(c, r->start, r->end, host);
+	uc_ctl_remove_cache(c->uc, lo, hi);
+	return uc_err_to_errno(e);
 }

@@ -5,13 +5,16 @@
  * (RIP is exact in a callback) is decoded with capstone and the pieces are
  * put back together, so the exit path sees one access per guest access, as
  * a KVM MMIO exit (the part inside the page, C7). Writes to RO runs stop the
- * engine precisely from the write-protection hook and are forwarded; the
- * store is then stepped over. Accesses the engine cannot map are reported
+ * engine from the write-protection hook and are forwarded: a plain store is
+ * stepped over, anything else is stepped once against a scratch copy of the
+ * page (tcg_engine.c maps it). Accesses the engine cannot map are reported
  * with the address, since libunicorn 2.0.1 checks virtual addresses.
  */
 #include <inttypes.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/vm.h"
@@ -115,6 +118,13 @@ int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 	d->rip = rip;
 	d->len = (uint8_t)in->size;
 	d->plain_store = is_plain_store(in);
+	d->ends_block = false;
+	for (uint8_t i = 0; i < in->detail->groups_count; i++) {
+		uint8_t g = in->detail->groups[i];
+		if (g == CS_GRP_JUMP || g == CS_GRP_CALL || g == CS_GRP_RET || g == CS_GRP_IRET ||
+		    g == CS_GRP_INT)
+			d->ends_block = true;
+	}
 	const cs_x86 *x = &in->detail->x86;
 	for (unsigned i = 0; i < x->op_count && d->nr_mem < 2; i++) {
 		const cs_x86_op *op = &x->operands[i];
@@ -305,9 +315,77 @@ bool tcg_hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 }
 
 /*
- * A write to a RO run (ram_ro, or a WRITE claim): forward it, stop the
- * engine with nothing written (precise thanks to tcg_hook_sync_rip), and
- * let the run loop step over the store.
+ * Forward the write [addr, addr + n) with @data, cut at page boundaries as
+ * KVM cuts an MMIO exit (C7): a part on a RW page is plain memory, every
+ * other part one request.
+ */
+static void forward_write(struct tcg_vcpu *c, uint64_t addr, unsigned n, uint64_t data)
+{
+	struct vm *vm = c->vcpu->vm;
+	while (n) {
+		uint64_t room = GUEST_PAGE_SIZE - (addr & (GUEST_PAGE_SIZE - 1));
+		unsigned part = n < room ? n : (unsigned)room;
+		if (p2m_type_access(&vm->p2m, p2m_lookup(&vm->p2m, addr)) == MEM_ACCESS_RW) {
+			uint8_t *p = guest_ram_ptr(&vm->ram, addr, part);
+			if (p) {
+				memcpy(p, &data, part);
+				uc_ctl_remove_cache(c->uc, addr, addr + part); /* K8 */
+			}
+		} else {
+			uint64_t d = part >= 8 ? data : data & ((1ULL << (8 * part)) - 1);
+			dispatch_mmio(c, addr, (uint8_t)part, true, &d);
+		}
+		data = part >= 8 ? 0 : data >> (8 * part);
+		addr += part;
+		n -= part;
+	}
+}
+
+static bool writes_to(const struct tcg_insn *d, uint64_t addr)
+{
+	for (unsigned i = 0; i < d->nr_mem; i++)
+		if (d->mem[i].access & CS_AC_WRITE && d->mem[i].addr <= addr &&
+		    addr < d->mem[i].addr + (d->mem[i].size ? d->mem[i].size : 1))
+			return true;
+	return false;
+}
+
+/*
+ * Decode the instruction that writes @addr into c->insn and set RIP to it.
+ * RIP in the protection hook is exact for plain stores (tcg_hook_sync_rip),
+ * but a LOCK-prefixed access goes through libunicorn's atomic helpers,
+ * which sync nothing: RIP is then the last load or store before it in the
+ * same translated block, or the block's start, with the registers already
+ * as the writer sees them. So walk the straight-line code from RIP to the
+ * first instruction whose memory operand, computed from the registers now,
+ * is written and covers @addr. (The lazily kept flags state can be that of
+ * the block's start: a locked adc/sbb would see stale CF; nothing else
+ * reads flags before writing them.)
+ */
+static int find_writer(struct tcg_vcpu *c, uint64_t rip, uint64_t addr)
+{
+	for (unsigned i = 0; i < 64; i++) {
+		if (tcg_decode(c, rip))
+			return -1;
+		if (writes_to(&c->insn, addr)) {
+			if (i)
+				uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
+			return 0;
+		}
+		if (c->insn.ends_block)
+			break;
+		rip += c->insn.len;
+	}
+	/* Nothing names it (an implicit operand): the instruction at RIP, as before. */
+	return tcg_decode(c, reg(c, UC_X86_REG_RIP));
+}
+
+/*
+ * A write to a RO run (ram_ro, or a WRITE claim) stops the engine with
+ * nothing written (precise thanks to tcg_hook_sync_rip). A MOV-like store
+ * is forwarded here and the run loop steps over it; anything else (a
+ * locked read-modify-write, movs, push, add [m], r) is recorded and the
+ * run loop steps it against a scratch copy (tcg_wprot_step).
  */
 bool tcg_hook_wprot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		    void *opaque)
@@ -318,31 +396,58 @@ bool tcg_hook_wprot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, in
 		report_unreachable(c, "write to", addr);
 		return false;
 	}
-	if (tcg_decode(c, rip) || !c->insn.plain_store) {
-		tcg_stop_error(c, "write to write-protected page 0x%" PRIx64 " by the instruction "
-			       "at 0x%" PRIx64 ": on tcg only MOV-like stores to ram_ro or "
-			       "WRITE-claimed pages are supported", addr, rip);
+	if (c->wp_stepping) {
+		tcg_stop_error(c, "the instruction at 0x%" PRIx64 " writes to write-protected 0x%"
+			       PRIx64 " and 0x%" PRIx64 ": on tcg an instruction may write to one "
+			       "such place only", rip, c->wp_addr, addr);
+		return false;
+	}
+	if (find_writer(c, rip, addr)) {
+		tcg_stop_error(c, "write to write-protected page 0x%" PRIx64 " by an instruction "
+			       "at or after 0x%" PRIx64 " that cannot be found", addr, rip);
 		return false;
 	}
 	if (c->stop != TCG_STOP_NONE && c->stop != TCG_STOP_ATTN)
 		return false;
-	uint64_t data = (uint64_t)value;
 	unsigned n = size > 8 ? 8 : (unsigned)size;
-	uint64_t room = GUEST_PAGE_SIZE - (addr & (GUEST_PAGE_SIZE - 1));
-	if (n > room) {
-		/* The part in the next page is plain memory if that page is RW. */
-		if (p2m_type_access(&c->vcpu->vm->p2m, p2m_lookup(&c->vcpu->vm->p2m, addr + room)) ==
-		    MEM_ACCESS_RW) {
-			uint8_t *p = guest_ram_ptr(&c->vcpu->vm->ram, addr + room, n - room);
-			uint64_t hi = data >> (8 * room);
-			if (p)
-				memcpy(p, &hi, n - room);
-			n = (unsigned)room;
-		}
+	if (!c->insn.plain_store) {
+		c->wp_addr = addr;
+		c->wp_size = (uint8_t)n;
+		c->stop = TCG_STOP_WPROT_STEP;
+		return false;
 	}
-	struct io_access a = { .space = IO_SPACE_MMIO, .addr = addr, .size = (uint8_t)n,
-			       .is_write = true, .data = data };
-	tcg_dispatch(c, &a);
+	forward_write(c, addr, n, (uint64_t)value);
 	c->stop = TCG_STOP_WPROT;
 	return false;
+}
+
+int tcg_wprot_step(struct tcg_vcpu *c, uc_err *step_err)
+{
+	struct vm *vm = c->vcpu->vm;
+	uint64_t addr = c->wp_addr, n = c->wp_size;
+	uint64_t lo = addr & ~(GUEST_PAGE_SIZE - 1);
+	uint64_t hi = (addr + n + GUEST_PAGE_SIZE - 1) & ~(GUEST_PAGE_SIZE - 1);
+	/* The scratch window: the write's pages that are RO (the first one is). */
+	if (hi - lo > GUEST_PAGE_SIZE &&
+	    p2m_type_access(&vm->p2m, p2m_lookup(&vm->p2m, hi - GUEST_PAGE_SIZE)) != MEM_ACCESS_RO)
+		hi -= GUEST_PAGE_SIZE;
+	if (!c->scratch) {
+		c->scratch = aligned_alloc(GUEST_PAGE_SIZE, TCG_SCRATCH_PAGES * GUEST_PAGE_SIZE);
+		if (!c->scratch)
+			return -ENOMEM;
+	}
+	const uint8_t *ram = guest_ram_ptr(&vm->ram, lo, hi - lo);
+	if (!ram)
+		return -EFAULT;
+	memcpy(c->scratch, ram, hi - lo);
+	c->wp_stepping = true;
+	int rc = tcg_engine_step_scratch(c, lo, hi, c->scratch, step_err);
+	c->wp_stepping = false;
+	if (rc || c->stop != TCG_STOP_NONE)
+		return rc; /* a fault: the CPU would not have written either */
+	/* The part of the write outside the window went where it belongs. */
+	uint64_t data = 0, in = addr + n <= hi ? n : hi - addr;
+	memcpy(&data, c->scratch + (addr - lo), in);
+	forward_write(c, addr, (unsigned)in, data);
+	return 0;
 }

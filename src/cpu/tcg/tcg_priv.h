@@ -76,6 +76,7 @@ enum tcg_stop {
 	TCG_STOP_ATTN,      /* block hook saw a kick, interrupt or VM stop */
 	TCG_STOP_EXCEPTION, /* intr/invalid hook: deliver exc_vector */
 	TCG_STOP_WPROT,     /* write to a RO run, already forwarded: skip the insn */
+	TCG_STOP_WPROT_STEP, /* write to a RO run by more than a store: step it (K11) */
 	TCG_STOP_ERROR,     /* reason filled in */
 };
 
@@ -98,6 +99,7 @@ struct tcg_insn {
 	uint8_t bytes[16];
 	uint8_t len;
 	bool plain_store; /* only effect besides its store: RIP advances (MOV-like) */
+	bool ends_block;  /* jump, call, return, int: the last of a translated block */
 	unsigned nr_mem;
 	struct {
 		uint64_t addr;
@@ -132,7 +134,15 @@ struct tcg_vcpu {
 
 	struct tcg_frag frag;
 	struct tcg_insn insn; /* last decoded instruction */
+
+	/* TCG_STOP_WPROT_STEP: the trapped write, and pages to step it against. */
+	uint64_t wp_addr;
+	uint8_t wp_size;
+	bool wp_stepping;
+	uint8_t *scratch; /* TCG_SCRATCH_PAGES pages, allocated on first use */
 };
+
+#define TCG_SCRATCH_PAGES 2
 
 /* tcg_vm.c */
 void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned *nr,
@@ -143,6 +153,15 @@ int tcg_engine_create(struct tcg_vcpu *c);
 void tcg_engine_destroy(struct tcg_vcpu *c);
 int tcg_engine_sync_regions(struct tcg_vcpu *c);
 int tcg_engine_boot_stub(struct tcg_vcpu *c);
+/*
+ * Run the one instruction at RIP with the guest pages [lo, hi) of a RO
+ * region backed by @scratch, writable, instead of guest RAM; the region is
+ * put back as it was afterwards. 0 (the step's own result in *step_err),
+ * or -errno if the regions could not be changed (the engine then matches
+ * nothing known: the caller stops the VM).
+ */
+int tcg_engine_step_scratch(struct tcg_vcpu *c, uint64_t lo, uint64_t hi, uint8_t *scratch,
+			    uc_err *step_err);
 
 /* tcg_mem.c: MMIO callbacks, RO write protection, instruction decoding */
 uint64_t tcg_mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *opaque);
@@ -157,6 +176,13 @@ bool tcg_hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 int tcg_decode(struct tcg_vcpu *c, uint64_t rip);
 void tcg_stop_error(struct tcg_vcpu *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * TCG_STOP_WPROT_STEP: step the instruction against a scratch copy of the
+ * page(s) it writes and forward the write with the value it left there
+ * (K11). 0, or -errno (engine unusable). The step's own stop, if any (an
+ * exception), is left in c->stop with its uc_err in *step_err.
+ */
+int tcg_wprot_step(struct tcg_vcpu *c, uc_err *step_err);
 /* Serve one access through the shared exit path, inside the callback (K13). */
 void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a);
 

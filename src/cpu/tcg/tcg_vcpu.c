@@ -255,6 +255,20 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 		uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
 		return 0;
 	}
+	case TCG_STOP_WPROT_STEP: {
+		/* Not written yet: step it against a scratch copy, forward (K11). */
+		uc_err se = UC_ERR_OK;
+		int rc = tcg_wprot_step(c, &se);
+		if (rc) {
+			internal(exit, "stepping the instruction at 0x%" PRIx64 " that wrote to "
+				 "write-protected 0x%" PRIx64 ": %s", c->insn.rip, c->wp_addr,
+				 strerror(-rc));
+			return 1;
+		}
+		if (c->stop == TCG_STOP_NONE && se == UC_ERR_OK)
+			return 0;
+		return after_stop(c, se, exit); /* it faulted: deliver that */
+	}
 	case TCG_STOP_ATTN:
 		return 0;
 	case TCG_STOP_NONE:
