@@ -122,6 +122,67 @@ out=BENCHMARKS.md.new
 		done
 	done
 	echo
+	echo "## Side by side with QEMU 7.2 (P1)"
+	echo
+	echo "The same bench_io image under ioreqvm and under qemu-system-x86_64 (Debian"
+	echo "7.2, \`-device pc-testdev\`, whose MMIO page at 0xe0000000 QEMU handles in"
+	echo "process; kvm: \`-accel kvm -cpu host,-arch-capabilities\`). Per write ="
+	echo "(run with N writes - run with 0) / N, minimum of 3 runs each. ioreqvm in-VMM:"
+	echo "an unbacked MMIO page (I9, answered in the VMM); forwarded: to testdm, a"
+	echo "separate process; posted: to a buffered range (I7) of testdm below 1 MiB."
+	echo
+	echo "| write | backend | N | ioreqvm | QEMU 7.2 in-process | ioreqvm / QEMU |"
+	echo "|---|---|---|---|---|---|"
+	command -v qemu-system-x86_64 >/dev/null 2>&1 || {
+		apt-get install -y --no-install-recommends qemu-system-x86 >/dev/null 2>&1 ||
+			{ apt-get update >/dev/null 2>&1; apt-get install -y --no-install-recommends qemu-system-x86 >/dev/null 2>&1; } || true
+	}
+	for b in kvm tcg; do
+		[ "$b" = kvm ] && [ ! -c /dev/kvm ] && continue
+		if [ "$b" = kvm ]; then n=20000 qn=100000 qacc="kvm -cpu host,-arch-capabilities"; else n=2000000 qn=2000000 qacc=tcg; fi
+		dmq="$dir/dm/testdm/testdm --mmio 0xE0000000:0xE0000FFF --buffered --mmio 0xA0000:0xA0FFF"
+		vmm_per() { # cmdline template with N -> us per write
+			local t0 t1
+			t0=$(min_us 3 "$dir/src/ioreqvm" run --accel "$b" --kernel "$dir/guests/bench_io.elf" \
+				--cmdline "$1 0" --device-model "$dmq")
+			t1=$(min_us 3 "$dir/src/ioreqvm" run --accel "$b" --kernel "$dir/guests/bench_io.elf" \
+				--cmdline "$1 $n" --device-model "$dmq")
+			awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.3f", (b - a) / n }'
+		}
+		qemu_per() {
+			local t0 t1
+			t0=$(min_us 3 qemu-system-x86_64 -accel $qacc -m 256 -kernel "$dir/guests/bench_io.elf" \
+				-append "$1 0" -display none -serial none -no-reboot \
+				-device isa-debug-exit,iobase=0xf4,iosize=4 -device pc-testdev)
+			t1=$(min_us 3 qemu-system-x86_64 -accel $qacc -m 256 -kernel "$dir/guests/bench_io.elf" \
+				-append "$1 $qn" -display none -serial none -no-reboot \
+				-device isa-debug-exit,iobase=0xf4,iosize=4 -device pc-testdev)
+			awk -v a="$t0" -v b="$t1" -v n="$qn" 'BEGIN { printf "%.3f", (b - a) / n }'
+		}
+		q="-"
+		command -v qemu-system-x86_64 >/dev/null 2>&1 && q=$(qemu_per "mmio 0xe0000000")
+		for w in "in-VMM:mmio 0xE0100000" "forwarded:mmio 0xE0000000" "posted:mmio 0xA0000"; do
+			v=$(vmm_per "${w#*:}")
+			r=$(awk -v a="$v" -v b="$q" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "-" }')
+			echo "| MMIO, ${w%%:*} | $b | $n | $v us | $q us | $r |"
+		done
+	done
+	echo
+	echo "Boot, start to exit (hello guest, 10 runs):"
+	echo
+	echo "| backend | ioreqvm | QEMU 7.2 |"
+	echo "|---|---|---|"
+	for b in kvm tcg; do
+		[ "$b" = kvm ] && [ ! -c /dev/kvm ] && continue
+		qacc=tcg
+		[ "$b" = kvm ] && qacc="kvm -cpu host,-arch-capabilities"
+		qh="-"
+		command -v qemu-system-x86_64 >/dev/null 2>&1 && qh=$(wall_ms 10 qemu-system-x86_64 -accel $qacc -m 256 \
+			-kernel "$dir/guests/hello.elf" -display none -serial none -no-reboot \
+			-device isa-debug-exit,iobase=0xf4,iosize=4)
+		echo "| $b | $(wall_ms 10 "$dir/src/ioreqvm" run --accel "$b" --kernel "$dir/guests/hello.elf") | $qh |"
+	done
+	echo
 	echo "## P2: request handoff without a CPU backend"
 	echo
 	echo "bench/bench_handoff.c: a synthetic vCPU thread calls the real exit path"
