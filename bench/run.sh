@@ -204,6 +204,21 @@ out=BENCHMARKS.md.new
 	echo "on 2 cores: 2054 -> 478 ms per 40000 writes). Idle stays above its 1.2x target"
 	echo "by the cost of the model's own wake-up path (poll, eventfd read)."
 	echo
+	echo "## K4: one page flip with many mappings in place, guest running"
+	echo
+	echo "bench/bench_flip.c: the p2m guest writes without pause while one page flips"
+	echo "RW -> NONE -> RW (half a pair shown) with about 50, 200 and the backend's cap of"
+	echo "mappings in place; setup is the time to scatter that many one-page ram_ro"
+	echo "changes. On tcg every change is applied to the engine before it runs on."
+	echo
+	for b in $backends; do
+		[ "$b" = none ] && b=""
+		for bb in $b tcg; do
+			"$dir/bench/bench_flip" "$dir/guests/p2m.elf" "$bb" 2>/dev/null | { [ "$bb" = tcg ] && [ -n "$b" ] && [ "$b" != tcg ] && tail -n +3 || cat; }
+		done
+		break
+	done
+	echo
 	echo "## P3: type changes cost O(runs changed)"
 	echo
 	echo "set_mem_type on a 7 GiB guest (1 Mi pages above 4 GiB). \"P2M work\" runs the"

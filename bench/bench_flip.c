@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * K4 on a running guest: the cost of one page flip RW -> NONE -> RW while
+ * the p2m guest keeps writing (so every engine or slot change is really
+ * applied before the guest runs on), with about 50, the middle and the
+ * backend's cap of mappings in place, and the time it took to set up that
+ * many (scattered one-page ram_ro changes). NONE here is a page of a type
+ * claimed for READ|WRITE by a server that does not exist: accesses go
+ * through the exit path to memory.
+ * Usage: bench_flip P2M-GUEST [BACKEND] -> a Markdown table on stdout.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../guests/p2m_abi.h"
+#include "core/boot.h"
+#include "core/vm.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* One VM with about @target mappings; prints a table row. */
+static int row(const char *image, const char *backend, unsigned target, bool cap)
+{
+	char err[512];
+	struct vm vm;
+	struct vm_config cfg = { .memory = 256 << 20, .nr_vcpus = 1, .accel = backend,
+				 .console_fd = 2, .builtin_uart = true };
+	if (vm_create(&vm, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "bench_flip: %s\n", err);
+		vm_destroy(&vm);
+		return -1;
+	}
+	struct boot_files files = { .kernel = image, .cmdline = "hammer" };
+	struct p2m *p = &vm.p2m;
+	struct p2m_claim c = { .server = 999, .flags = 3, .enabled = true };
+	if (boot_guest(&vm, &files, err, sizeof(err)) ||
+	    p2m_set_claim(p, IOREQVM_MEM_IOREQ_SERVER, &c, err, sizeof(err)) ||
+	    vm_start(&vm, err, sizeof(err))) {
+		fprintf(stderr, "bench_flip: %s\n", err);
+		return -1;
+	}
+	volatile struct p2m_abi_mailbox *mb = guest_ram_ptr(&vm.ram, P2M_ABI_MAILBOX, sizeof(*mb));
+	for (int i = 0; i < 10000 && !mb->phase; i++)
+		usleep(1000);
+	struct p2m_stats st;
+	p2m_get_stats(p, &st);
+	unsigned goal = cap ? st.mappings_limit - 2 : target; /* room for the flip */
+	uint64_t pfn = 0x2000; /* scattered ram_ro pages from 32 MiB */
+	double t0 = now_ms();
+	for (;;) {
+		p2m_get_stats(p, &st);
+		if (st.mappings_used + 2 > goal)
+			break;
+		if (p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, pfn, 1, err, sizeof(err)))
+			break;
+		pfn += 2;
+	}
+	double setup = now_ms() - t0;
+	p2m_get_stats(p, &st);
+	enum { FLIPS = 50 };
+	double t[FLIPS];
+	uint64_t page = P2M_ABI_PAGE >> 12;
+	int done = 0;
+	for (int i = 0; i < FLIPS; i++, done++) {
+		double a = now_ms();
+		if (p2m_set_mem_type(p, IOREQVM_MEM_IOREQ_SERVER, page, 1, err, sizeof(err)) ||
+		    p2m_set_mem_type(p, IOREQVM_MEM_RAM_RW, page, 1, err, sizeof(err))) {
+			fprintf(stderr, "bench_flip: %s\n", err);
+			break;
+		}
+		t[i] = (now_ms() - a) / 2;
+	}
+	if (!done)
+		return -1;
+	qsort(t, (size_t)done, sizeof(t[0]), cmp_double);
+	printf("| %s | %u%s | %.1f ms | %.3f ms (%.3f-%.3f) |\n", backend, st.mappings_used,
+	       cap ? " (the cap, less 2)" : "", setup, t[done / 2], t[0], t[done - 1]);
+	mb->stop = 1;
+	vm_stop(&vm, 0);
+	vm_join(&vm);
+	vm_destroy(&vm);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_flip P2M-GUEST [BACKEND]\n");
+		return 2;
+	}
+	const char *backend = argc > 2 ? argv[2] : "tcg";
+	printf("| backend | mappings in place | setup time | one flip RW<->NONE, median (min-max) |\n"
+	       "|---|---|---|---|\n");
+	row(argv[1], backend, 50, false);
+	row(argv[1], backend, 200, false);
+	row(argv[1], backend, 0, true);
+	return 0;
+}
