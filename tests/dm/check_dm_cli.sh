@@ -10,22 +10,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-# expect STATUS REGEX PROGRAM ARGS...: status, and a line of stdout+stderr matching REGEX.
-expect() {
-	local want=$1 re=$2
-	shift 2
-	timeout 20 "$@" >"$tmp/out" 2>&1 </dev/null
-	local st=$?
-	if [ "$st" -ne "$want" ]; then
-		echo "FAIL: $* -> status $st, expected $want" >&2
-		cat "$tmp/out" >&2
-		fail=1
-	elif ! grep -qE -- "$re" "$tmp/out"; then
-		echo "FAIL: $* -> output lacks /$re/:" >&2
-		cat "$tmp/out" >&2
-		fail=1
-	fi
-}
+# expect STATUS REGEX PROGRAM ARGS...: see tests/lib/expect.sh.
+. "$(dirname "$0")/../lib/expect.sh"
+expect() { expect_cmd "$@"; }
 
 unset IOREQVM_SOCKET IOREQVM_FD
 nope=$tmp/nope.sock

@@ -16,26 +16,7 @@
 
 #define BASE 0x3f8
 
-struct sink {
-	char out[64];
-	unsigned n;
-	bool level;
-	unsigned edges;
-};
-
-static void tx(void *opaque, uint8_t b)
-{
-	struct sink *s = opaque;
-	if (s->n < sizeof(s->out))
-		s->out[s->n++] = (char)b;
-}
-
-static void irq(void *opaque, bool level)
-{
-	struct sink *s = opaque;
-	s->level = level;
-	s->edges++;
-}
+#include "../unit/uart_sink.h"
 
 static void setup(struct uart_dm *d, struct sink *s, uint16_t base)
 {

@@ -9,22 +9,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-# expect STATUS REGEX-ON-STDERR-OR-STDOUT ARGS...
-expect() {
-	local want=$1 re=$2
-	shift 2
-	"$vmm" "$@" >"$tmp/out" 2>&1
-	local st=$?
-	if [ "$st" -ne "$want" ]; then
-		echo "FAIL: ioreqvm $* -> status $st, expected $want" >&2
-		cat "$tmp/out" >&2
-		fail=1
-	elif ! grep -qE -- "$re" "$tmp/out"; then
-		echo "FAIL: ioreqvm $* -> output lacks /$re/:" >&2
-		cat "$tmp/out" >&2
-		fail=1
-	fi
-}
+# expect STATUS REGEX ARGS...: ioreqvm ARGS, checked by tests/lib/expect.sh.
+. "$(dirname "$0")/../lib/expect.sh"
+expect() { local st=$1 re=$2; shift 2; expect_cmd "$st" "$re" "$vmm" "$@"; }
 
 expect 0 'Exit status' --help
 expect 0 '^Usage: ioreqvm' run --help

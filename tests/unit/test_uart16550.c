@@ -10,26 +10,7 @@
 
 #include "dev/uart16550_regs.h"
 
-struct sink {
-	char out[64];
-	unsigned n;
-	bool level;
-	unsigned edges;
-};
-
-static void tx(void *opaque, uint8_t b)
-{
-	struct sink *s = opaque;
-	if (s->n < sizeof(s->out))
-		s->out[s->n++] = (char)b;
-}
-
-static void irq(void *opaque, bool level)
-{
-	struct sink *s = opaque;
-	s->level = level;
-	s->edges++;
-}
+#include "uart_sink.h"
 
 static void setup_uart(struct uart16550_regs *u, struct sink *s)
 {
