@@ -29,22 +29,6 @@ static long user_loop(void *p)
 	return (long)(x >> 1);
 }
 
-/* x_n = A^n x_0 + C (A^(n-1) + ... + 1): square-and-multiply on (a, c). */
-static uint64_t lcg_jump(uint64_t x, uint64_t n)
-{
-	uint64_t a = LCG_A, c = LCG_C, acc_a = 1, acc_c = 0;
-
-	for (; n; n >>= 1) {
-		if (n & 1) {
-			acc_a *= a;
-			acc_c = acc_c * a + c;
-		}
-		c *= a + 1;
-		a *= a;
-	}
-	return acc_a * x + acc_c;
-}
-
 int guest_main(void)
 {
 	static struct job job;
@@ -53,7 +37,7 @@ int guest_main(void)
 
 	job.seed = 0x123456789abcdefull;
 	job.steps = steps;
-	uint64_t expect = lcg_jump(job.seed, job.steps);
+	uint64_t expect = guest_lcg_jump(job.seed, job.steps, LCG_A, LCG_C);
 	long ret = guest_run_user(user_loop, &job);
 
 	guest_printf("cpl3: cs at CPL0 %#x, in loop %#x\n", cs0, job.cs);

@@ -229,20 +229,6 @@ static long timer_loop(void *p)
 	return 0;
 }
 
-static uint64_t lcg_jump(uint64_t x, uint64_t n, uint64_t a, uint64_t c)
-{
-	uint64_t acc_a = 1, acc_c = 0;
-	for (; n; n >>= 1) {
-		if (n & 1) {
-			acc_a *= a;
-			acc_c = acc_c * a + c;
-		}
-		c *= a + 1;
-		a *= a;
-	}
-	return acc_a * x + acc_c;
-}
-
 static void mode_timer3(void)
 {
 	static struct loop_state s = { .x = 0x1111, .y = 0x2222 };
@@ -260,10 +246,10 @@ static void mode_timer3(void)
 		    TIMER_TICKS);
 	guest_check(bad_frames == 0, "every frame CS/SS/RFLAGS from CPL3", bad_frames, 0);
 	guest_check(s.steps > 0, "the loop ran", s.steps, 1);
-	guest_check(s.x == lcg_jump(0x1111, s.steps, LCG_A, LCG_C), "loop state x intact", s.x,
-		    lcg_jump(0x1111, s.steps, LCG_A, LCG_C));
-	guest_check(s.y == lcg_jump(0x2222, s.steps, LCG2_A, LCG2_C), "loop state y intact", s.y,
-		    lcg_jump(0x2222, s.steps, LCG2_A, LCG2_C));
+	guest_check(s.x == guest_lcg_jump(0x1111, s.steps, LCG_A, LCG_C), "loop state x intact", s.x,
+		    guest_lcg_jump(0x1111, s.steps, LCG_A, LCG_C));
+	guest_check(s.y == guest_lcg_jump(0x2222, s.steps, LCG2_A, LCG2_C), "loop state y intact", s.y,
+		    guest_lcg_jump(0x2222, s.steps, LCG2_A, LCG2_C));
 	guest_check(s.rot == rot, "loop state rot intact", s.rot, rot);
 }
 

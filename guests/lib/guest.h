@@ -106,6 +106,8 @@ struct guest_mode {
 	void (*run)(void);
 };
 int guest_run_mode(const char *prefix, const struct guest_mode *modes);
+/* x after n steps of x = a x + c (mod 2^64), in O(log n): square-and-multiply. */
+uint64_t guest_lcg_jump(uint64_t x, uint64_t n, uint64_t a, uint64_t c);
 void guest_check(bool ok, const char *what, uint64_t got, uint64_t want);
 /* mem_lower/mem_upper in KiB; returns false (and 0s) if not provided. */
 bool guest_mem_kib(uint32_t *lower, uint32_t *upper);

@@ -2,7 +2,8 @@
 /*
  * Test guests with several modes: the command line's word after the kernel
  * file name picks one, each check prints one line, and the guest passes
- * only if every check held.
+ * only if every check held. Also the closed form the loop tests check
+ * their CPL3 arithmetic against.
  */
 #include "guest.h"
 
@@ -46,4 +47,18 @@ int guest_run_mode(const char *prefix, const struct guest_mode *modes)
 	}
 	guest_printf("%s: unknown mode: %s\n", prefix, guest_cmdline_arg());
 	return GUEST_EXIT_FAIL;
+}
+
+uint64_t guest_lcg_jump(uint64_t x, uint64_t n, uint64_t a, uint64_t c)
+{
+	uint64_t acc_a = 1, acc_c = 0;
+	for (; n; n >>= 1) {
+		if (n & 1) {
+			acc_a *= a;
+			acc_c = acc_c * a + c;
+		}
+		c *= a + 1;
+		a *= a;
+	}
+	return acc_a * x + acc_c;
 }
