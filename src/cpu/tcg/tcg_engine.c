@@ -2,7 +2,8 @@
 /*
  * tcg backend: one vCPU's Unicorn engine. Creation (64-bit engine, its
  * hooks, capstone decoders), the K9 boot stub that brings it to the
- * Multiboot 32-bit protected-mode state, and keeping its regions equal to
+ * Multiboot 32-bit protected-mode state, a step against a scratch copy of
+ * a RO page (K11), and keeping its regions equal to
  * the VM's wanted mappings (RW and RO runs mapped from the guest RAM memfd
  * mapping, K1; gaps as MMIO regions; RO runs get the K11 write hooks).
  * Only the vCPU's own thread calls these, while its engine is stopped.
@@ -59,6 +60,8 @@ int tcg_engine_create(struct tcg_vcpu *c)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, tcg_hook_in, c, 1, 0, UC_X86_INS_IN);
 	if (!e)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, tcg_hook_out, c, 1, 0, UC_X86_INS_OUT);
+	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, tcg_hook_cpuid, c, 1, 0, UC_X86_INS_CPUID);
 	if (!e)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_INTR, tcg_hook_intr, c, 1, 0);
 	if (!e)

@@ -186,6 +186,10 @@ int tcg_wprot_step(struct tcg_vcpu *c, uc_err *step_err);
 /* Serve one access through the shared exit path, inside the callback (K13). */
 void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a);
 
+/* tcg_cpuid.c: CPUID (K12) */
+int tcg_cpuid_init(void);
+int tcg_hook_cpuid(uc_engine *uc, void *opaque);
+
 /* tcg_deliver.c: exceptions and interrupts through the guest's IDT (K10) */
 int tcg_exception_state_init(void);
 /*

@@ -53,6 +53,11 @@ int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
 			 "(not libunicorn 2.0.1?)");
 		return rc;
 	}
+	rc = tcg_cpuid_init();
+	if (rc) {
+		snprintf(err, errlen, "libunicorn: CPUID leaf 1 could not be read");
+		return rc;
+	}
 	rc = tcg_platform_init(&t->plat, vm);
 	if (rc)
 		snprintf(err, errlen, "tcg platform devices: %s", strerror(-rc));
