@@ -242,7 +242,13 @@ static void mode_timer3(void)
 		     (unsigned long long)ticks, (unsigned long long)user_ticks,
 		     (unsigned long long)s.steps);
 	guest_check((s.cs & 3) == 3, "loop ran at CPL3", s.cs & 3, 3);
-	guest_check(user_ticks == TIMER_TICKS, "10000 interrupts taken at CPL3", user_ticks,
+	/*
+	 * The loop stops once it has seen 10000, but the periodic timer runs on
+	 * until the return to CPL0 a few instructions later, still at CPL3: a
+	 * tick or two more may land there (seen on tcg under ASan).
+	 */
+	guest_check(user_ticks >= TIMER_TICKS && user_ticks <= TIMER_TICKS + 16,
+		    "10000 interrupts taken at CPL3 (a few more on the way out)", user_ticks,
 		    TIMER_TICKS);
 	guest_check(bad_frames == 0, "every frame CS/SS/RFLAGS from CPL3", bad_frames, 0);
 	guest_check(s.steps > 0, "the loop ran", s.steps, 1);
