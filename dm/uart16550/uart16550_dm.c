@@ -3,8 +3,10 @@
  * ioreqvm-uart16550: the COM1 16550 UART as a device-model process. main()
  * connects through libioreq, creates one IOREQ server for ports
  * BASE..BASE+7, serves it with uart_dm_io.c, writes transmitted bytes to
- * stdout and drives the ISA IRQ with set_isa_irq_level. Exits 0 when the VM
- * goes away or on SIGINT/SIGTERM/SIGHUP, 1 on a failure, 2 on bad usage.
+ * stdout and drives the ISA IRQ with set_isa_irq_level. With --input FILE
+ * the file's bytes arrive as received data, as fast as the guest empties the
+ * receive FIFO. Exits 0 when the VM goes away or on SIGINT/SIGTERM/SIGHUP,
+ * 1 on a failure, 2 on bad usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +35,8 @@ struct dm {
 	int out_fd;
 	bool irq_failed; /* reported once */
 	bool out_failed;
+	uint8_t *input;  /* --input: bytes still to receive */
+	size_t input_len, input_pos;
 };
 
 static volatile bool stop_requested;
@@ -104,6 +108,8 @@ static void usage(FILE *f)
 "                 $IOREQVM_SOCKET\n"
 "  --port BASE    first I/O port, decimal or 0x hex (default 0x3f8)\n"
 "  --irq N        ISA IRQ 0-15 (default 4)\n"
+"  --input FILE   the guest receives FILE's bytes (up to 1 MiB), as fast as\n"
+"                 it empties the receive FIFO\n"
 "  --help         this text\n"
 "  --version      print the version\n"
 "\n"
@@ -126,6 +132,7 @@ static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 
 struct opts {
 	const char *socket;
+	const char *input;
 	uint16_t base;
 	uint8_t irq;
 };
@@ -137,6 +144,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "socket", required_argument, NULL, 's' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "irq", required_argument, NULL, 'i' },
+		{ "input", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -169,6 +177,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return 2;
 			}
 			o->irq = (uint8_t)v;
+			break;
+		case 'I':
+			o->input = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -242,7 +253,14 @@ static int serve(struct dm *d, const struct opts *o)
 		fail(d, "dm_ready");
 		goto out;
 	}
-	rc = libioreq_server_run(srv, &stop_requested);
+	do {
+		/* Received data: fill the FIFO as far as it has room. */
+		while (d->input_pos < d->input_len &&
+		       uart16550_regs_receive(&d->uart.regs, d->input[d->input_pos]))
+			d->input_pos++;
+		rc = libioreq_server_run_for(srv, &stop_requested,
+					     d->input_pos < d->input_len ? 2 : 0);
+	} while (rc == 0 && !stop_requested);
 	if (rc == 0 || rc == -EPIPE) {
 		status = 0; /* stopped by a signal, or the VM went away */
 	} else {
@@ -251,6 +269,28 @@ static int serve(struct dm *d, const struct opts *o)
 out:
 	libioreq_server_close(srv);
 	return status;
+}
+
+/* --input: the whole file, read before the guest runs. */
+static int read_input(struct dm *d, const char *path)
+{
+	enum { INPUT_MAX = 1 << 20 };
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, PROG ": --input %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	d->input = malloc(INPUT_MAX);
+	d->input_len = d->input ? fread(d->input, 1, INPUT_MAX, f) : 0;
+	bool more = d->input && fgetc(f) != EOF;
+	fclose(f);
+	if (!d->input || more) {
+		fprintf(stderr, PROG ": --input %s: %s\n", path,
+			d->input ? "larger than 1 MiB" : "out of memory");
+		free(d->input);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -263,6 +303,8 @@ int main(int argc, char **argv)
 	install_signals();
 	struct dm d = { .irq = o.irq, .out_fd = STDOUT_FILENO };
 	uart_dm_init(&d.uart, o.base, dm_tx, dm_irq, &d);
+	if (o.input && read_input(&d, o.input))
+		return 1;
 
 	rc = libioreq_connect(o.socket, &d.x);
 	if (rc < 0) {
@@ -277,5 +319,6 @@ int main(int argc, char **argv)
 	}
 	int status = serve(&d, &o);
 	libioreq_close(d.x);
+	free(d.input);
 	return status;
 }
