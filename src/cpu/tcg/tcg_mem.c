@@ -93,6 +93,53 @@ static bool is_plain_store(const cs_insn *in)
  * Decode the instruction at @rip into c->insn with its memory operands'
  * addresses computed from the registers now. 0, or -1 if it cannot be.
  */
+/* Decode the instruction's bytes into @e (everything but register values). */
+static int decode_slot(struct tcg_vcpu *c, struct tcg_decode_slot *e, const uint8_t *buf,
+		       size_t n, uint64_t rip, bool wide)
+{
+	cs_insn *in = NULL;
+	if (cs_disasm(wide ? c->cs64 : c->cs32, buf, n, rip, 1, &in) != 1)
+		return -1;
+	memset(e, 0, sizeof(*e));
+	e->rip = rip;
+	e->wide = wide;
+	e->len = (uint8_t)in->size;
+	memcpy(e->bytes, buf, e->len);
+	e->plain_store = is_plain_store(in);
+	for (uint8_t i = 0; i < in->detail->groups_count; i++) {
+		uint8_t g = in->detail->groups[i];
+		if (g == CS_GRP_JUMP || g == CS_GRP_CALL || g == CS_GRP_RET || g == CS_GRP_IRET ||
+		    g == CS_GRP_INT)
+			e->ends_block = true;
+	}
+	const cs_x86 *x = &in->detail->x86;
+	for (unsigned i = 0; i < x->op_count && e->nr_mem < 2; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		if (op->type != X86_OP_MEM)
+			continue;
+		unsigned w = 8, wi = 8;
+		int base = 0, index = 0;
+		bool rip_rel = op->mem.base == X86_REG_RIP || op->mem.base == X86_REG_EIP;
+		if (!rip_rel && op->mem.base != X86_REG_INVALID && !(base = uc_gpr(op->mem.base, &w)))
+			continue;
+		if (op->mem.index != X86_REG_INVALID && !(index = uc_gpr(op->mem.index, &wi)))
+			continue;
+		typeof(e->op[0]) *o = &e->op[e->nr_mem++];
+		o->base = base;
+		o->index = index;
+		o->wbase = w;
+		o->rip_rel = rip_rel;
+		o->disp = op->mem.disp;
+		o->scale = (uint8_t)op->mem.scale;
+		o->seg = op->mem.segment == X86_REG_FS ? 1 : op->mem.segment == X86_REG_GS ? 2 : 0;
+		o->size = op->size;
+		o->access = op->access;
+	}
+	cs_free(in, 1);
+	e->valid = true;
+	return 0;
+}
+
 int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 {
 	struct vm *vm = c->vcpu->vm;
@@ -101,63 +148,58 @@ int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 		return -1;
 	uint8_t buf[16];
 	size_t n = 0;
-	for (; n < sizeof(buf); n++) {
-		const uint8_t *p = guest_ram_ptr(&vm->ram, rip + n, 1);
-		if (!p)
-			break;
-		buf[n] = *p;
+	const uint8_t *whole = guest_ram_ptr(&vm->ram, rip, sizeof(buf));
+	if (whole) {
+		memcpy(buf, whole, sizeof(buf));
+		n = sizeof(buf);
+	} else {
+		for (; n < sizeof(buf); n++) {
+			const uint8_t *p = guest_ram_ptr(&vm->ram, rip + n, 1);
+			if (!p)
+				break;
+			buf[n] = *p;
+		}
 	}
 	uc_x86_msr efer = { .rid = 0xC0000080 };
 	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
 	bool wide = (efer.value & EFER_LMA) != 0;
-	cs_insn *in = NULL;
-	if (cs_disasm(wide ? c->cs64 : c->cs32, buf, n, rip, 1, &in) != 1)
-		return -1;
+
+	/* The cache: same address, mode and bytes (code may have changed, K8). */
+	struct tcg_decode_slot *e = &c->dcache[(rip ^ (rip >> 6)) % TCG_DECODE_SLOTS];
+	if (!e->valid || e->rip != rip || e->wide != wide || e->len > n ||
+	    memcmp(e->bytes, buf, e->len)) {
+		if (decode_slot(c, e, buf, n, rip, wide)) {
+			e->valid = false;
+			return -1;
+		}
+	}
 	struct tcg_insn *d = &c->insn;
 	memset(d, 0, sizeof(*d));
 	d->rip = rip;
-	d->len = (uint8_t)in->size;
-	d->plain_store = is_plain_store(in);
-	d->ends_block = false;
-	for (uint8_t i = 0; i < in->detail->groups_count; i++) {
-		uint8_t g = in->detail->groups[i];
-		if (g == CS_GRP_JUMP || g == CS_GRP_CALL || g == CS_GRP_RET || g == CS_GRP_IRET ||
-		    g == CS_GRP_INT)
-			d->ends_block = true;
-	}
-	const cs_x86 *x = &in->detail->x86;
-	for (unsigned i = 0; i < x->op_count && d->nr_mem < 2; i++) {
-		const cs_x86_op *op = &x->operands[i];
-		if (op->type != X86_OP_MEM)
-			continue;
-		unsigned w = 8, wi = 8;
-		uint64_t a = (uint64_t)op->mem.disp;
-		if (op->mem.base == X86_REG_RIP || op->mem.base == X86_REG_EIP) {
-			a += rip + in->size;
-		} else if (op->mem.base != X86_REG_INVALID) {
-			int r = uc_gpr(op->mem.base, &w);
-			if (!r)
-				continue;
-			a += reg(c, r);
-		}
-		if (op->mem.index != X86_REG_INVALID) {
-			int r = uc_gpr(op->mem.index, &wi);
-			if (!r)
-				continue;
-			a += reg(c, r) * (uint64_t)op->mem.scale;
-		}
-		if (op->mem.segment == X86_REG_FS)
+	d->len = e->len;
+	memcpy(d->bytes, e->bytes, e->len);
+	d->plain_store = e->plain_store;
+	d->ends_block = e->ends_block;
+	for (unsigned i = 0; i < e->nr_mem; i++) {
+		const typeof(e->op[0]) *o = &e->op[i];
+		uint64_t a = (uint64_t)o->disp;
+		if (o->rip_rel)
+			a += rip + e->len;
+		else if (o->base)
+			a += reg(c, o->base);
+		if (o->index)
+			a += reg(c, o->index) * (uint64_t)o->scale;
+		if (o->seg == 1)
 			a += reg(c, UC_X86_REG_FS_BASE);
-		else if (op->mem.segment == X86_REG_GS)
+		else if (o->seg == 2)
 			a += reg(c, UC_X86_REG_GS_BASE);
-		if (!wide || w == 4)
+		if (!wide || o->wbase == 4)
 			a &= 0xffffffffULL;
 		d->mem[d->nr_mem].addr = a;
-		d->mem[d->nr_mem].size = op->size;
-		d->mem[d->nr_mem].access = op->access;
+		d->mem[d->nr_mem].size = o->size;
+		d->mem[d->nr_mem].access = o->access;
 		d->nr_mem++;
 	}
-	cs_free(in, 1);
 	return 0;
 }
 

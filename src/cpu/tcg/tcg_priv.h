@@ -108,6 +108,27 @@ struct tcg_insn {
 	} mem[2];
 };
 
+/*
+ * What decoding an instruction yields that does not depend on registers,
+ * cached by address and checked against the instruction's bytes: capstone
+ * took ~40% of an MMIO access's time on tcg before (perf, BENCHMARKS.md).
+ */
+#define TCG_DECODE_SLOTS 64
+struct tcg_decode_slot {
+	uint64_t rip;
+	uint8_t bytes[16];
+	uint8_t len, nr_mem;
+	bool valid, wide, plain_store, ends_block;
+	struct {
+		int base, index;    /* unicorn register ids, 0 for none */
+		unsigned wbase;     /* width of the base register */
+		bool rip_rel;
+		int64_t disp;
+		uint8_t scale, seg; /* seg: 0, or 1 for FS, 2 for GS */
+		uint8_t size, access;
+	} op[2];
+};
+
 struct tcg_vcpu {
 	struct vcpu *vcpu;
 	struct tcg_vm *t;
@@ -134,6 +155,7 @@ struct tcg_vcpu {
 
 	struct tcg_frag frag;
 	struct tcg_insn insn; /* last decoded instruction */
+	struct tcg_decode_slot dcache[TCG_DECODE_SLOTS];
 
 	/* TCG_STOP_WPROT_STEP: the trapped write, and pages to step it against. */
 	uint64_t wp_addr;
