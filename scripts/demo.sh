@@ -13,6 +13,12 @@ ninja -C "$dir" >/dev/null
 for policy in allow deny; do
 	echo
 	echo "=== ioreqvm run --kernel guests/pt_demo.elf --device-model 'wp-monitor --announced --policy $policy'"
+	status=0
 	"$dir/src/ioreqvm" run --kernel "$dir/guests/pt_demo.elf" \
-		--device-model "$dir/dm/wp-monitor/wp-monitor --announced --policy $policy"
+		--device-model "$dir/dm/wp-monitor/wp-monitor --announced --policy $policy" || status=$?
+	# The guest ends with isa-debug-exit value 0: ioreqvm's status (0 << 1) | 1 = 1.
+	if [ "$status" -ne 1 ]; then
+		echo "demo: ioreqvm exited with status $status (1 expected)" >&2
+		exit 1
+	fi
 done
