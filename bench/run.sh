@@ -126,10 +126,11 @@ out=BENCHMARKS.md.new
 	echo
 	echo "The same bench_io image under ioreqvm and under qemu-system-x86_64 (Debian"
 	echo "7.2, \`-device pc-testdev\`, whose MMIO page at 0xe0000000 QEMU handles in"
-	echo "process; kvm: \`-accel kvm -cpu host,-arch-capabilities\`). Per write ="
+	echo "process, and its port 0xe0; kvm: \`-accel kvm -cpu host,-arch-capabilities\`). Per write ="
 	echo "(run with N writes - run with 0) / N, minimum of 3 runs each. ioreqvm in-VMM:"
 	echo "an unbacked MMIO page (I9, answered in the VMM); forwarded: to testdm, a"
-	echo "separate process; posted: to a buffered range (I7) of testdm below 1 MiB."
+	echo "separate process; posted: to a buffered range (I7) of testdm below 1 MiB (the"
+	echo "port row too: the model maps its port buffered)."
 	echo
 	echo "| write | backend | N | ioreqvm | QEMU 7.2 in-process | ioreqvm / QEMU |"
 	echo "|---|---|---|---|---|---|"
@@ -140,7 +141,7 @@ out=BENCHMARKS.md.new
 	for b in kvm tcg; do
 		[ "$b" = kvm ] && [ ! -c /dev/kvm ] && continue
 		if [ "$b" = kvm ]; then n=20000 qn=100000 qacc="kvm -cpu host,-arch-capabilities"; else n=2000000 qn=2000000 qacc=tcg; fi
-		dmq="$dir/dm/testdm/testdm --mmio 0xE0000000:0xE0000FFF --buffered --mmio 0xA0000:0xA0FFF"
+		dmq="$dir/dm/testdm/testdm --mmio 0xE0000000:0xE0000FFF --buffered --mmio 0xA0000:0xA0FFF --port 0x510:0x513"
 		vmm_per() { # cmdline template with N -> us per write
 			local t0 t1
 			t0=$(min_us 3 "$dir/src/ioreqvm" run --accel "$b" --kernel "$dir/guests/bench_io.elf" \
@@ -159,12 +160,16 @@ out=BENCHMARKS.md.new
 				-device isa-debug-exit,iobase=0xf4,iosize=4 -device pc-testdev)
 			awk -v a="$t0" -v b="$t1" -v n="$qn" 'BEGIN { printf "%.3f", (b - a) / n }'
 		}
-		q="-"
-		command -v qemu-system-x86_64 >/dev/null 2>&1 && q=$(qemu_per "mmio 0xe0000000")
-		for w in "in-VMM:mmio 0xE0100000" "forwarded:mmio 0xE0000000" "posted:mmio 0xA0000"; do
+		q="-" qp="-"
+		command -v qemu-system-x86_64 >/dev/null 2>&1 && q=$(qemu_per "mmio 0xe0000000") &&
+			qp=$(qemu_per "pio 0xe0")
+		for w in "MMIO, in-VMM:mmio 0xE0100000" "MMIO, forwarded:mmio 0xE0000000" \
+			 "MMIO, posted:mmio 0xA0000" "port, in-VMM:pio 0x604" "port, posted:pio 0x510"; do
+			ref=$q
+			case $w in port*) ref=$qp ;; esac
 			v=$(vmm_per "${w#*:}")
-			r=$(awk -v a="$v" -v b="$q" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "-" }')
-			echo "| MMIO, ${w%%:*} | $b | $n | $v us | $q us | $r |"
+			r=$(awk -v a="$v" -v b="$ref" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "-" }')
+			echo "| ${w%%:*} | $b | $n | $v us | $ref us | $r |"
 		done
 	done
 	echo
