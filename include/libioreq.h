@@ -39,6 +39,8 @@ struct libioreq_guest_memory;
  */
 int libioreq_connect(const char *path, struct libioreq **out);
 void libioreq_close(struct libioreq *x);
+/* The connection's socket, for event loops: POLLHUP when the VM goes away. */
+int libioreq_connection_fd(const struct libioreq *x);
 /*
  * Explanation of the last failure on @x (never NULL); with @x NULL, of the
  * last failed libioreq_connect() on this thread.
@@ -114,9 +116,14 @@ typedef void (*libioreq_handler_fn)(void *opaque, unsigned vcpu, struct ioreqvm_
 int libioreq_server_open(struct libioreq *x, uint16_t id, libioreq_handler_fn fn, void *opaque,
 			 struct libioreq_server **out);
 void libioreq_server_close(struct libioreq_server *s);
-/* Becomes readable when requests may be pending: poll it, then dispatch. */
-int libioreq_server_fd(const struct libioreq_server *s);
-/* Serve every pending request, buffered first. Never blocks. Returns the count. */
+/*
+ * For event loops: becomes readable when requests may be pending; poll it,
+ * then libioreq_server_dispatch() (which also drains it). Calling it tells
+ * ioreqvm to ring the fd for every request (no spinning on either side);
+ * do not mix with libioreq_server_run().
+ */
+int libioreq_server_fd(struct libioreq_server *s);
+/* Serve every pending request, buffered first. Never blocks. Returns the count or -errno. */
 int libioreq_server_dispatch(struct libioreq_server *s);
 /*
  * Serve until *stop becomes true (checked at least every 100 ms; a

@@ -95,6 +95,11 @@ int libioreq_connect(const char *path, struct libioreq **out)
 	return 0;
 }
 
+int libioreq_connection_fd(const struct libioreq *x)
+{
+	return x->fd;
+}
+
 void libioreq_close(struct libioreq *x)
 {
 	if (!x)

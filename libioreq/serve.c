@@ -33,6 +33,7 @@ struct libioreq_server {
 	struct ioreqvm_notify *notify;
 	libioreq_handler_fn fn;
 	void *opaque;
+	bool fd_mode; /* libioreq_server_fd() was called: ioreqvm rings every time */
 };
 
 int libioreq_server_open(struct libioreq *x, uint16_t id, libioreq_handler_fn fn, void *opaque,
@@ -85,8 +86,14 @@ void libioreq_server_close(struct libioreq_server *s)
 	free(s);
 }
 
-int libioreq_server_fd(const struct libioreq_server *s)
+int libioreq_server_fd(struct libioreq_server *s)
 {
+	/*
+	 * A caller polling this fd does not spin: from now on ioreqvm rings the
+	 * eventfd for every request.
+	 */
+	s->fd_mode = true;
+	__atomic_store_n(&s->notify->dm_sleeping, IOREQVM_DM_SLEEPS_ON_FD, __ATOMIC_SEQ_CST);
 	return s->evt_fd;
 }
 
@@ -122,6 +129,11 @@ static int drain_buffered(struct libioreq_server *s)
 
 int libioreq_server_dispatch(struct libioreq_server *s)
 {
+	if (s->fd_mode) { /* consume the wake-ups first: a request after this rings again */
+		uint64_t v;
+		ssize_t r = read(s->evt_fd, &v, sizeof(v));
+		(void)r;
+	}
 	int n = s->bufioreq ? drain_buffered(s) : 0;
 	for (unsigned v = 0; v < s->nr_vcpus; v++) {
 		struct ioreqvm_ioreq *slot = &s->slots[v];
@@ -192,20 +204,23 @@ int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsi
 		}
 		if (found)
 			continue;
-		__atomic_store_n(&s->notify->dm_sleeping, 1, __ATOMIC_RELAXED);
+		/*
+		 * Sleep on a futex in shared memory (cheaper to wake than poll on the
+		 * eventfd), checking the connection every 100 ms for a VM gone away.
+		 */
+		uint32_t bell = __atomic_load_n(&s->notify->dm_doorbell, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&s->notify->dm_sleeping, IOREQVM_DM_SLEEPS_ON_FUTEX, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (!work_pending(s)) {
-			struct pollfd p[2] = { { .fd = s->evt_fd, .events = POLLIN },
-					       { .fd = s->x->fd, .events = POLLIN } };
-			int r = poll(p, 2, 100);
-			if (r > 0 && (p[1].revents & (POLLHUP | POLLERR))) {
-				__atomic_store_n(&s->notify->dm_sleeping, 0, __ATOMIC_RELAXED);
-				return client_fail(s->x, -EPIPE, "ioreqvm went away");
-			}
-			if (r > 0 && (p[0].revents & POLLIN)) {
-				uint64_t v;
-				ssize_t rd = read(s->evt_fd, &v, sizeof(v));
-				(void)rd;
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+			syscall(SYS_futex, &s->notify->dm_doorbell, FUTEX_WAIT, bell, &ts, NULL, 0);
+			/* Woken without work (or timed out): has the VM gone away? */
+			if (!work_pending(s)) {
+				struct pollfd p = { .fd = s->x->fd, .events = POLLIN };
+				if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) {
+					__atomic_store_n(&s->notify->dm_sleeping, 0, __ATOMIC_RELAXED);
+					return client_fail(s->x, -EPIPE, "ioreqvm went away");
+				}
 			}
 		}
 		__atomic_store_n(&s->notify->dm_sleeping, 0, __ATOMIC_RELAXED);

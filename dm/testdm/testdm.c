@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ static struct {
 	uint64_t pages_gpa, pages_n; /* --pages */
 	bool write_through;
 	uint64_t flag_gpa;      /* --flag-after-type: set to 1 once set_mem_type returned */
+	bool poll_loop;         /* --poll: serve with libioreq_server_fd + poll + dispatch */
 	struct libioreq *x;
 	uint16_t id;
 	struct libioreq_guest_memory *mem;
@@ -199,7 +201,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: testdm [--socket PATH] [--port A:B] [--mmio A:B] [--pci A:B]\n"
 		   "              [--buffered] [--disabled] [--sum-port P] [--sum-mmio A]\n"
 		   "              [--tag N] [--ctl-port P] [--pages GPA:N] [--write-through]\n"
-		   "              [--flag-after-type GPA]\n"
+		   "              [--flag-after-type GPA] [--poll]\n"
 		   "              [--sleep-ms N] [--die-after N] [--log FILE]\n"
 		   "A device model for tests: echoes written values back on reads,\n"
 		   "testdm_pattern(addr, tag) where nothing was written.\n");
@@ -216,6 +218,7 @@ int main(int argc, char **argv)
 		{ "sum-port", required_argument, NULL, 'u' }, { "sum-mmio", required_argument, NULL, 'U' },
 		{ "ctl-port", required_argument, NULL, 'C' }, { "pages", required_argument, NULL, 'P' },
 		{ "write-through", no_argument, NULL, 'W' },
+		{ "poll", no_argument, NULL, 'o' },
 		{ "flag-after-type", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -238,6 +241,7 @@ int main(int argc, char **argv)
 		case 'U': t.sum_mmio = strtoull(optarg, NULL, 0); break;
 		case 'C': t.ctl_port = strtoull(optarg, NULL, 0); break;
 		case 'W': t.write_through = true; break;
+		case 'o': t.poll_loop = true; break;
 		case 'F': t.flag_gpa = strtoull(optarg, NULL, 0); break;
 		case 'P': {
 			char *end;
@@ -291,7 +295,23 @@ int main(int argc, char **argv)
 	if ((rc = libioreq_dm_ready(x)))
 		goto fail;
 	volatile bool stop = false;
-	rc = libioreq_server_run(srv, &stop);
+	if (t.poll_loop) {
+		/* The event-loop API: poll the server's fd and the connection, then dispatch. */
+		struct pollfd p[2] = { { .fd = libioreq_server_fd(srv), .events = POLLIN },
+				       { .fd = libioreq_connection_fd(x), .events = POLLIN } };
+		rc = 0;
+		while (rc >= 0) {
+			if (poll(p, 2, -1) < 0 && errno != EINTR)
+				break;
+			if (p[1].revents & (POLLHUP | POLLERR)) {
+				rc = -EPIPE;
+				break;
+			}
+			rc = libioreq_server_dispatch(srv);
+		}
+	} else {
+		rc = libioreq_server_run(srv, &stop);
+	}
 	libioreq_server_close(srv);
 	libioreq_unmap_guest_memory(t.mem);
 	libioreq_close(x);

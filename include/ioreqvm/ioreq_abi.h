@@ -71,15 +71,21 @@ struct ioreqvm_buffered_iopage {
 /*
  * Notification words (ours). Each side spins on the slot state first and
  * blocks only after setting its "sleeping" word, then re-checking:
- *  - ioreqvm writes the server's eventfd only while dm_sleeping is set;
+ *  - ioreqvm rings the server only while dm_sleeping is set: with a write
+ *    to the server's eventfd when it is IOREQVM_DM_SLEEPS_ON_FD, with a
+ *    FUTEX_WAKE on dm_doorbell (after bumping it) when it is
+ *    IOREQVM_DM_SLEEPS_ON_FUTEX (a model in its own blocking loop);
  *  - the server futex-wakes a slot's IOREQVM_IOREQ_STATE_WORD only while
  *    that vCPU's vcpu_sleeping is set.
  * So the busy path makes no system call on either side.
  */
 #define IOREQVM_MAX_VCPUS 64
+#define IOREQVM_DM_SLEEPS_ON_FD 1
+#define IOREQVM_DM_SLEEPS_ON_FUTEX 2
 struct ioreqvm_notify {
 	uint32_t dm_sleeping;
-	uint32_t _pad[15];
+	uint32_t dm_doorbell; /* futex word, bumped by ioreqvm for a futex sleeper */
+	uint32_t _pad[14];
 	struct {
 		uint32_t vcpu_sleeping;
 		uint32_t _pad[15];

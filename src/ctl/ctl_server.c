@@ -41,8 +41,9 @@ void ctl_default_path(char *buf, size_t len)
 
 static void conn_free(struct ctl_server *cs, struct ctl_conn *c)
 {
-	ioreq_servers_drop_owner(&cs->vm->servers, c);
+	/* Closed first: a model woken by its servers' destruction sees the hang-up. */
 	close(c->fd);
+	ioreq_servers_drop_owner(&cs->vm->servers, c);
 	free(c);
 }
 

@@ -224,6 +224,9 @@ static void finish_destroy(struct ioreq_servers *ss, struct ioreq_server *s)
 	/* No vCPU can pick it now (published); those waiting get defaults. */
 	atomic_store(&s->dead, true);
 	wake_all(s);
+	/* A model asleep on its doorbell looks at its connection when woken. */
+	__atomic_fetch_add(&s->notify->dm_doorbell, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &s->notify->dm_doorbell, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 	ioreq_server_put(s);
 }
 
