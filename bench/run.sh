@@ -206,8 +206,9 @@ out=BENCHMARKS.md.new
 	echo "vCPU blocks at once after ringing a sleeping model, and spins only while an"
 	echo "awake model shows it took the request (INPROCESS) within 5 us; otherwise"
 	echo "other spinners hold the cores and it gives its own up (2 vCPUs into one model"
-	echo "on 2 cores: 2054 -> 478 ms per 40000 writes). Idle stays above its 1.2x target"
-	echo "by the cost of the model's own wake-up path (poll, eventfd read)."
+	echo "on 2 cores: 2054 -> 478 ms per 40000 writes). A model in libioreq's blocking"
+	echo "loop sleeps on a futex doorbell in the shared page rather than poll + eventfd"
+	echo "read (idle ~1.5x -> ~1.2x a bare wake-up ping-pong); event loops keep the fd."
 	echo
 	echo "## K4: one page flip with many mappings in place, guest running"
 	echo
