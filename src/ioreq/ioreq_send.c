@@ -157,7 +157,7 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 			 * a core (other spinners have them): sleep and give ours up.
 			 */
 			bool picked = ioreqvm_ioreq_state(slot) != IOREQVM_STATE_IOREQ_READY;
-			if (spinning && now < deadline && (picked || now - start < IOREQ_PICKUP_NS)) {
+			if (now < deadline && (picked || now - start < IOREQ_PICKUP_NS)) {
 				__builtin_ia32_pause();
 				continue;
 			}
