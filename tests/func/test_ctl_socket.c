@@ -36,7 +36,7 @@ static int setup(void **state)
 {
 	char err[256];
 	snprintf(path, sizeof(path), "/tmp/ioreqvm-test-%d.sock", (int)getpid());
-	if (harness_create(&h, backend, image, "", 2, 64 << 20))
+	if (harness_create(&h, backend, image, "", 1, 64 << 20))
 		return -1;
 	if (ctl_server_start(&cs, &h.vm, path, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);

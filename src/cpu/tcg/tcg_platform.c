@@ -681,6 +681,21 @@ int tcg_platform_irq_line(struct tcg_platform *p, unsigned gsi, bool level)
 	return 0;
 }
 
+int tcg_platform_msi(struct tcg_platform *p, uint64_t addr, uint32_t data)
+{
+	unsigned dest = (unsigned)(addr >> 12) & 0xff, mode = (data >> 8) & 7;
+	if (mode > 1) /* fixed and lowest priority only; NMI, SMI, INIT, ExtINT not modelled */
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < TCG_MAX_LAPICS; i++) {
+		struct tcg_lapic *l = &p->lapic[i];
+		if (dest == 0xff || dest == l->id >> 24)
+			lapic_accept(l, data & 0xff, (data >> 15) & 1);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 int tcg_platform_next_irq(struct tcg_platform *p, unsigned id)
 {
 	if (id >= TCG_MAX_LAPICS)

@@ -73,6 +73,8 @@ void tcg_platform_attach(struct tcg_platform *p, unsigned id, void (*notify)(voi
 bool tcg_platform_pio(struct tcg_platform *p, struct io_access *a);
 bool tcg_platform_mmio(struct tcg_platform *p, struct io_access *a);
 int tcg_platform_irq_line(struct tcg_platform *p, unsigned gsi, bool level);
+/* An MSI (address 0xfeeXXXXX: destination APIC id in bits 19:12; data: vector, mode). */
+int tcg_platform_msi(struct tcg_platform *p, uint64_t addr, uint32_t data);
 /* Vector vCPU @id takes now (accepted: IRR -> ISR, or PIC INTA), or -1. */
 int tcg_platform_next_irq(struct tcg_platform *p, unsigned id);
 /* Fire timers that are due. */

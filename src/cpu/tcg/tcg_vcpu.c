@@ -385,4 +385,5 @@ const struct cpu_backend_ops tcg_backend_ops = {
 	.vcpu_kick = tcg_vcpu_kick,
 	.vcpu_get_regs = tcg_vcpu_get_regs,
 	.irq_line = tcg_irq_line,
+	.signal_msi = tcg_signal_msi,
 };

@@ -206,3 +206,9 @@ int tcg_irq_line(struct vm *vm, unsigned gsi, bool level)
 	struct tcg_vm *t = vm->be;
 	return tcg_platform_irq_line(&t->plat, gsi, level);
 }
+
+int tcg_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct tcg_vm *t = vm->be;
+	return tcg_platform_msi(&t->plat, addr, data);
+}
