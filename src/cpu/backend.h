@@ -100,12 +100,24 @@ struct cpu_backend_ops {
 	int (*vcpu_run)(struct vcpu *vcpu, struct vcpu_exit *exit);
 	/* Make vcpu_run return VCPU_EXIT_KICKED soon; any thread. */
 	void (*vcpu_kick)(struct vcpu *vcpu);
+	/*
+	 * The vCPU's thread is about to sleep in user space until a device
+	 * model answers (@blocked), or has woken (!@blocked). Optional: tcg
+	 * lets the other vCPUs execute meanwhile (K13).
+	 */
+	void (*vcpu_block)(struct vcpu *vcpu, bool blocked);
 	int (*vcpu_get_regs)(struct vcpu *vcpu, struct vcpu_regs *regs);
 
 	/* Drive an interrupt line (GSI) of the platform's interrupt controllers. */
 	int (*irq_line)(struct vm *vm, unsigned gsi, bool level);
 	/* Deliver an MSI (address 0xfeexxxxx, data); NULL if unsupported. */
 	int (*signal_msi)(struct vm *vm, uint64_t addr, uint32_t data);
+	/*
+	 * Guest RAM [gpa, gpa + len) was written by someone other than the
+	 * vCPUs (a device model): forget code translated from it (K8). NULL
+	 * when the backend executes from guest RAM directly (kvm).
+	 */
+	int (*code_changed)(struct vm *vm, uint64_t gpa, uint64_t len);
 };
 
 /* Backends built in, in "auto" preference order; NULL-terminated. */

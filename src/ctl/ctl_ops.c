@@ -186,12 +186,10 @@ static int op_modified_memory(struct vm *vm, struct ctl_caller *c, const void *r
 			 " is empty or outside guest-physical space", r->first_pfn, r->nr);
 		return -EINVAL;
 	}
-	/*
-	 * KVM executes from the shared mapping: nothing to drop. On tcg a
-	 * model's own writes to code pages are not yet dropped from the
-	 * engine's translation cache (K8; issue 10): writes it completes for a
-	 * forwarded access are (tcg_mem.c).
-	 */
+	/* K8: tcg forgets code translated from these pages; kvm runs RAM as it is. */
+	if (vm->ops->code_changed)
+		return vm->ops->code_changed(vm, r->first_pfn * GUEST_PAGE_SIZE,
+					     r->nr * GUEST_PAGE_SIZE);
 	return 0;
 }
 

@@ -137,7 +137,7 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 	enum io_result res = IO_DONE;
 	bool answered = false;
 	uint64_t start = now_ns(), deadline = start + IOREQ_SPIN_NS;
-	bool spinning = !woke_server;
+	bool spinning = !woke_server, blocked = false;
 	for (unsigned spin = 1;; spin++) {
 		if (ioreqvm_ioreq_state(slot) == IOREQVM_STATE_IORESP_READY) {
 			answered = true;
@@ -167,6 +167,10 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 			res = IO_STOP;
 			break;
 		}
+		if (!blocked && vm->ops->vcpu_block) {
+			vm->ops->vcpu_block(vcpu, true); /* K13: others run meanwhile */
+			blocked = true;
+		}
 		uint32_t w = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 		__atomic_store_n(sleeping, 1, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -174,6 +178,8 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 			futex_wait(word, w);
 		__atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
 	}
+	if (blocked)
+		vm->ops->vcpu_block(vcpu, false);
 	if (answered) {
 		if (!a->is_write)
 			a->data = __atomic_load_n(&slot->data, __ATOMIC_RELAXED) & size_mask(a->size);

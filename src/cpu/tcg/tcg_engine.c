@@ -15,7 +15,7 @@
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"
 
-extern const uint8_t tcg_stub_start[], tcg_stub_done[], tcg_stub_end[];
+extern const uint8_t tcg_stub_start[], tcg_stub_done[], tcg_stub_real_cs[], tcg_stub_end[];
 
 void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
 uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque);
@@ -91,8 +91,10 @@ void tcg_engine_destroy(struct tcg_vcpu *c)
 {
 	if (c->ctx)
 		uc_free(c->ctx);
+	c->ctx = NULL;
 	if (c->uc)
 		uc_close(c->uc);
+	c->uc = NULL;
 	if (c->cs64)
 		cs_close(&c->cs64);
 	if (c->cs32)
@@ -102,12 +104,14 @@ void tcg_engine_destroy(struct tcg_vcpu *c)
 	free(c->regions);
 	c->regions = NULL;
 	c->nr_regions = 0;
+	c->cap_regions = 0;
+	c->gen_applied = 0;
 	free(c->scratch);
 	c->scratch = NULL;
 }
 
 /* K9: run the stub in a region of this engine only, then drop the region. */
-int tcg_engine_boot_stub(struct tcg_vcpu *c)
+int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs)
 {
 	uc_engine *uc = c->uc;
 	size_t len = (size_t)(tcg_stub_end - tcg_stub_start);
@@ -117,24 +121,38 @@ int tcg_engine_boot_stub(struct tcg_vcpu *c)
 	if (e)
 		return uc_err_to_errno(e);
 	e = uc_mem_write(uc, TCG_STUB_BASE, tcg_stub_start, len);
+	uint64_t until = TCG_STUB_BASE + (uint64_t)(tcg_stub_done - tcg_stub_start);
+	if (!e && real_cs >= 0) {
+		uint16_t cs = (uint16_t)real_cs;
+		e = uc_mem_write(uc, TCG_STUB_BASE + (uint64_t)(tcg_stub_real_cs - tcg_stub_start),
+				 &cs, sizeof(cs));
+		until = (uint64_t)cs << 4; /* linear address of cs:0000 */
+	}
 	c->in_gate = true; /* no stops of ours while it runs */
 	if (!e)
-		e = uc_emu_start(uc, TCG_STUB_BASE,
-				 TCG_STUB_BASE + (uint64_t)(tcg_stub_done - tcg_stub_start), 0, 0);
+		e = uc_emu_start(uc, TCG_STUB_BASE, until, 0, 0);
 	c->in_gate = false;
 	uc_err e2 = uc_mem_unmap(uc, TCG_STUB_BASE, TCG_STUB_SIZE);
 	if (e || e2)
 		return -EIO;
-	uint64_t efer = 0, cr0 = 0;
+	uint64_t efer = 0, cr0 = 0, cs_now = 0, rip = 0;
 	uc_x86_msr msr = { .rid = 0xC0000080 };
 	uc_reg_read(uc, UC_X86_REG_MSR, &msr);
 	efer = msr.value;
 	uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
-	if (efer & 0x500 || (cr0 & 0x80000001) != 1)
+	uc_reg_read(uc, UC_X86_REG_CS, &cs_now);
+	uc_reg_read(uc, UC_X86_REG_RIP, &rip);
+	if (efer & 0x500)
 		return -EIO; /* still in long mode: not the libunicorn this was made for */
+	if (real_cs < 0 && (cr0 & 0x80000001) != 1)
+		return -EIO;
+	if (real_cs >= 0 && ((cr0 & 0x80000001) || cs_now != (uint64_t)real_cs || rip != 0))
+		return -EIO;
 	/* GDTR and IDTR at their reset values: the guest loads its own. */
 	uc_x86_mmr reset = { .base = 0, .limit = 0xffff };
 	uc_reg_write(uc, UC_X86_REG_GDTR, &reset);
+	if (real_cs >= 0)
+		reset.limit = 0x3ff; /* the real-mode IVT */
 	uc_reg_write(uc, UC_X86_REG_IDTR, &reset);
 	uint64_t flags = 2;
 	uc_reg_write(uc, UC_X86_REG_EFLAGS, &flags);

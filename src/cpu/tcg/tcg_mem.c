@@ -217,7 +217,7 @@ static void dispatch_mmio(struct tcg_vcpu *c, uint64_t addr, uint8_t len, bool i
 	if (!is_write)
 		*data = a.data;
 	else if (p2m_is_ram(c->vcpu->vm, addr))
-		uc_ctl_remove_cache(c->uc, addr, addr + len); /* K8: served into RAM */
+		tcg_vm_code_changed(c->t, c, addr, len); /* K8: served into RAM */
 }
 
 /*
@@ -371,7 +371,7 @@ static void forward_write(struct tcg_vcpu *c, uint64_t addr, unsigned n, uint64_
 			uint8_t *p = guest_ram_ptr(&vm->ram, addr, part);
 			if (p) {
 				memcpy(p, &data, part);
-				uc_ctl_remove_cache(c->uc, addr, addr + part); /* K8 */
+				tcg_vm_code_changed(c->t, c, addr, part); /* K8 */
 			}
 		} else {
 			uint64_t d = part >= 8 ? data : data & ((1ULL << (8 * part)) - 1);

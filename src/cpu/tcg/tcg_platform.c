@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tcg platform devices (K5): local xAPIC (registers, IRR/ISR/TMR, EOI, LVT
- * timer one-shot and periodic at 1 ns per tick before the divider, self
- * IPIs, LINT0 in ExtINT mode for the 8259), I/O APIC (24 pins, edge and
- * level with remote IRR), the 8259 pair (edge, cascade on IRQ2, EOI, OCW3
- * reads) and 8254 channel 0 driving IRQ0 (modes 0, 2 and 3). Interrupts go
- * to vCPU 0's local APIC; SMP routing comes with the SMP issue.
+ * tcg platform devices (K5) but the local APICs (tcg_lapic.c): the I/O APIC
+ * (24 pins, edge and level with remote IRR, physical and logical
+ * destinations over the APIC bus), the 8259 pair (edge, cascade on IRQ2,
+ * EOI, OCW3 reads; it reaches vCPU 0 through LINT0 in ExtINT mode or with
+ * its APIC off) and 8254 channel 0 driving IRQ0 (modes 0, 2 and 3); MSIs;
+ * the timer thread; which vCPU takes what interrupt next.
  */
 #include "cpu/tcg/tcg_platform.h"
 
@@ -15,10 +15,8 @@
 
 #include "core/vm.h"
 
-#define LVT_TIMER 0
 #define LVT_LINT0 3
 #define LVT_MASKED (1u << 16)
-#define LVT_PERIODIC (1u << 17)
 #define SVR_ENABLE (1u << 8)
 #define PIT_HZ 1193182ULL
 #define NS 1000000000ULL
@@ -28,165 +26,6 @@ uint64_t tcg_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- local APIC --------------------------------------------------------- */
-
-static int highest(const uint32_t *v)
-{
-	for (int i = 7; i >= 0; i--)
-		if (v[i])
-			return i * 32 + 31 - __builtin_clz(v[i]);
-	return -1;
-}
-
-static void lapic_reset(struct tcg_lapic *l, unsigned id)
-{
-	void (*notify)(void *) = l->notify;
-	void *ctx = l->notify_ctx;
-	memset(l, 0, sizeof(*l));
-	l->id = id << 24;
-	l->svr = 0xff;
-	l->dfr = 0xffffffffu;
-	for (int i = 0; i < 6; i++)
-		l->lvt[i] = LVT_MASKED;
-	l->notify = notify;
-	l->notify_ctx = ctx;
-}
-
-static void lapic_accept(struct tcg_lapic *l, unsigned vector, bool level)
-{
-	if (vector < 16)
-		return;
-	l->irr[vector / 32] |= 1u << (vector % 32);
-	if (level)
-		l->tmr[vector / 32] |= 1u << (vector % 32);
-	else
-		l->tmr[vector / 32] &= ~(1u << (vector % 32));
-	if (l->notify)
-		l->notify(l->notify_ctx);
-}
-
-static uint64_t timer_period(const struct tcg_lapic *l)
-{
-	unsigned d = (l->tdcr & 3) | ((l->tdcr >> 1) & 4);
-	unsigned shift = d == 7 ? 0 : d + 1;
-	return (uint64_t)l->tmict << shift; /* 1 ns per bus tick */
-}
-
-static void timer_fire(struct tcg_platform *p, struct tcg_lapic *l, uint64_t now)
-{
-	if (!l->timer_deadline || now < l->timer_deadline)
-		return;
-	if (!(l->lvt[LVT_TIMER] & LVT_MASKED) && (l->svr & SVR_ENABLE))
-		lapic_accept(l, l->lvt[LVT_TIMER] & 0xff, false);
-	uint64_t period = timer_period(l);
-	if (l->lvt[LVT_TIMER] & LVT_PERIODIC && period) {
-		/* Skip periods missed while nobody looked: one interrupt per wake. */
-		uint64_t late = (now - l->timer_deadline) / period;
-		l->timer_start = l->timer_deadline + late * period;
-		l->timer_deadline = l->timer_start + period;
-	} else {
-		l->timer_deadline = 0;
-	}
-}
-
-static void ioapic_eoi(struct tcg_platform *p, unsigned vector);
-
-static void lapic_eoi(struct tcg_platform *p, struct tcg_lapic *l)
-{
-	int v = highest(l->isr);
-	if (v < 0)
-		return;
-	l->isr[v / 32] &= ~(1u << (v % 32));
-	if (l->tmr[v / 32] & (1u << (v % 32)))
-		ioapic_eoi(p, (unsigned)v);
-	if (highest(l->irr) >= 0 && l->notify)
-		l->notify(l->notify_ctx);
-}
-
-static uint32_t lapic_read(struct tcg_platform *p, struct tcg_lapic *l, unsigned off)
-{
-	switch (off) {
-	case 0x20: return l->id;
-	case 0x30: return 0x00050014; /* version 0x14, 6 LVT entries */
-	case 0x80: return l->tpr;
-	case 0xA0: {
-		int isr = highest(l->isr);
-		uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr & 0xf0;
-		return (l->tpr & 0xf0) >= isrv ? l->tpr : isrv;
-	}
-	case 0xD0: return l->ldr;
-	case 0xE0: return l->dfr;
-	case 0xF0: return l->svr;
-	case 0x280: return l->esr;
-	case 0x300: return l->icr_lo & ~(1u << 12); /* delivered at once */
-	case 0x310: return l->icr_hi;
-	case 0x380: return l->tmict;
-	case 0x390: {
-		uint64_t now = tcg_now_ns(), period = timer_period(l);
-		if (!l->timer_deadline || !period || now >= l->timer_deadline)
-			return 0;
-		return (uint32_t)((uint64_t)l->tmict * (l->timer_deadline - now) / period);
-	}
-	case 0x3E0: return l->tdcr;
-	default:
-		break;
-	}
-	if (off >= 0x100 && off < 0x180)
-		return l->isr[(off - 0x100) / 16];
-	if (off >= 0x180 && off < 0x200)
-		return l->tmr[(off - 0x180) / 16];
-	if (off >= 0x200 && off < 0x280)
-		return l->irr[(off - 0x200) / 16];
-	if (off >= 0x320 && off < 0x380)
-		return l->lvt[(off - 0x320) / 16];
-	return 0;
-}
-
-static void lapic_write(struct tcg_platform *p, struct tcg_lapic *l, unsigned off, uint32_t v)
-{
-	switch (off) {
-	case 0x20: l->id = v & 0xff000000u; return;
-	case 0x80: l->tpr = v & 0xff; return;
-	case 0xB0: lapic_eoi(p, l); return;
-	case 0xD0: l->ldr = v & 0xff000000u; return;
-	case 0xE0: l->dfr = v | 0x0fffffffu; return;
-	case 0xF0:
-		l->svr = v & 0x3ff;
-		if (!(v & SVR_ENABLE))
-			for (int i = 0; i < 6; i++)
-				l->lvt[i] |= LVT_MASKED;
-		return;
-	case 0x280: l->esr = 0; return;
-	case 0x300: {
-		l->icr_lo = v;
-		unsigned mode = (v >> 8) & 7, shorthand = (v >> 18) & 3;
-		bool to_self = shorthand == 1 || shorthand == 2 ||
-			       (shorthand == 0 && (l->icr_hi >> 24) == (l->id >> 24));
-		if (mode == 0 && to_self)
-			lapic_accept(l, v & 0xff, false);
-		return; /* INIT/SIPI/NMI and other CPUs: the SMP issue */
-	}
-	case 0x310: l->icr_hi = v & 0xff000000u; return;
-	case 0x380:
-		l->tmict = v;
-		l->timer_start = tcg_now_ns();
-		l->timer_deadline = v ? l->timer_start + timer_period(l) : 0;
-		pthread_cond_signal(&p->cond);
-		return;
-	case 0x3E0: l->tdcr = v & 0xb; return;
-	default:
-		break;
-	}
-	if (off >= 0x320 && off < 0x380) {
-		unsigned i = (off - 0x320) / 16;
-		if (!(l->svr & SVR_ENABLE))
-			v |= LVT_MASKED;
-		l->lvt[i] = v;
-		if (i == LVT_TIMER)
-			pthread_cond_signal(&p->cond);
-	}
 }
 
 /* ---- 8259 pair ----------------------------------------------------------- */
@@ -215,7 +54,7 @@ static void pic_update(struct tcg_platform *p)
 		m->irr &= ~(1u << 2);
 	struct tcg_lapic *l = &p->lapic[0];
 	if (pic_pending(m) >= 0 && l->notify)
-		l->notify(l->notify_ctx);
+		l->notify(l->notify_ctx, TCG_NOTIFY_IRQ);
 }
 
 static void pic_set_line(struct tcg_platform *p, unsigned irq, bool level)
@@ -326,7 +165,7 @@ static void ioapic_service(struct tcg_platform *p, unsigned pin)
 		pic_update(p);
 		return;
 	}
-	lapic_accept(&p->lapic[0], r & 0xff, level_mode);
+	tcg_apic_send(p, NULL, 0, (uint8_t)(r >> 56), (r >> 11) & 1, mode, r & 0xff, level_mode);
 }
 
 static void ioapic_set_line(struct tcg_platform *p, unsigned pin, bool level)
@@ -342,7 +181,7 @@ static void ioapic_set_line(struct tcg_platform *p, unsigned pin, bool level)
 		ioapic_service(p, pin);
 }
 
-static void ioapic_eoi(struct tcg_platform *p, unsigned vector)
+void tcg_ioapic_eoi(struct tcg_platform *p, unsigned vector)
 {
 	struct tcg_ioapic *io = &p->ioapic;
 	for (unsigned pin = 0; pin < TCG_IOAPIC_PINS; pin++) {
@@ -381,7 +220,7 @@ static void ioapic_write(struct tcg_platform *p, unsigned off, uint32_t v)
 		return;
 	}
 	if (off == 0x40) {
-		ioapic_eoi(p, v & 0xff);
+		tcg_ioapic_eoi(p, v & 0xff);
 		return;
 	}
 	if (off != 0x10)
@@ -523,15 +362,17 @@ static void pit_write(struct tcg_platform *p, unsigned port, uint8_t v)
 static void poll_locked(struct tcg_platform *p)
 {
 	uint64_t now = tcg_now_ns();
-	timer_fire(p, &p->lapic[0], now);
+	for (unsigned i = 0; i < p->nr_lapics; i++)
+		tcg_lapic_timer_fire(&p->lapic[i], now);
 	pit_fire(p, now);
 }
 
 static uint64_t deadline_locked(struct tcg_platform *p)
 {
 	uint64_t d = UINT64_MAX;
-	if (p->lapic[0].timer_deadline)
-		d = p->lapic[0].timer_deadline;
+	for (unsigned i = 0; i < p->nr_lapics; i++)
+		if (p->lapic[i].timer_deadline && p->lapic[i].timer_deadline < d)
+			d = p->lapic[i].timer_deadline;
 	if (p->pit_next && p->pit_next < d)
 		d = p->pit_next;
 	return d;
@@ -559,6 +400,7 @@ int tcg_platform_init(struct tcg_platform *p, struct vm *vm)
 {
 	memset(p, 0, sizeof(*p));
 	p->vm = vm;
+	p->nr_lapics = vm->cfg.nr_vcpus < TCG_MAX_LAPICS ? vm->cfg.nr_vcpus : TCG_MAX_LAPICS;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -566,7 +408,7 @@ int tcg_platform_init(struct tcg_platform *p, struct vm *vm)
 	pthread_cond_init(&p->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	for (unsigned i = 0; i < TCG_MAX_LAPICS; i++)
-		lapic_reset(&p->lapic[i], i);
+		tcg_lapic_reset(&p->lapic[i], i);
 	for (unsigned i = 0; i < TCG_IOAPIC_PINS; i++)
 		p->ioapic.redir[i] = 1u << 16;
 	p->pic[0].imr = p->pic[1].imr = 0xff;
@@ -593,9 +435,10 @@ void tcg_platform_destroy(struct tcg_platform *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
-void tcg_platform_attach(struct tcg_platform *p, unsigned id, void (*notify)(void *), void *ctx)
+void tcg_platform_attach(struct tcg_platform *p, unsigned id,
+			 void (*notify)(void *ctx, unsigned what), void *ctx)
 {
-	if (id >= TCG_MAX_LAPICS)
+	if (id >= p->nr_lapics)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->lapic[id].notify = notify;
@@ -645,23 +488,24 @@ bool tcg_platform_pio(struct tcg_platform *p, struct io_access *a)
 	return true;
 }
 
-bool tcg_platform_mmio(struct tcg_platform *p, struct io_access *a)
+bool tcg_platform_mmio(struct tcg_platform *p, unsigned id, struct io_access *a)
 {
 	bool lapic = a->addr >= TCG_LAPIC_BASE && a->addr < TCG_LAPIC_BASE + 0x1000;
 	bool ioapic = a->addr >= TCG_IOAPIC_BASE && a->addr < TCG_IOAPIC_BASE + 0x100;
-	if (!lapic && !ioapic)
+	if ((!lapic && !ioapic) || id >= p->nr_lapics)
 		return false;
+	struct tcg_lapic *l = &p->lapic[id]; /* each vCPU sees its own at 0xFEE00000 */
 	pthread_mutex_lock(&p->lock);
 	unsigned off = (unsigned)(a->addr & (lapic ? 0xff0 : 0xf0));
 	unsigned shift = 8 * (unsigned)(a->addr & 3);
 	if (a->is_write) {
 		uint32_t v = (uint32_t)(a->data << shift);
 		if (lapic)
-			lapic_write(p, &p->lapic[0], off, v);
+			tcg_lapic_write(p, l, off, v);
 		else
 			ioapic_write(p, off, v);
 	} else {
-		uint32_t v = lapic ? lapic_read(p, &p->lapic[0], off) : ioapic_read(&p->ioapic, off);
+		uint32_t v = lapic ? tcg_lapic_read(p, l, off) : ioapic_read(&p->ioapic, off);
 		a->data = a->size >= 8 ? v : (v >> shift) & ((1ULL << (8 * a->size)) - 1);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -683,30 +527,33 @@ int tcg_platform_irq_line(struct tcg_platform *p, unsigned gsi, bool level)
 
 int tcg_platform_msi(struct tcg_platform *p, uint64_t addr, uint32_t data)
 {
-	unsigned dest = (unsigned)(addr >> 12) & 0xff, mode = (data >> 8) & 7;
-	if (mode > 1) /* fixed and lowest priority only; NMI, SMI, INIT, ExtINT not modelled */
-		return -EOPNOTSUPP;
+	unsigned mode = (data >> 8) & 7;
+	if (mode != 0 && mode != 1 && mode != 4)
+		return -EOPNOTSUPP; /* fixed, lowest priority, NMI; SMI, INIT, ExtINT not modelled */
 	pthread_mutex_lock(&p->lock);
-	for (unsigned i = 0; i < TCG_MAX_LAPICS; i++) {
-		struct tcg_lapic *l = &p->lapic[i];
-		if (dest == 0xff || dest == l->id >> 24)
-			lapic_accept(l, data & 0xff, (data >> 15) & 1);
-	}
+	/* Destination ID in address bits 19:12, destination mode in bit 2. */
+	tcg_apic_send(p, NULL, 0, (uint8_t)(addr >> 12), (addr >> 2) & 1, mode, data & 0xff,
+		      (data >> 15) & 1);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 
-int tcg_platform_next_irq(struct tcg_platform *p, unsigned id)
+int tcg_platform_next_irq(struct tcg_platform *p, unsigned id, bool intr_ok)
 {
-	if (id >= TCG_MAX_LAPICS)
+	if (id >= p->nr_lapics)
 		return -1;
 	struct tcg_lapic *l = &p->lapic[id];
 	pthread_mutex_lock(&p->lock);
 	int vector = -1;
-	int irr = highest(l->irr), isr = highest(l->isr);
+	int irr = tcg_lapic_highest(l->irr), isr = tcg_lapic_highest(l->isr);
 	bool enabled = (l->svr & SVR_ENABLE) != 0;
-	if (irr >= 0 && enabled && (isr < 0 || (irr & 0xf0) > (isr & 0xf0)) &&
-	    (irr & 0xf0) > (int)(l->tpr & 0xf0)) {
+	if (l->nmi_pending) {
+		l->nmi_pending = false;
+		vector = 2;
+	} else if (!intr_ok) {
+		vector = -1;
+	} else if (irr >= 0 && enabled && (isr < 0 || (irr & 0xf0) > (isr & 0xf0)) &&
+		   (irr & 0xf0) > (int)(l->tpr & 0xf0)) {
 		l->irr[irr / 32] &= ~(1u << (irr % 32));
 		l->isr[irr / 32] |= 1u << (irr % 32);
 		vector = irr;
@@ -717,6 +564,25 @@ int tcg_platform_next_irq(struct tcg_platform *p, unsigned id)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return vector;
+}
+
+unsigned tcg_platform_take_startup(struct tcg_platform *p, unsigned id, uint8_t *sipi_vector)
+{
+	if (id >= p->nr_lapics)
+		return 0;
+	struct tcg_lapic *l = &p->lapic[id];
+	unsigned what = 0;
+	pthread_mutex_lock(&p->lock);
+	if (l->init_pending)
+		what |= TCG_STARTUP_INIT;
+	if (l->sipi_vector >= 0) {
+		what |= TCG_STARTUP_SIPI;
+		*sipi_vector = (uint8_t)l->sipi_vector;
+	}
+	l->init_pending = false;
+	l->sipi_vector = -1;
+	pthread_mutex_unlock(&p->lock);
+	return what;
 }
 
 void tcg_platform_poll(struct tcg_platform *p)

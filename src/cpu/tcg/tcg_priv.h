@@ -42,7 +42,26 @@ struct tcg_map {
 	enum mem_access access;
 };
 
+struct tcg_vcpu;
+
+/*
+ * K7: whose turn it is to execute guest code (tcg_turns.c). A holder gets
+ * TCG_SLICE_NS while others wait, then yields at its next block boundary.
+ */
+#define TCG_SLICE_NS 4000000ULL
+struct tcg_turns {
+	pthread_mutex_t lock;
+	bool single; /* one vCPU: turns are never taken */
+	struct tcg_vcpu *holder;
+	uint64_t held_since, slice_ns;
+	bool yield_asked;
+	struct tcg_vcpu *queue[TCG_MAX_LAPICS]; /* ring: waiting vCPUs, FIFO */
+	unsigned head, len;
+	uint64_t nr_grants;
+};
+
 struct tcg_vm {
+	struct vm *vm;
 	pthread_mutex_t lock; /* maps */
 	struct tcg_map *maps; /* sorted by gpa, disjoint */
 	unsigned nr_maps, cap_maps;
@@ -50,12 +69,11 @@ struct tcg_vm {
 	uint64_t space_end;        /* guest-physical space covered by regions */
 	uint64_t chunk;            /* regions never cross a multiple of it */
 	unsigned map_limit;        /* K4 */
-	struct tcg_platform plat;  /* PIC, I/O APIC, local APIC, PIT (K5) */
+	struct tcg_platform plat;  /* PIC, I/O APIC, local APICs, PIT (K5) */
+	struct tcg_turns turns;    /* K7 */
 };
 
 enum tcg_region_kind { TCG_REGION_RW, TCG_REGION_RO, TCG_REGION_MMIO };
-
-struct tcg_vcpu;
 
 /* One MMIO gap region: its callbacks need the region's base. */
 struct tcg_mmio_region {
@@ -81,9 +99,23 @@ enum tcg_stop {
 };
 
 /* Bits of tcg_vcpu.attn: what the block hook stops for. */
-#define TCG_ATTN_KICK 1u /* vcpu_kick: return VCPU_EXIT_KICKED */
-#define TCG_ATTN_IRQ 2u  /* an interrupt may be deliverable */
-#define TCG_ATTN_STOP 4u /* the exit path stopped the VM from inside a hook */
+#define TCG_ATTN_KICK 1u   /* vcpu_kick: return VCPU_EXIT_KICKED */
+#define TCG_ATTN_IRQ 2u    /* an interrupt may be deliverable (stops only with IF) */
+#define TCG_ATTN_STOP 4u   /* the exit path stopped the VM from inside a hook */
+#define TCG_ATTN_EVENT 8u  /* NMI, INIT or SIPI for this vCPU */
+#define TCG_ATTN_YIELD 16u /* K7: another vCPU's turn */
+#define TCG_ATTN_CODE 32u  /* K8: drop translated code another thread changed */
+/* What wakes a halted vCPU or one waiting for SIPI. */
+#define TCG_ATTN_WAKE (TCG_ATTN_KICK | TCG_ATTN_IRQ | TCG_ATTN_STOP | TCG_ATTN_EVENT)
+
+/* K8: ranges of guest-physical code to drop before this engine runs again. */
+#define TCG_CODE_RANGES 16
+struct tcg_code_drops {
+	pthread_mutex_t lock;
+	unsigned nr;
+	bool all; /* overflowed: drop everything */
+	struct { uint64_t start, end; } r[TCG_CODE_RANGES];
+};
 
 /* One guest access reassembled from Unicorn's MMIO pieces (K11). */
 struct tcg_frag {
@@ -145,6 +177,12 @@ struct tcg_vcpu {
 	pthread_mutex_t sleep_lock; /* HLT: sleeps until attn */
 	pthread_cond_t sleep_cond;
 	bool halted;
+	bool wait_sipi; /* K9: an AP before its SIPI, or after an INIT */
+	bool ran;       /* this engine executed guest code: an INIT needs a fresh one */
+
+	pthread_cond_t turn_cond; /* with t->turns.lock */
+	bool has_turn;
+	struct tcg_code_drops drops;
 
 	enum tcg_stop stop;
 	unsigned exc_vector;
@@ -166,7 +204,33 @@ struct tcg_vcpu {
 
 #define TCG_SCRATCH_PAGES 2
 
+/* tcg_turns.c: the execution turn (K7) */
+void tcg_turns_init(struct tcg_turns *t, unsigned nr_vcpus);
+void tcg_turns_destroy(struct tcg_turns *t);
+/*
+ * Wait for this vCPU's turn (FIFO). @interruptible: give up, returning
+ * false, when a kick or stop arrives (from vcpu_run); otherwise wait on
+ * (from inside a callback, where the engine cannot be stopped, K13).
+ */
+bool tcg_turn_take(struct tcg_turns *t, struct tcg_vcpu *c, bool interruptible);
+/* Pass the turn on, if held (halt, waits for a device model, leaving vcpu_run). */
+void tcg_turn_give(struct tcg_turns *t, struct tcg_vcpu *c);
+/* Wake @c if it waits for its turn (a kick). */
+void tcg_turn_interrupt(struct tcg_turns *t, struct tcg_vcpu *c);
+
+/* tcg_vcpu.c: set @bits in c->attn and wake the vCPU's thread. */
+void tcg_vcpu_wake(struct tcg_vcpu *c, unsigned bits);
+
 /* tcg_vm.c */
+/*
+ * K8: guest code in [gpa, gpa + len) was changed behind the engines' backs
+ * (served into RAM, a device model's write): drop it from @self's engine
+ * now (NULL: none; only from @self's thread) and from every other engine
+ * before it runs again.
+ */
+void tcg_vm_code_changed(struct tcg_vm *t, struct tcg_vcpu *self, uint64_t gpa, uint64_t len);
+/* Drop what other threads queued for this engine (its own thread, stopped). */
+void tcg_vcpu_apply_code_drops(struct tcg_vcpu *c);
 void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned *nr,
 			    uint64_t *gen);
 
@@ -174,7 +238,11 @@ void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned 
 int tcg_engine_create(struct tcg_vcpu *c);
 void tcg_engine_destroy(struct tcg_vcpu *c);
 int tcg_engine_sync_regions(struct tcg_vcpu *c);
-int tcg_engine_boot_stub(struct tcg_vcpu *c);
+/*
+ * K9: run the stub on a fresh engine: to the Multiboot 32-bit entry state
+ * (@real_cs < 0), or to real mode at @real_cs:0000 (an AP's SIPI).
+ */
+int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs);
 /*
  * Run the one instruction at RIP with the guest pages [lo, hi) of a RO
  * region backed by @scratch, writable, instead of guest RAM; the region is

@@ -7,11 +7,16 @@
  * clears EFER.LMA), EFER.LME and CR4.PAE off, flat data segments. It is
  * copied to TCG_STUB_BASE in a region of its engine only and run until
  * tcg_stub_done; all addresses are RIP-relative or absolute below.
+ * An AP's SIPI runs on past tcg_stub_done, as K9 says: a far jump into a
+ * 16-bit segment (base TCG_STUB_BASE, so its offsets reach the stub),
+ * CR0.PE off, data segments 0, and a far jump to vector<<8:0000, whose
+ * selector tcg_engine_boot_stub patches at tcg_stub_real_cs; it runs until
+ * that address.
  */
 #define STUB_BASE 0xFFFF0000
 
 	.section .rodata.tcg_stub, "a"
-	.globl tcg_stub_start, tcg_stub_done, tcg_stub_end
+	.globl tcg_stub_start, tcg_stub_done, tcg_stub_real_cs, tcg_stub_end
 	.code64
 tcg_stub_start:
 	leaq	tcg_stub_start + 0xff0(%rip), %rsp	/* a stack for lretq */
@@ -49,6 +54,22 @@ compat:
 	movl	%eax, %gs
 	movl	%eax, %ss
 tcg_stub_done:
+	ljmp	$0x20, $(real16 - tcg_stub_start)
+	.code16
+real16:
+	movl	%cr0, %eax
+	andl	$0xfffffffe, %eax	/* PE off: real mode */
+	movl	%eax, %cr0
+	xorw	%ax, %ax
+	movw	%ax, %ds
+	movw	%ax, %es
+	movw	%ax, %fs
+	movw	%ax, %gs
+	movw	%ax, %ss
+	.byte	0xea			/* ljmp ptr16:16 */
+	.word	0
+tcg_stub_real_cs:
+	.word	0
 	hlt
 
 	.balign 16
@@ -57,8 +78,9 @@ gdt:
 	.quad	0
 	.quad	0x00CF9A000000FFFF	/* 0x10: code, 32-bit, flat */
 	.quad	0x00CF92000000FFFF	/* 0x18: data, flat */
+	.quad	0xFF009AFF0000FFFF	/* 0x20: code, 16-bit, base STUB_BASE, 64 KiB */
 gdtr:
-	.word	31
+	.word	39
 	.quad	STUB_BASE + (gdt - tcg_stub_start)
 
 	.org	0x1000			/* PML4 -> PDPT */

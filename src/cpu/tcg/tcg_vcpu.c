@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tcg backend, vCPU half: the run loop around uc_emu_start (mapping changes
- * applied first, K3; interrupts delivered through the guest's IDT with the
- * STI shadow kept, K10; HLT sleeping until an interrupt or a kick), the
- * block hook that stops the engine for kicks (never uc_emu_stop from another
- * thread), port I/O served inside the IN/OUT hooks (K3), exceptions from the
- * intr hook, registers for fault reports. Ends with the ops table.
+ * applied first, K3; the execution turn taken, K7; interrupts and NMIs
+ * delivered through the guest's IDT with the STI shadow kept, K10; HLT
+ * sleeping until an interrupt or a kick; INIT and SIPI restarting the
+ * engine in real mode, K9), the block hook that stops the engine for kicks,
+ * turns and interrupts (never uc_emu_stop from another thread), port I/O
+ * served inside the IN/OUT hooks (K3), exceptions from the intr hook,
+ * registers for fault reports. Ends with the ops table.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,17 +32,21 @@ void tcg_hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *
 void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *opaque);
 bool tcg_hook_invalid(uc_engine *uc, void *opaque);
 
-static void wake(struct tcg_vcpu *c, unsigned bits)
+void tcg_vcpu_wake(struct tcg_vcpu *c, unsigned bits)
 {
 	atomic_fetch_or(&c->attn, bits);
+	if (!(bits & TCG_ATTN_WAKE))
+		return;
 	pthread_mutex_lock(&c->sleep_lock);
 	pthread_cond_signal(&c->sleep_cond);
 	pthread_mutex_unlock(&c->sleep_lock);
+	if (bits & (TCG_ATTN_KICK | TCG_ATTN_STOP))
+		tcg_turn_interrupt(&c->t->turns, c);
 }
 
-static void irq_notify(void *opaque)
+static void irq_notify(void *opaque, unsigned what)
 {
-	wake(opaque, TCG_ATTN_IRQ);
+	tcg_vcpu_wake(opaque, what & TCG_NOTIFY_EVENT ? TCG_ATTN_EVENT : TCG_ATTN_IRQ);
 }
 
 static uint64_t reg(struct tcg_vcpu *c, int r)
@@ -56,7 +62,7 @@ void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 	unsigned attn = atomic_load_explicit(&c->attn, memory_order_relaxed);
 	if (attn && !c->in_gate && c->stop == TCG_STOP_NONE) {
 		/* An interrupt alone stops only a vCPU that can take it. */
-		if (attn & (TCG_ATTN_KICK | TCG_ATTN_STOP) || reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) {
+		if (attn & ~TCG_ATTN_IRQ || reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) {
 			c->stop = TCG_STOP_ATTN;
 			uc_emu_stop(uc);
 			return; /* last_block stays the block we came from (STI shadow) */
@@ -69,7 +75,8 @@ void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a)
 {
 	struct tcg_platform *p = &c->t->plat;
-	bool done = a->space == IO_SPACE_PIO ? tcg_platform_pio(p, a) : tcg_platform_mmio(p, a);
+	bool done = a->space == IO_SPACE_PIO ? tcg_platform_pio(p, a)
+					     : tcg_platform_mmio(p, c->vcpu->id, a);
 	if (done)
 		return;
 	/*
@@ -78,6 +85,8 @@ void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a)
 	 * types or claims before it answers never waits on us; the mappings
 	 * change under the waiting engine and reach it at its next block. If a
 	 * change is under way when the answer comes, wait here until it is done.
+	 * If it has to sleep, ioreq_send passes the execution turn on
+	 * (tcg_vcpu_block) and takes it back before we return into the engine.
 	 */
 	vm_vcpu_leave_guest(c->vcpu);
 	enum io_result r = io_dispatch(c->vcpu, a);
@@ -140,11 +149,21 @@ static int tcg_vcpu_create(struct vcpu *vcpu)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* platform deadlines */
 	pthread_cond_init(&c->sleep_cond, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&c->turn_cond, NULL);
+	pthread_mutex_init(&c->drops.lock, NULL);
+	/*
+	 * K9: every engine is made now. vCPU 0 starts at the Multiboot entry;
+	 * an AP waits for its SIPI, which runs the stub to real mode on this
+	 * engine and then maps the VM's regions into it.
+	 */
 	int rc = tcg_engine_create(c);
-	if (!rc)
-		rc = tcg_engine_boot_stub(c);
-	if (!rc)
-		rc = tcg_engine_sync_regions(c);
+	if (!rc && vcpu->id == 0) {
+		rc = tcg_engine_boot_stub(c, -1);
+		if (!rc)
+			rc = tcg_engine_sync_regions(c);
+		c->ran = true;
+	}
+	c->wait_sipi = vcpu->id != 0;
 	if (!rc)
 		tcg_platform_attach(&c->t->plat, vcpu->id, irq_notify, c);
 	return rc;
@@ -159,6 +178,8 @@ static void tcg_vcpu_destroy(struct vcpu *vcpu)
 	tcg_engine_destroy(c);
 	pthread_mutex_destroy(&c->sleep_lock);
 	pthread_cond_destroy(&c->sleep_cond);
+	pthread_cond_destroy(&c->turn_cond);
+	pthread_mutex_destroy(&c->drops.lock);
 	free(c);
 	vcpu->be = NULL;
 }
@@ -173,6 +194,7 @@ static int tcg_vcpu_set_boot_state(struct vcpu *vcpu, const struct vcpu_boot_sta
 	uc_reg_write(c->uc, UC_X86_REG_RSP, &zero);
 	uc_reg_write(c->uc, UC_X86_REG_EFLAGS, &flags);
 	c->halted = false;
+	c->wait_sipi = false;
 	return 0;
 }
 
@@ -187,12 +209,11 @@ static void internal(struct vcpu_exit *exit, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Deliver the highest-priority pending interrupt if the vCPU can take it now. */
+/* Deliver a pending NMI, or the highest-priority interrupt if the vCPU can take it now. */
 static int deliver_interrupt(struct tcg_vcpu *c)
 {
-	if (!(reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF))
-		return 0;
-	int vector = tcg_platform_next_irq(&c->t->plat, c->vcpu->id);
+	bool intr_ok = (reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) != 0;
+	int vector = tcg_platform_next_irq(&c->t->plat, c->vcpu->id, intr_ok);
 	if (vector < 0)
 		return 0;
 	c->halted = false;
@@ -208,11 +229,12 @@ static bool in_sti_shadow(struct tcg_vcpu *c, uint64_t rip)
 	return p && *(uint8_t *)p == 0xFB;
 }
 
-static void sleep_halted(struct tcg_vcpu *c)
+/* Sleep until woken (TCG_ATTN_WAKE) or, if @timers, the next platform timer. */
+static void sleep_halted(struct tcg_vcpu *c, bool timers)
 {
-	uint64_t deadline = tcg_platform_deadline(&c->t->plat);
+	uint64_t deadline = timers ? tcg_platform_deadline(&c->t->plat) : UINT64_MAX;
 	pthread_mutex_lock(&c->sleep_lock);
-	while (!atomic_load(&c->attn)) {
+	while (!(atomic_load(&c->attn) & TCG_ATTN_WAKE)) {
 		if (deadline == UINT64_MAX) {
 			pthread_cond_wait(&c->sleep_cond, &c->sleep_lock);
 		} else {
@@ -290,14 +312,46 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 	return 1;
 }
 
-static int tcg_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
+/*
+ * K9: INIT makes the vCPU wait for SIPI; SIPI starts it in real mode at
+ * vector<<8:0000 through the stub, on a fresh engine if this one ran guest
+ * code. 1 with exit filled if the engine could not be remade.
+ */
+static int startup(struct tcg_vcpu *c, struct vcpu_exit *exit)
 {
-	struct tcg_vcpu *c = vcpu->be;
-	int rc = tcg_engine_sync_regions(c);
-	if (rc) {
-		internal(exit, "applying mapping changes to the engine: %s", strerror(-rc));
-		return 0;
+	uint8_t vector = 0;
+	unsigned what = tcg_platform_take_startup(&c->t->plat, c->vcpu->id, &vector);
+	if (what & TCG_STARTUP_INIT) {
+		c->wait_sipi = true;
+		c->halted = false;
 	}
+	if (!(what & TCG_STARTUP_SIPI) || !c->wait_sipi)
+		return 0;
+	int rc = 0;
+	if (c->ran) {
+		tcg_engine_destroy(c);
+		rc = tcg_engine_create(c);
+	}
+	if (!rc)
+		rc = tcg_engine_boot_stub(c, vector << 8);
+	if (!rc)
+		rc = tcg_engine_sync_regions(c);
+	if (rc) {
+		internal(exit, "starting the vCPU at %04x:0000 after SIPI: %s", vector << 8,
+			 strerror(-rc));
+		return 1;
+	}
+	c->ran = true;
+	c->wait_sipi = false;
+	c->halted = false;
+	c->last_block_size = 0;
+	c->frag.active = false;
+	return 0;
+}
+
+static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
+{
+	struct tcg_turns *turns = &c->t->turns;
 	for (;;) {
 		unsigned attn = atomic_load(&c->attn);
 		if (attn & (TCG_ATTN_KICK | TCG_ATTN_STOP)) {
@@ -305,10 +359,34 @@ static int tcg_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 			exit->kind = VCPU_EXIT_KICKED;
 			return 0;
 		}
+		if (attn & TCG_ATTN_EVENT) {
+			atomic_fetch_and(&c->attn, ~TCG_ATTN_EVENT);
+			if (startup(c, exit))
+				return 0;
+		}
+		if (c->wait_sipi) {
+			tcg_turn_give(turns, c);
+			sleep_halted(c, false);
+			continue;
+		}
+		int rc = tcg_engine_sync_regions(c);
+		if (rc) {
+			internal(exit, "applying mapping changes to the engine: %s", strerror(-rc));
+			return 0;
+		}
+		if (!tcg_turn_take(turns, c, true))
+			continue; /* kicked while waiting */
+		attn = atomic_load(&c->attn);
+		if (attn & TCG_ATTN_YIELD) {
+			tcg_turn_give(turns, c); /* to the back of the queue */
+			continue;
+		}
 		if (attn & TCG_ATTN_IRQ) {
 			atomic_fetch_and(&c->attn, ~TCG_ATTN_IRQ);
 			tcg_platform_poll(&c->t->plat);
 		}
+		if (attn & TCG_ATTN_CODE)
+			tcg_vcpu_apply_code_drops(c);
 		uint64_t rip = reg(c, UC_X86_REG_RIP);
 		if (!c->halted && in_sti_shadow(c, rip)) {
 			/* One instruction inside the shadow, then interrupts. */
@@ -327,7 +405,8 @@ static int tcg_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 			return 0;
 		}
 		if (c->halted) {
-			sleep_halted(c);
+			tcg_turn_give(turns, c); /* K7: a halted vCPU leaves the rotation */
+			sleep_halted(c, true);
 			continue;
 		}
 		rip = reg(c, UC_X86_REG_RIP);
@@ -338,10 +417,28 @@ static int tcg_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 	}
 }
 
+static int tcg_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
+{
+	struct tcg_vcpu *c = vcpu->be;
+	int rc = run_loop(c, exit);
+	tcg_turn_give(&c->t->turns, c);
+	return rc;
+}
+
+/* ioreq_send is about to sleep for a device model (K13): let others run meanwhile. */
+static void tcg_vcpu_block(struct vcpu *vcpu, bool blocked)
+{
+	struct tcg_vcpu *c = vcpu->be;
+	if (blocked)
+		tcg_turn_give(&c->t->turns, c);
+	else
+		tcg_turn_take(&c->t->turns, c, false); /* inside a callback: no way out */
+}
+
 static void tcg_vcpu_kick(struct vcpu *vcpu)
 {
 	struct tcg_vcpu *c = vcpu->be;
-	wake(c, TCG_ATTN_KICK);
+	tcg_vcpu_wake(c, TCG_ATTN_KICK);
 }
 
 static int tcg_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *out)
@@ -383,7 +480,9 @@ const struct cpu_backend_ops tcg_backend_ops = {
 	.vcpu_set_boot_state = tcg_vcpu_set_boot_state,
 	.vcpu_run = tcg_vcpu_run,
 	.vcpu_kick = tcg_vcpu_kick,
+	.vcpu_block = tcg_vcpu_block,
 	.vcpu_get_regs = tcg_vcpu_get_regs,
 	.irq_line = tcg_irq_line,
 	.signal_msi = tcg_signal_msi,
+	.code_changed = tcg_code_changed,
 };

@@ -4,8 +4,9 @@
  * interrupt lines into the user-space platform devices (K5). map/unmap only
  * record the wanted state and bump a generation; every vCPU brings its own
  * engine in step on its own thread before it runs guest code again, since
- * an engine must never be touched while it runs (K3). The vCPU half is
- * tcg_vcpu.c; both fill tcg_backend_ops at the end of that file.
+ * an engine must never be touched while it runs (K3). Code changed behind
+ * the engines' backs is queued for each engine the same way (K8). The vCPU
+ * half is tcg_vcpu.c; both fill tcg_backend_ops at the end of that file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +34,9 @@ int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
 	if (!t)
 		return -ENOMEM;
 	vm->be = t;
+	t->vm = vm;
 	pthread_mutex_init(&t->lock, NULL);
+	tcg_turns_init(&t->turns, vm->cfg.nr_vcpus);
 	t->space_end = guest_ram_end(&vm->ram);
 	if (t->space_end < GUEST_PCI_HOLE_END)
 		t->space_end = GUEST_PCI_HOLE_END;
@@ -42,11 +45,6 @@ int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
 		t->chunk <<= 1;
 	uint64_t chunks = (t->space_end + t->chunk - 1) / t->chunk;
 	t->map_limit = (unsigned)((TCG_REGION_CAP - TCG_REGIONS_RESERVED - chunks - 1) / 2);
-	if (vm->cfg.nr_vcpus > 1) {
-		snprintf(err, errlen, "--accel tcg runs one vCPU for now (--cpus %u asked); "
-			 "use --cpus 1 or --accel kvm", vm->cfg.nr_vcpus);
-		return -ENOTSUP;
-	}
 	int rc = tcg_exception_state_init();
 	if (rc) {
 		snprintf(err, errlen, "libunicorn: cannot locate the CPU's exception state "
@@ -70,6 +68,7 @@ void tcg_vm_destroy(struct vm *vm)
 	if (!t)
 		return;
 	tcg_platform_destroy(&t->plat);
+	tcg_turns_destroy(&t->turns);
 	pthread_mutex_destroy(&t->lock);
 	free(t->maps);
 	free(t);
@@ -211,4 +210,45 @@ int tcg_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
 {
 	struct tcg_vm *t = vm->be;
 	return tcg_platform_msi(&t->plat, addr, data);
+}
+
+void tcg_vm_code_changed(struct tcg_vm *t, struct tcg_vcpu *self, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = t->vm;
+	if (self)
+		uc_ctl_remove_cache(self->uc, gpa, gpa + len);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct tcg_vcpu *c = vm->vcpus[i].be;
+		if (!c || c == self)
+			continue;
+		struct tcg_code_drops *d = &c->drops;
+		pthread_mutex_lock(&d->lock);
+		if (d->nr == TCG_CODE_RANGES)
+			d->all = true;
+		else
+			d->r[d->nr++] = (typeof(d->r[0])){ gpa, gpa + len };
+		pthread_mutex_unlock(&d->lock);
+		atomic_fetch_or(&c->attn, TCG_ATTN_CODE); /* seen at its next block or run */
+	}
+}
+
+void tcg_vcpu_apply_code_drops(struct tcg_vcpu *c)
+{
+	struct tcg_code_drops *d = &c->drops;
+	atomic_fetch_and(&c->attn, ~TCG_ATTN_CODE);
+	pthread_mutex_lock(&d->lock);
+	if (d->all)
+		uc_ctl(c->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	else
+		for (unsigned i = 0; i < d->nr; i++)
+			uc_ctl_remove_cache(c->uc, d->r[i].start, d->r[i].end);
+	d->nr = 0;
+	d->all = false;
+	pthread_mutex_unlock(&d->lock);
+}
+
+int tcg_code_changed(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	tcg_vm_code_changed(vm->be, NULL, gpa, len);
+	return 0;
 }
