@@ -6,8 +6,11 @@
  * backend's cap of mappings in place, and the time it took to set up that
  * many (scattered one-page ram_ro changes). NONE here is a page of a type
  * claimed for READ|WRITE by a server that does not exist: accesses go
- * through the exit path to memory.
- * Usage: bench_flip P2M-GUEST [BACKEND] -> a Markdown table on stdout.
+ * through the exit path to memory. Then the same flip with ~50 mappings and
+ * 1, 2 and 4 vCPUs, the APs writing too (every engine or vCPU is paused
+ * and remapped, K3/K7).
+ * Usage: bench_flip P2M-GUEST [BACKEND [cpus]] -> a Markdown table on
+ * stdout (with "cpus", the one per vCPU count).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,11 +37,15 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* One VM with about @target mappings; prints a table row. */
-static int row(const char *image, const char *backend, unsigned target, bool cap)
+/* Rows of the second table: flips per vCPU count. */
+static bool cpu_table;
+
+static int row(const char *image, const char *backend, unsigned target, bool cap,
+	       unsigned cpus)
 {
 	char err[512];
 	struct vm vm;
-	struct vm_config cfg = { .memory = 256 << 20, .nr_vcpus = 1, .accel = backend,
+	struct vm_config cfg = { .memory = 256 << 20, .nr_vcpus = cpus, .accel = backend,
 				 .console_fd = 2, .builtin_uart = true };
 	if (vm_create(&vm, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "bench_flip: %s\n", err);
@@ -88,8 +95,13 @@ static int row(const char *image, const char *backend, unsigned target, bool cap
 	if (!done)
 		return -1;
 	qsort(t, (size_t)done, sizeof(t[0]), cmp_double);
-	printf("| %s | %u%s | %.1f ms | %.3f ms (%.3f-%.3f) |\n", backend, st.mappings_used,
-	       cap ? " (the cap, less 2)" : "", setup, t[done / 2], t[0], t[done - 1]);
+	if (cpu_table)
+		printf("| %s | %u | %u | %.3f ms (%.3f-%.3f) |\n", backend, cpus,
+		       st.mappings_used, t[done / 2], t[0], t[done - 1]);
+	else
+		printf("| %s | %u%s | %.1f ms | %.3f ms (%.3f-%.3f) |\n", backend,
+		       st.mappings_used, cap ? " (the cap, less 2)" : "", setup, t[done / 2], t[0],
+		       t[done - 1]);
 	mb->stop = 1;
 	vm_stop(&vm, 0);
 	vm_join(&vm);
@@ -100,14 +112,22 @@ static int row(const char *image, const char *backend, unsigned target, bool cap
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_flip P2M-GUEST [BACKEND]\n");
+		fprintf(stderr, "usage: bench_flip P2M-GUEST [BACKEND [cpus]]\n");
 		return 2;
 	}
 	const char *backend = argc > 2 ? argv[2] : "tcg";
+	if (argc > 3 && !strcmp(argv[3], "cpus")) {
+		printf("| backend | vCPUs running | mappings in place | one flip RW<->NONE, median (min-max) |\n"
+		       "|---|---|---|---|\n");
+		cpu_table = true;
+		for (unsigned cpus = 1; cpus <= 4; cpus *= 2)
+			row(argv[1], backend, 50, false, cpus);
+		return 0;
+	}
 	printf("| backend | mappings in place | setup time | one flip RW<->NONE, median (min-max) |\n"
 	       "|---|---|---|---|\n");
-	row(argv[1], backend, 50, false);
-	row(argv[1], backend, 200, false);
-	row(argv[1], backend, 0, true);
+	row(argv[1], backend, 50, false, 1);
+	row(argv[1], backend, 200, false, 1);
+	row(argv[1], backend, 0, true, 1);
 	return 0;
 }

@@ -8,6 +8,9 @@
  *           the host says stop, while the host flips PAGE between ram_rw
  *           and ram_ro (K3). A read must return either the value just
  *           written (it landed) or the last value that landed (dropped).
+ *           With more CPUs in the MP table, every AP keeps writing its own
+ *           page of the bulk region meanwhile (so flips pause and remap
+ *           running vCPUs, K3/K7) and counts its writes in words[index].
  *  bulk   - at CPL3, write the whole bulk region twice and read it back
  *           (P4: the host counts exits, which must be zero).
  * Results go to the mailbox; the exit value says whether the guest's own
@@ -62,6 +65,23 @@ static long hammer_user(void *arg)
 	return 0;
 }
 
+static long busy_user(void *arg)
+{
+	unsigned index = (unsigned)(uintptr_t)arg;
+	volatile uint64_t *p = (volatile uint64_t *)(P2M_ABI_BULK + 4096ULL * index);
+	uint64_t n = 0;
+	while (!MB->stop)
+		*p = ++n;
+	MB->words[index] = n;
+	return 0;
+}
+
+static void busy_ap(unsigned index)
+{
+	if (index < 8)
+		guest_run_user(busy_user, (void *)(uintptr_t)index);
+}
+
 static long bulk_user(void *arg)
 {
 	(void)arg;
@@ -81,6 +101,9 @@ int guest_main(void)
 	if (guest_cmdline_is("ro"))
 		return mode_ro();
 	if (guest_cmdline_is("hammer")) {
+		struct guest_mp_cpu cpus[GUEST_MAX_CPUS];
+		if (guest_mp_cpus(cpus, GUEST_MAX_CPUS) > 1)
+			guest_smp_start(busy_ap);
 		guest_run_user(hammer_user, 0);
 		guest_printf("p2m hammer: %llu writes, %llu landed, %llu bad reads\n",
 			     (unsigned long long)MB->iterations, (unsigned long long)MB->landed,

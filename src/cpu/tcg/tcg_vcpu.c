@@ -148,8 +148,8 @@ static int tcg_vcpu_create(struct vcpu *vcpu)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* platform deadlines */
 	pthread_cond_init(&c->sleep_cond, &ca);
+	pthread_cond_init(&c->turn_cond, &ca); /* slice deadlines too */
 	pthread_condattr_destroy(&ca);
-	pthread_cond_init(&c->turn_cond, NULL);
 	pthread_mutex_init(&c->drops.lock, NULL);
 	/*
 	 * K9: every engine is made now. vCPU 0 starts at the Multiboot entry;
