@@ -247,6 +247,159 @@ static void mode_race(void)
 	guest_check(guest_read64(P) < MB[1], "C5 no write after the claim reached memory", guest_read64(P), MB[1]);
 }
 
+/*
+ * Issue 11 (DESIGN K13, K3, C4-C6): vCPUs writing 1, 2, 3, ... to their own
+ * 8-byte word of P (vCPU i: P + 8 i) at CPL3 while the model changes P's
+ * type and claim. The model never writes a forwarded write through and
+ * answers a forwarded read from memory (testdm --read-through), so memory
+ * holds v exactly when the write of v landed there, and reading the word
+ * back after each write tells where it went: landed (counted here) or not
+ * (its value folded here, in order). The model counts and folds what it
+ * received per word; every write lands exactly once when, per vCPU,
+ * landed + received == issued, the two folds match (no value missing,
+ * doubled or reordered at the model) and no received value was not above
+ * the one before.
+ */
+#define MARK ((volatile uint64_t *)CLAIMS_MARKS)
+
+struct writer {
+	volatile uint64_t ready, stop, done, issued;
+	uint64_t landed, fold, bad_reads;
+} __attribute__((aligned(64)));
+static struct writer wr[2];
+
+static long writer_user(void *arg)
+{
+	struct writer *w = arg;
+	volatile uint64_t *word = (volatile uint64_t *)(P + 8 * (uint64_t)(w - wr));
+	uint64_t v = 0, last = *word, landed = 0, fold = 0, bad = 0;
+	w->ready = 1;
+	while (!w->stop && !MARK[TESTDM_MARK_FLIP_DONE]) {
+		*word = ++v;
+		uint64_t r = *word;
+		if (r == v) {
+			landed++;
+			last = v;
+		} else {
+			bad += r != last; /* memory holds only this vCPU's landed writes */
+			fold = testdm_fold(fold, v);
+		}
+		w->issued = v;
+	}
+	w->landed = landed;
+	w->fold = fold;
+	w->bad_reads = bad;
+	return 0;
+}
+
+static void writer_ap(unsigned cpu)
+{
+	if (cpu != 1)
+		return;
+	guest_run_user(writer_user, &wr[1]);
+	guest_atomic_store(&wr[1].done, 1);
+}
+
+static uint32_t query(uint32_t what, uint32_t index)
+{
+	return (uint32_t)ctl(CLAIMS_CTL_PORT, CLAIMS_QUERY(what, index));
+}
+
+/* The per-word accounting of vCPU i against the model's; returns what the model received. */
+static uint64_t check_writer(unsigned i)
+{
+	struct writer *w = &wr[i];
+	uint64_t got = query(CLAIMS_Q_COUNT, i);
+	uint64_t fold = query(CLAIMS_Q_FOLD_LO, i) | (uint64_t)query(CLAIMS_Q_FOLD_HI, i) << 32;
+	guest_printf("claims: vCPU %u: %llu writes: %llu landed in memory, %llu received by the model\n",
+		     i, (unsigned long long)w->issued, (unsigned long long)w->landed,
+		     (unsigned long long)got);
+	guest_check(w->landed + got == w->issued, "every write landed once: in memory or at the model",
+		    w->landed + got, w->issued);
+	guest_check(fold == w->fold, "the model got exactly the writes that did not land, in order",
+		    fold, w->fold);
+	guest_check(query(CLAIMS_Q_NOT_ABOVE, i) == 0, "no value reached the model twice or late",
+		    query(CLAIMS_Q_NOT_ABOVE, i), 0);
+	guest_check(w->bad_reads == 0, "reads saw only this vCPU's landed writes", w->bad_reads, 0);
+	return got;
+}
+
+/*
+ * K13: a model that claims and changes types before answering the request
+ * that asked for it, while vCPU 1 writes to the page: its write waits at
+ * the model, busy inside vCPU 0's request, through the claim changes, the
+ * release and set_mem_type calls (each a K3 stop of every vCPU). Nothing
+ * deadlocks; the request completes; the final WRITE claim holds after it.
+ */
+#define CYCLE_WAIT_MS 2000
+#define CYCLE_MARKER 0xC1C1C1C1C1C1C1C1ULL
+#define CYCLE_AFTER 100 /* vCPU 1's writes after the cycle */
+
+static void mode_cycle(void)
+{
+	if (guest_smp_start(writer_ap) < 2) {
+		guest_check(false, "cycle needs 2 vCPUs", 0, 2);
+		return;
+	}
+	while (!wr[1].ready)
+		guest_pause();
+	/* Steps done while another vCPU's request waited: 3..8 once vCPU 1's
+	 * trapped write arrived during the wait after step 2. */
+	int32_t r = ctl(CLAIMS_CTL_PORT, CLAIMS_CYCLE(4, CYCLE_WAIT_MS));
+	guest_check(r == TESTDM_CYCLE_STEPS - 2, "K13 claims and set_mem_type with vCPU 1 waiting at the model",
+		    (uint64_t)(int64_t)r, TESTDM_CYCLE_STEPS - 2);
+	guest_check(MARK[TESTDM_MARK_CYCLE_STEP] == TESTDM_CYCLE_STEPS, "every step of the cycle done",
+		    MARK[TESTDM_MARK_CYCLE_STEP], TESTDM_CYCLE_STEPS);
+	/* The final state holds: type 4 under a WRITE claim. */
+	guest_write64(P, CYCLE_MARKER);
+	guest_check(guest_read64(P) == 0, "C5 a write after the cycle does not reach memory", guest_read64(P), 0);
+	guest_check(query(CLAIMS_Q_COUNT, 0) == 1, "C6 it reached the model", query(CLAIMS_Q_COUNT, 0), 1);
+	guest_check((query(CLAIMS_Q_FOLD_LO, 0) | (uint64_t)query(CLAIMS_Q_FOLD_HI, 0) << 32) ==
+			    testdm_fold(0, CYCLE_MARKER), "with its value", query(CLAIMS_Q_FOLD_LO, 0),
+		    (uint32_t)testdm_fold(0, CYCLE_MARKER));
+	uint64_t from = wr[1].issued;
+	while (wr[1].issued < from + CYCLE_AFTER)
+		guest_pause();
+	wr[1].stop = 1;
+	while (!guest_atomic_load(&wr[1].done))
+		guest_pause();
+	uint64_t got = check_writer(1);
+	guest_check(got >= CYCLE_AFTER, "vCPU 1's writes after the cycle went to the model", got, CYCLE_AFTER);
+}
+
+/*
+ * K3, K13, C4-C6: 1000 changes of P made by the model (a thread beside the
+ * one serving the forwarded accesses) among ram_rw, type 4 under a WRITE
+ * claim and type 4 under a READ|WRITE claim, each held until a guest write
+ * reached it, while vCPUs 0 and 1 write their words.
+ */
+#define FLIP_CHANGES 1000
+
+static void mode_flip(void)
+{
+	if (guest_smp_start(writer_ap) < 2) {
+		guest_check(false, "flip needs 2 vCPUs", 0, 2);
+		return;
+	}
+	while (!wr[1].ready)
+		guest_pause();
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_FLIP(FLIP_CHANGES, 4)) == 0, "the model starts flipping", 0, 0);
+	guest_run_user(writer_user, &wr[0]);
+	while (!guest_atomic_load(&wr[1].done))
+		guest_pause();
+	uint32_t flips = query(CLAIMS_Q_FLIPS, 0), stalls = query(CLAIMS_Q_STALLS, 0);
+	int32_t err = (int32_t)query(CLAIMS_Q_FLIP_ERROR, 0);
+	guest_printf("claims: flip: %u changes, %u states no write reached within 2 s\n", flips, stalls);
+	guest_check(err == 0, "every change succeeded", (uint64_t)(int64_t)err, 0);
+	guest_check(flips == FLIP_CHANGES, "the model made all the changes", flips, FLIP_CHANGES);
+	uint64_t got = check_writer(0) + check_writer(1);
+	uint64_t landed = wr[0].landed + wr[1].landed;
+	/* Each of the 667 claimed states waited for a forwarded write, each of
+	 * the 333 ram_rw states for a landed one: both really happened. */
+	guest_check(got >= 600, "writes reached the model under the claims", got, 600);
+	guest_check(landed >= 300, "writes landed in memory as ram_rw", landed, 300);
+}
+
 int guest_main(void)
 {
 	static const struct guest_mode modes[] = {
@@ -260,6 +413,8 @@ int guest_main(void)
 		{ "race", mode_race },
 		{ "rocode", mode_rocode },
 		{ "sizes", mode_sizes },
+		{ "cycle", mode_cycle },
+		{ "flip", mode_flip },
 		{ 0, 0 },
 	};
 	return guest_run_mode("claims", modes);

@@ -15,6 +15,9 @@
  *  smp      every CPU does 2000 round trips on its own port at once
  *  kill     the model dies during the third request: all ones, then the
  *           port is unbacked; the guest goes on (I5)
+ *  slow     2 vCPUs: vCPU 1 reads port 0x510 from a model that sleeps
+ *           before answering it; vCPU 0 counts CPL3 loop iterations
+ *           between the model's marks "received" and "answering" (K13)
  */
 #include "guest.h"
 #include "../dm/testdm/testdm_pattern.h"
@@ -179,6 +182,76 @@ static void mode_kill(void)
 	guest_check(ram == 42, "guest still runs", ram, 42);
 }
 
+/*
+ * K13 (issue 11): a slow device model stalls only the vCPU that waits for
+ * it. testdm --sleep-ms 1000 --sleep-port 0x510 --mark IOREQ_MARKS: the
+ * model writes mark [0] when it gets the request and [1] just before it
+ * answers. vCPU 0 loops at CPL3 (native on kvm_pvm) from the first mark to
+ * the second; every iteration it makes there happened while vCPU 1's read
+ * was held by the model, which vCPU 0 also sees (vCPU 1 never done).
+ */
+#define IOREQ_MARKS 0x900000ULL
+#define SLOW_PORT 0x510
+#define SLOW_MIN_ITERATIONS 1000 /* "made progress": ~10^8 expected in 1 s */
+#define SLOW_GUARD_TICKS 60000000000ULL /* TSC ticks (~20 s): a guard against hangs only */
+
+static volatile uint64_t slow_ready, slow_done, slow_read, slow_iters, slow_done_seen;
+
+static void slow_ap(unsigned cpu)
+{
+	if (cpu != 1)
+		return;
+	while (!guest_atomic_load(&slow_ready))
+		guest_pause();
+	slow_read = guest_inl(SLOW_PORT); /* the model holds this one */
+	guest_atomic_store(&slow_done, 1);
+}
+
+static long slow_user(void *arg)
+{
+	(void)arg;
+	volatile uint64_t *m = (volatile uint64_t *)IOREQ_MARKS;
+	uint64_t n = 0, seen = 0, t0 = guest_rdtsc();
+	guest_atomic_store(&slow_ready, 1);
+	while (!m[TESTDM_MARK_SLEEPS_BEGUN] && ((++n & 1023) || guest_rdtsc() - t0 < SLOW_GUARD_TICKS))
+		;
+	for (n = 0; (n & 1023) || guest_rdtsc() - t0 < SLOW_GUARD_TICKS; n++) {
+		/* vCPU 1's flag first: seen set means it was done before the
+		 * model had answered (x86 keeps the two loads in order). */
+		uint64_t done = slow_done;
+		if (m[TESTDM_MARK_SLEEPS_ANSWERED])
+			break;
+		seen |= done;
+	}
+	slow_iters = n;
+	slow_done_seen = seen;
+	return 0;
+}
+
+static void mode_slow(void)
+{
+	volatile uint64_t *m = (volatile uint64_t *)IOREQ_MARKS;
+	if (guest_smp_start(slow_ap) < 2) {
+		guest_check(false, "slow needs 2 vCPUs", 0, 2);
+		return;
+	}
+	guest_run_user(slow_user, 0);
+	for (uint64_t t0 = guest_rdtsc(); !guest_atomic_load(&slow_done) &&
+					   guest_rdtsc() - t0 < SLOW_GUARD_TICKS;)
+		guest_pause();
+	guest_printf("ioreq: slow: vCPU 0 made %llu loop iterations while the model held vCPU 1's "
+		     "request\n", (unsigned long long)slow_iters);
+	guest_check(m[TESTDM_MARK_SLEEPS_BEGUN] == 1 && m[TESTDM_MARK_SLEEPS_ANSWERED] == 1,
+		    "the model delayed exactly one request", m[TESTDM_MARK_SLEEPS_BEGUN],
+		    1);
+	guest_check(slow_iters >= SLOW_MIN_ITERATIONS, "K13 vCPU 0 kept running while vCPU 1 waited",
+		    slow_iters, SLOW_MIN_ITERATIONS);
+	guest_check(slow_done_seen == 0, "vCPU 1 waited until the model answered", slow_done_seen, 0);
+	guest_check(slow_done == 1, "vCPU 1's request completed", slow_done, 1);
+	guest_check(slow_read == (uint32_t)testdm_pattern(SLOW_PORT, 0), "with the model's answer",
+		    slow_read, (uint32_t)testdm_pattern(SLOW_PORT, 0));
+}
+
 int guest_main(void)
 {
 	static const struct guest_mode modes[] = {
@@ -190,6 +263,7 @@ int guest_main(void)
 		{ "disabled", mode_disabled },
 		{ "smp", mode_smp },
 		{ "kill", mode_kill },
+		{ "slow", mode_slow },
 		{ 0, 0 },
 	};
 	return guest_run_mode("ioreq", modes);

@@ -127,7 +127,7 @@ struct guest_frame { /* saved by the vector's stub, lowest address first */
 typedef void (*guest_handler_t)(struct guest_frame *f);
 
 /*
- * Installs fn for vector (0..47; the IDT has gates for these, interrupt
+ * Installs fn for vector (0..255; the IDT has a gate for each, interrupt
  * gates, DPL0 except vector 3, DPL3). NULL restores the default, which for every vector prints
  * vector, error code, RIP, CS, CR2 and exits GUEST_EXIT_EXCEPTION. When fn
  * returns, the (possibly modified) frame is restored and IRETQ resumes.
@@ -211,6 +211,23 @@ uint32_t guest_lapic_id(void);
  * check in within a few seconds is reported and skipped. Call once.
  */
 int guest_smp_start(void (*ap_main)(unsigned cpu_index));
+
+/*
+ * Starts CPU index i (an AP that guest_smp_start() started) again as
+ * guest_smp_start() did: INIT (whatever the AP was running is abandoned,
+ * its stacks are reused; INIT also resets its local APIC except the ID, as
+ * on hardware), SIPI vector 0x08 and, if it has not checked in, a second
+ * SIPI. It runs the trampoline from real mode, reloads its TSS and IDT and
+ * calls ap_main(i) at CPL0 with IF=0. Returns 0 once the AP has checked in,
+ * -1 if i is not such an AP or it did not check in within a few seconds.
+ * BSP only, after guest_smp_start(), one call at a time.
+ */
+int guest_smp_restart(unsigned index, void (*ap_main)(unsigned cpu_index));
+
+/* How many times CPU index i came up through the AP trampoline (0 for the
+ * BSP); if real_mode_cs is not NULL, the CS its trampoline code ran with in
+ * real mode the last time (0x0800: SIPI vector 0x08), 0 if none. */
+unsigned guest_ap_starts(unsigned index, uint16_t *real_mode_cs);
 
 /* APIC id of CPU index i (valid after guest_smp_start; BSP: index 0). */
 uint32_t guest_cpu_apic_id(unsigned i);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Interrupt entry: one 16-byte stub per vector 0..47 (pushes a 0 error code
+ * Interrupt entry: one 16-byte stub per vector 0..255 (pushes a 0 error code
  * where the CPU pushes none, then the vector) and a common path that saves
  * the GPRs as a struct guest_frame and calls kit_trap(). Also the CPL3 path
  * of guest_run_user(): kit_run_user() enters CPL3 with IRETQ; an `int3` at

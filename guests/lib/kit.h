@@ -27,7 +27,7 @@
 #define TRAMP_BASE 0x8000
 
 #define USER_RETURN_VECTOR 3 /* int3 (#BP): its gate is DPL3 */
-#define KIT_IDT_STUBS 48 /* vectors 0..47 have stubs and may get handlers */
+#define KIT_IDT_STUBS 256 /* every vector has a stub and may get a handler */
 #define KIT_STUB_SIZE 16 /* bytes per stub, see isr.S */
 
 #ifndef __ASSEMBLER__
@@ -48,6 +48,7 @@ extern uint32_t kit_mb_magic, kit_mb_info;
 extern uint8_t kit_kstack[KIT_MAX_CPUS][KSTACK_SIZE];
 extern char kit_isr_stubs[], kit_user_return[];
 extern char kit_tramp_start[], kit_tramp_end[];
+extern uint16_t kit_tramp_cs[]; /* the trampoline's real-mode CS (in its copy at TRAMP_BASE) */
 extern volatile uint64_t kit_ap_stack; /* rsp for the AP being started */
 
 void kit_serial_init(void);

@@ -2,7 +2,8 @@
 /*
  * SMP: the Intel MP table (floating pointer + processor entries), the
  * xAPIC (ID, ICR at 0xFEE00300/310) and AP start-up with INIT/SIPI/SIPI
- * through the real-mode trampoline, one AP at a time.
+ * through the real-mode trampoline, one AP at a time; an AP that already
+ * ran can be started again the same way.
  */
 #include "guest.h"
 #include "kit.h"
@@ -122,6 +123,15 @@ volatile uint64_t kit_ap_stack;
 static volatile unsigned ap_index, ap_started;
 static void (*ap_entry)(unsigned);
 static uint32_t apic_ids[KIT_MAX_CPUS];
+static unsigned ap_count; /* CPUs guest_smp_start() brought up, BSP included */
+static volatile unsigned ap_starts[KIT_MAX_CPUS];
+static volatile uint16_t ap_real_cs[KIT_MAX_CPUS];
+
+/* The trampoline's copy of kit_tramp_cs, at TRAMP_BASE. */
+static volatile uint16_t *tramp_cs(void)
+{
+	return (volatile uint16_t *)(TRAMP_BASE + ((char *)kit_tramp_cs - kit_tramp_start));
+}
 
 /* Waits up to ~ticks TSC ticks (and a bounded number of polls). */
 static bool wait_started(uint64_t ticks)
@@ -143,6 +153,9 @@ void kit_ap_start(void)
 	unsigned i = ap_index;
 
 	kit_cpu_init(i);
+	ap_real_cs[i] = *tramp_cs();
+	*tramp_cs() = 0;
+	ap_starts[i]++;
 	__atomic_store_n(&ap_started, 1, __ATOMIC_RELEASE);
 	ap_entry(i);
 	for (;;)
@@ -152,6 +165,44 @@ void kit_ap_start(void)
 uint32_t guest_cpu_apic_id(unsigned i)
 {
 	return i < KIT_MAX_CPUS ? apic_ids[i] : 0xffffffffu;
+}
+
+/* INIT, SIPI and if needed a second SIPI to @id, which becomes CPU @index. */
+static bool start_ap(uint32_t id, unsigned index)
+{
+	kit_ap_stack = (uintptr_t)kit_kstack[index] + KSTACK_SIZE;
+	ap_index = index;
+	__atomic_store_n(&ap_started, 0, __ATOMIC_RELEASE);
+	send_ipi(id, ICR_INIT);
+	delay(100); /* hardware wants 10 ms; a VM needs none */
+	send_ipi(id, ICR_SIPI | (TRAMP_BASE >> 12));
+	if (!wait_started(20000000)) {
+		send_ipi(id, ICR_SIPI | (TRAMP_BASE >> 12));
+		if (!wait_started(10000000000ull))
+			return false;
+	}
+	return true;
+}
+
+int guest_smp_restart(unsigned index, void (*ap_main)(unsigned cpu_index))
+{
+	if (index == 0 || index >= ap_count)
+		return -1;
+	ap_entry = ap_main;
+	if (!start_ap(apic_ids[index], index)) {
+		guest_printf("smp: apic %u did not restart\n", apic_ids[index]);
+		return -1;
+	}
+	return 0;
+}
+
+unsigned guest_ap_starts(unsigned index, uint16_t *real_mode_cs)
+{
+	if (index >= KIT_MAX_CPUS)
+		return 0;
+	if (real_mode_cs)
+		*real_mode_cs = ap_real_cs[index];
+	return ap_starts[index];
 }
 
 int guest_smp_start(void (*ap_main)(unsigned cpu_index))
@@ -174,20 +225,12 @@ int guest_smp_start(void (*ap_main)(unsigned cpu_index))
 			guest_printf("smp: apic %u skipped (max %u cpus)\n", id, KIT_MAX_CPUS);
 			continue;
 		}
-		kit_ap_stack = (uintptr_t)kit_kstack[n] + KSTACK_SIZE;
-		ap_index = n;
-		__atomic_store_n(&ap_started, 0, __ATOMIC_RELEASE);
-		send_ipi(id, ICR_INIT);
-		delay(100); /* hardware wants 10 ms; a VM needs none */
-		send_ipi(id, ICR_SIPI | (TRAMP_BASE >> 12));
-		if (!wait_started(20000000)) {
-			send_ipi(id, ICR_SIPI | (TRAMP_BASE >> 12));
-			if (!wait_started(10000000000ull)) {
-				guest_printf("smp: apic %u did not start\n", id);
-				continue;
-			}
+		if (!start_ap(id, n)) {
+			guest_printf("smp: apic %u did not start\n", id);
+			continue;
 		}
 		apic_ids[n++] = id;
 	}
+	ap_count = n;
 	return (int)n;
 }

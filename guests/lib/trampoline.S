@@ -3,7 +3,8 @@
  * AP start-up: a real-mode trampoline that guest_smp_start() copies to
  * TRAMP_BASE (0x8000, SIPI vector 0x08). It goes real -> protected -> long
  * mode on the kit's GDT and page tables, then takes the stack the BSP left
- * in kit_ap_stack and calls kit_ap_start().
+ * in kit_ap_stack and calls kit_ap_start(). It stores the CS it started
+ * with (real mode: the SIPI vector << 8) in its copy of kit_tramp_cs.
  */
 #include "kit.h"
 
@@ -11,11 +12,12 @@
 
 	.section .text, "ax"
 	.code16
-	.globl kit_tramp_start, kit_tramp_end
+	.globl kit_tramp_start, kit_tramp_end, kit_tramp_cs
 kit_tramp_start:
 	cli
 	movw %cs, %ax
 	movw %ax, %ds
+	movw %ax, kit_tramp_cs - kit_tramp_start /* real-mode CS, for guest_ap_starts() */
 	lgdtl tramp_gdt_ptr - kit_tramp_start
 	movl %cr0, %eax
 	orl $1, %eax
@@ -44,6 +46,8 @@ tramp_pm:
 tramp_gdt_ptr:
 	.word GDT_ENTRIES * 8 - 1
 	.long kit_gdt
+kit_tramp_cs:
+	.word 0
 kit_tramp_end:
 
 	.code64
