@@ -74,7 +74,10 @@ struct ioreqvm_buffered_iopage {
  *  - ioreqvm rings the server only while dm_sleeping is set: with a write
  *    to the server's eventfd when it is IOREQVM_DM_SLEEPS_ON_FD, with a
  *    FUTEX_WAKE on dm_doorbell (after bumping it) when it is
- *    IOREQVM_DM_SLEEPS_ON_FUTEX (a model in its own blocking loop);
+ *    IOREQVM_DM_SLEEPS_ON_FUTEX (a model in its own blocking loop), and
+ *    then only once per sleep: the ringer swaps dm_sleeping from
+ *    IOREQVM_DM_SLEEPS_ON_FUTEX to 0 first (requests posted while the
+ *    woken model is still being scheduled ring nobody);
  *  - the server futex-wakes a slot's IOREQVM_IOREQ_STATE_WORD only while
  *    that vCPU's vcpu_sleeping is set.
  * So the busy path makes no system call on either side.

@@ -50,6 +50,7 @@ struct ioreq_server {
 	struct ioreqvm_buffered_iopage *buf;
 	struct ioreqvm_notify *notify;
 	pthread_mutex_t buf_lock; /* vCPUs producing into the buffered ring */
+	uint32_t buf_rp_seen;     /* read_pointer last read (under buf_lock) */
 	struct ioreq_rangeset ranges[IOREQ_NR_RANGE_KINDS]; /* under ioreq_servers.lock */
 	_Atomic uint64_t nr_requests, nr_buffered, nr_defaulted;
 };
