@@ -101,6 +101,15 @@ uint32_t tcg_exception_take(struct tcg_vcpu *c, bool *is_int)
 	return (uint32_t)err;
 }
 
+void tcg_exception_clear(struct tcg_vcpu *c)
+{
+	int32_t none = -1;
+	if (uc_context_save(c->uc, c->ctx) == UC_ERR_OK) {
+		memcpy((char *)c->ctx + exc_off, &none, 4);
+		uc_context_restore(c->uc, c->ctx);
+	}
+}
+
 static uint64_t reg(struct tcg_vcpu *c, int r)
 {
 	uint64_t v = 0;
@@ -385,9 +394,20 @@ static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
 	 * handler's first block before the window, and the stopping block after.
 	 */
 	uc_ctl_remove_cache(c->uc, g->offset, g->offset + 1);
+	/*
+	 * The window ends at the handler, and libunicorn then translates
+	 * handler - 1 (see run_engine in tcg_vcpu.c): if that page is not
+	 * mapped, the failed walk overwrites CR2 (a #PF's, set already) and
+	 * leaves a #PF in flight. Both are put back.
+	 */
+	uint64_t cr2 = reg(c, UC_X86_REG_CR2);
 	c->in_gate = true;
 	uc_err e = uc_emu_start(c->uc, rip, g->offset, 0, 0);
 	c->in_gate = false;
+	if (reg(c, UC_X86_REG_CR2) != cr2) {
+		set_reg(c, UC_X86_REG_CR2, cr2);
+		tcg_exception_clear(c);
+	}
 	memcpy(code, saved_code, 12);
 	memcpy(slots, saved_slots, 16);
 	uc_ctl_remove_cache(c->uc, rip, rip + 12);

@@ -288,6 +288,8 @@ int tcg_exception_state_init(void);
  * which it never clears itself (it would turn the next fault into #DF).
  */
 uint32_t tcg_exception_take(struct tcg_vcpu *c, bool *is_int);
+/* Clear that "exception in flight" (a failed page walk of libunicorn's own). */
+void tcg_exception_clear(struct tcg_vcpu *c);
 /*
  * Deliver @vector (error code @err, or -1 for none) as the CPU would.
  * 0, or VCPU_EXIT_TRIPLE_FAULT / VCPU_EXIT_INTERNAL (reason filled) as a
