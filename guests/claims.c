@@ -110,6 +110,31 @@ static void mode_kill(void)
 }
 
 /* C7: a locked RMW is a read and a separate write; a page-crossing write is two fragments. */
+/*
+ * K8: code in CLAIMS_PAGE (plain RAM) returns a number; the model rewrites
+ * the number through its own mapping of guest memory and says so with
+ * modified_memory; the next call must return the new number (on tcg the
+ * engine must drop the code it translated from the old bytes).
+ */
+static void mode_code(void)
+{
+	static const uint8_t ret_n[] = { 0xb8, 1, 0, 0, 0, 0xc3 }; /* mov eax, 1; ret */
+	volatile uint8_t *page = (volatile uint8_t *)CLAIMS_PAGE;
+	for (unsigned i = 0; i < sizeof(ret_n); i++)
+		page[i] = ret_n[i];
+	uint32_t (*fn)(void) = (uint32_t (*)(void))(uintptr_t)CLAIMS_PAGE;
+	uint32_t first = 0;
+	for (int i = 0; i < 1000; i++) /* translated and run many times */
+		first = fn();
+	guest_check(first == 1, "the code runs as written", first, 1);
+	for (uint32_t n = 2; n <= 5; n++) {
+		guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_PATCH(1, n)) == 0, "the model patched the code",
+			    0, 0);
+		uint32_t got = fn();
+		guest_check(got == n, "K8 the patched code runs, not the old translation", got, n);
+	}
+}
+
 static void mode_c7(void)
 {
 	guest_write64(P, 5);
@@ -409,6 +434,7 @@ int guest_main(void)
 		{ "types", mode_types },
 		{ "kill", mode_kill },
 		{ "c7", mode_c7 },
+		{ "code", mode_code },
 		{ "rmw", mode_rmw },
 		{ "race", mode_race },
 		{ "rocode", mode_rocode },

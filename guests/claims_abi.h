@@ -18,6 +18,7 @@
 #define CLAIMS_CYCLE(type, wait_ms) CLAIMS_CTL(6, (type) | ((wait_ms) << 8))
 #define CLAIMS_FLIP(n, type) CLAIMS_CTL(7, (n) | ((type) << 16))
 #define CLAIMS_QUERY(what, index) CLAIMS_CTL(8, (index) | ((what) << 8))
+#define CLAIMS_PATCH(offset, byte) CLAIMS_CTL(9, (byte) | ((offset) << 8))
 #define CLAIMS_Q_COUNT 0     /* forwarded 8-byte writes to word index of the page */
 #define CLAIMS_Q_FOLD_LO 1   /* testdm_fold of their values in arrival order */
 #define CLAIMS_Q_FOLD_HI 2

@@ -105,6 +105,7 @@ enum {
 	CTL_CYCLE = 6,         /* arg: type | wait_ms << 8: the cycle, in this request */
 	CTL_FLIP = 7,          /* arg: n | type << 16: start the flip thread */
 	CTL_QUERY = 8,         /* arg: index | what << 8: read a counter (enum query) */
+	CTL_PATCH = 9,         /* arg: byte | offset << 8: poke the first --pages page */
 };
 
 enum query {
@@ -363,6 +364,20 @@ static int32_t run_ctl_locked(uint32_t v)
 		return start_flip(arg);
 	case CTL_QUERY:
 		return query(arg);
+	case CTL_PATCH: {
+		/*
+		 * K8: write one byte of guest memory through our own mapping (as a
+		 * model that patches guest code would), then tell ioreqvm with
+		 * modified_memory so no vCPU runs code translated from the old bytes.
+		 */
+		uint64_t off = (arg >> 8) & 0xfff;
+		volatile uint8_t *b = t.mem && t.pages_n ? libioreq_guest_ptr(t.mem, t.pages_gpa + off, 1)
+							 : NULL;
+		if (!b)
+			return -EINVAL;
+		*b = (uint8_t)arg;
+		return libioreq_modified_memory(t.x, t.pages_gpa >> 12, 1);
+	}
 	default:
 		return -EINVAL;
 	}
@@ -546,7 +561,9 @@ static void usage(FILE *f)
 		   "    each held until a guest write reached it (at most 2 s)\n"
 		   "  8 query (index | what << 8): forwarded 8-byte writes to word index (0-63)\n"
 		   "    of --pages: what 0 count, 1/2 checksum low/high, 3 values not above the\n"
-		   "    previous; flip: 4 changes made, 5 stalls, 6 first error (-errno)\n");
+		   "    previous; flip: 4 changes made, 5 stalls, 6 first error (-errno)\n"
+		   "  9 patch (byte | offset << 8): write the byte at offset (0-4095) of the\n"
+		   "    first --pages page through guest memory, then modified_memory (K8)\n");
 }
 
 int main(int argc, char **argv)
