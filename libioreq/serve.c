@@ -86,6 +86,8 @@ void libioreq_server_close(struct libioreq_server *s)
 	free(s);
 }
 
+static bool work_pending(const struct libioreq_server *s);
+
 int libioreq_server_fd(struct libioreq_server *s)
 {
 	/*
@@ -94,6 +96,17 @@ int libioreq_server_fd(struct libioreq_server *s)
 	 */
 	s->fd_mode = true;
 	__atomic_store_n(&s->notify->dm_sleeping, IOREQVM_DM_SLEEPS_ON_FD, __ATOMIC_SEQ_CST);
+	/*
+	 * A request that came before the store above rang nobody (the model
+	 * counted as awake): make the fd readable for it, or the caller polls
+	 * forever while that vCPU waits (seen when the guest's first request
+	 * beat the model's call here).
+	 */
+	if (work_pending(s)) {
+		uint64_t one = 1;
+		ssize_t w = write(s->evt_fd, &one, sizeof(one));
+		(void)w; /* EAGAIN: already readable */
+	}
 	return s->evt_fd;
 }
 
