@@ -49,6 +49,7 @@ struct tcg_vcpu;
  * TCG_SLICE_NS while others wait, then yields at its next block boundary.
  */
 #define TCG_SLICE_NS 4000000ULL
+#define TCG_WAKE_SLICE_NS 100000ULL /* ... or this, for one back from a device model */
 struct tcg_turns {
 	pthread_mutex_t lock;
 	bool single; /* one vCPU: turns are never taken */
