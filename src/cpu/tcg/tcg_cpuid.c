@@ -2,8 +2,7 @@
 /*
  * tcg backend: CPUID (K12), hooked as an instruction, reports only what
  * this backend provides (an xAPIC, no x2APIC, no TSC deadline). The APIC
- * base MSR is not served yet: K12's per-instruction UC_HOOK_CODE makes the
- * block-hook stops of K3 imprecise (see README, the software CPU's limits).
+ * base MSR is tcg_msr.c's.
  */
 #include <errno.h>
 #include <pthread.h>

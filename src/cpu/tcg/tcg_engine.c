@@ -63,6 +63,8 @@ int tcg_engine_create(struct tcg_vcpu *c)
 	if (!e)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, tcg_hook_cpuid, c, 1, 0, UC_X86_INS_CPUID);
 	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_EDGE_GENERATED, tcg_hook_new_block, c, 1, 0);
+	if (!e)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_INTR, tcg_hook_intr, c, 1, 0);
 	if (!e)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, tcg_hook_invalid, c, 1, 0);
@@ -99,6 +101,8 @@ void tcg_engine_destroy(struct tcg_vcpu *c)
 		cs_close(&c->cs64);
 	if (c->cs32)
 		cs_close(&c->cs32);
+	if (c->cs16)
+		cs_close(&c->cs16);
 	for (unsigned i = 0; i < c->nr_regions; i++)
 		free(c->regions[i].mmio);
 	free(c->regions);

@@ -97,6 +97,7 @@ enum tcg_stop {
 	TCG_STOP_WPROT,     /* write to a RO run, already forwarded: skip the insn */
 	TCG_STOP_WPROT_STEP, /* write to a RO run by more than a store: step it (K11) */
 	TCG_STOP_ERROR,     /* reason filled in */
+	TCG_STOP_MSR,       /* K12: at an RDMSR/WRMSR (tcg_msr.c), or past one */
 };
 
 /* Bits of tcg_vcpu.attn: what the block hook stops for. */
@@ -196,6 +197,18 @@ struct tcg_vcpu {
 	struct tcg_insn insn; /* last decoded instruction */
 	struct tcg_decode_slot dcache[TCG_DECODE_SLOTS];
 
+	/*
+	 * K12 (tcg_msr.c): the RDMSR/WRMSR found in a block being translated
+	 * (linear addresses; cs_base turns them into RIPs), and the "until" of
+	 * the run that goes to it or steps it.
+	 */
+	bool msr_found, msr_pending;
+	uint64_t msr_tb, msr_site, msr_cs_base;
+	uint8_t msr_len;
+	uint64_t msr_until, msr_until_rip;
+	uint64_t apic_base; /* the APIC base MSR, 0 until first read */
+	csh cs16;           /* decoder for real-mode blocks, opened on first use */
+
 	/* TCG_STOP_WPROT_STEP: the trapped write, and pages to step it against. */
 	uint64_t wp_addr;
 	uint8_t wp_size;
@@ -280,6 +293,20 @@ void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a);
 /* tcg_cpuid.c: CPUID (K12) */
 int tcg_cpuid_init(void);
 int tcg_hook_cpuid(uc_engine *uc, void *opaque);
+
+/* tcg_msr.c: the APIC base MSR (K12) */
+/* UC_HOOK_EDGE_GENERATED: a block was translated; stop before it if it holds RDMSR/WRMSR. */
+void tcg_hook_new_block(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *opaque);
+enum tcg_msr_run { TCG_MSR_RUN, TCG_MSR_SERVED, TCG_MSR_STEP };
+/*
+ * Before uc_emu_start at @rip with *@until = 0 (none): TCG_MSR_SERVED
+ * (the APIC base MSR access at RIP was done, RIP is past it), TCG_MSR_STEP
+ * (run the MSR instruction natively to *@until, with no stops of ours), or
+ * TCG_MSR_RUN (perhaps with *@until set to the RDMSR/WRMSR ahead).
+ */
+enum tcg_msr_run tcg_msr_before_run(struct tcg_vcpu *c, uint64_t rip, uint64_t *until);
+/* After uc_emu_start: drop blocks holding what tcg_hook_new_block found. */
+void tcg_msr_after_run(struct tcg_vcpu *c, uc_err e);
 
 /* tcg_deliver.c: exceptions and interrupts through the guest's IDT (K10) */
 int tcg_exception_state_init(void);

@@ -292,6 +292,7 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 		return after_stop(c, se, exit); /* it faulted: deliver that */
 	}
 	case TCG_STOP_ATTN:
+	case TCG_STOP_MSR: /* K12: the loop serves or steps it next */
 		return 0;
 	case TCG_STOP_NONE:
 		break;
@@ -371,6 +372,30 @@ static uc_err run_engine(struct tcg_vcpu *c, uint64_t rip, size_t count)
 	return uc_emu_start(c->uc, rip, 0, 0, count);
 }
 
+/*
+ * Run only the instruction at @rip (the STI shadow, K10), stopping with
+ * "until" just past it. Not with uc_emu_start's count: for a count
+ * libunicorn 2.0.1 adds a UC_HOOK_CODE of its own that stays installed
+ * through the next run (uc.c: deleted hooks are cleared when a run ends),
+ * and while any code hook exists a block-hook stop no longer puts RIP
+ * back to the block's start (cpu-exec.c, HOOK_EXISTS): the K3 stops of
+ * that next run would repeat instructions. "until" is only checked when a
+ * block is translated, so the instruction's cached code goes before and
+ * after (as tcg_engine_step_scratch does).
+ */
+static uc_err step_one(struct tcg_vcpu *c, uint64_t rip, uint64_t *stepped_to)
+{
+	*stepped_to = 0;
+	if (tcg_decode(c, rip) || !c->insn.len)
+		return run_engine(c, rip, 1); /* not identity-mapped code: as before */
+	uint64_t end = rip + c->insn.len;
+	*stepped_to = end;
+	uc_ctl_remove_cache(c->uc, rip, end);
+	uc_err e = uc_emu_start(c->uc, rip, end, 0, 0);
+	uc_ctl_remove_cache(c->uc, rip, end);
+	return e;
+}
+
 static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 {
 	struct tcg_turns *turns = &c->t->turns;
@@ -409,13 +434,22 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 		}
 		if (attn & TCG_ATTN_CODE)
 			tcg_vcpu_apply_code_drops(c);
-		uint64_t rip = reg(c, UC_X86_REG_RIP);
+		uint64_t rip = reg(c, UC_X86_REG_RIP), until = 0;
 		if (!c->halted && in_sti_shadow(c, rip)) {
 			/* One instruction inside the shadow, then interrupts. */
+			if (tcg_msr_before_run(c, rip, &until) == TCG_MSR_SERVED) {
+				c->last_block_size = 0;
+				continue;
+			}
+			uint64_t end;
 			c->in_gate = true;
-			uc_err e = run_engine(c, rip, 1);
+			uc_err e = step_one(c, rip, &end);
 			c->in_gate = false;
 			c->last_block_size = 0;
+			uint8_t *op = guest_ram_ptr(&c->vcpu->vm->ram, rip, 1);
+			if (!e && c->stop == TCG_STOP_NONE && end && reg(c, UC_X86_REG_RIP) == end &&
+			    op && *op != 0xF4)
+				continue; /* stepped; a HLT is after_stop's */
 			if (after_stop(c, e, exit))
 				return 0;
 			continue;
@@ -432,8 +466,16 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 			continue;
 		}
 		rip = reg(c, UC_X86_REG_RIP);
+		until = 0;
+		enum tcg_msr_run m = tcg_msr_before_run(c, rip, &until); /* K12 */
+		if (m == TCG_MSR_SERVED)
+			continue;
 		c->last_block_size = 0;
-		uc_err e = run_engine(c, rip, 0);
+		c->in_gate = m == TCG_MSR_STEP;
+		/* until 0 as in run_engine, or the RDMSR/WRMSR K12 runs to or steps */
+		uc_err e = until ? uc_emu_start(c->uc, rip, until, 0, 0) : run_engine(c, rip, 0);
+		c->in_gate = false;
+		tcg_msr_after_run(c, e);
 		if (after_stop(c, e, exit))
 			return 0;
 	}
