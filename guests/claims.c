@@ -243,7 +243,7 @@ static void race_ap(unsigned cpu)
 		bool claimed = MB[0] != 0; /* read before the write it orders */
 		guest_write64(P, ++v);
 		if (claimed && !after)
-			after = v;
+			MB[1] = after = v; /* the BSP waits for it */
 	}
 	MB[1] = after;
 	MB[3] = v;
@@ -260,6 +260,14 @@ static void mode_race(void)
 		guest_pause();
 	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim while the AP writes", 0, 0);
 	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type while the AP writes", 0, 0);
+	/*
+	 * Until the AP wrote under the claim (bounded): on tcg only one vCPU
+	 * executes at a time (K7), and a fixed spin here could end before the
+	 * AP's next turn.
+	 */
+	uint64_t t0 = guest_rdtsc();
+	while (!MB[1] && guest_rdtsc() - t0 < 20000000000ull)
+		guest_pause();
 	for (volatile int i = 0; i < 20000; i++)
 		guest_pause();
 	MB[2] = 1;
