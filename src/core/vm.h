@@ -57,6 +57,7 @@ struct vm {
 	atomic_bool hold;
 	pthread_mutex_t hold_lock;
 	pthread_cond_t hold_cond;
+	pthread_cond_t left_cond; /* a vCPU left guest code while hold was set */
 
 	struct iomap iomap[IO_SPACE_COUNT];
 	void **dev_state; /* one per builtin_devices[] entry */
