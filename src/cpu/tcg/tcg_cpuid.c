@@ -18,18 +18,6 @@
 #define CPUID_1_EDX_PAE (1u << 6)
 #define CPUID_1_EDX_APIC (1u << 9)
 
-static uint64_t reg(struct tcg_vcpu *c, int r)
-{
-	uint64_t v = 0;
-	uc_reg_read(c->uc, r, &v);
-	return v;
-}
-
-static void set_reg(struct tcg_vcpu *c, int r, uint64_t v)
-{
-	uc_reg_write(c->uc, r, &v);
-}
-
 /* libunicorn's own leaf 1 (family, model, features), read once per process. */
 static uint32_t leaf1[4];
 static pthread_once_t leaf1_once = PTHREAD_ONCE_INIT;
@@ -71,16 +59,16 @@ int tcg_cpuid_init(void)
 int tcg_hook_cpuid(uc_engine *uc, void *opaque)
 {
 	struct tcg_vcpu *c = opaque;
-	if ((uint32_t)reg(c, UC_X86_REG_RAX) != 1)
+	if ((uint32_t)tcg_reg(c, UC_X86_REG_RAX) != 1)
 		return 0;
 	uint32_t ebx = (leaf1[1] & 0x0000ffffu) | (uint32_t)c->vcpu->id << 24;
 	uint32_t ecx = (leaf1[2] & ~(CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE)) |
 		       CPUID_1_ECX_HYPERVISOR;
 	uint32_t edx = leaf1[3] | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_PAE |
 		       CPUID_1_EDX_APIC;
-	set_reg(c, UC_X86_REG_RAX, leaf1[0]);
-	set_reg(c, UC_X86_REG_RBX, ebx);
-	set_reg(c, UC_X86_REG_RCX, ecx);
-	set_reg(c, UC_X86_REG_RDX, edx);
+	tcg_set_reg(c, UC_X86_REG_RAX, leaf1[0]);
+	tcg_set_reg(c, UC_X86_REG_RBX, ebx);
+	tcg_set_reg(c, UC_X86_REG_RCX, ecx);
+	tcg_set_reg(c, UC_X86_REG_RDX, edx);
 	return 1;
 }

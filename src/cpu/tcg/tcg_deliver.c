@@ -110,18 +110,6 @@ void tcg_exception_clear(struct tcg_vcpu *c)
 	}
 }
 
-static uint64_t reg(struct tcg_vcpu *c, int r)
-{
-	uint64_t v = 0;
-	uc_reg_read(c->uc, r, &v);
-	return v;
-}
-
-static void set_reg(struct tcg_vcpu *c, int r, uint64_t v)
-{
-	uc_reg_write(c->uc, r, &v);
-}
-
 static uint64_t *pte_ptr(struct tcg_vcpu *c, uint64_t table, unsigned index, unsigned size)
 {
 	return guest_ram_ptr(&c->vcpu->vm->ram, (table & 0x000ffffffffff000ULL) + index * size,
@@ -130,8 +118,8 @@ static uint64_t *pte_ptr(struct tcg_vcpu *c, uint64_t table, unsigned index, uns
 
 bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa)
 {
-	uint64_t cr0 = reg(c, UC_X86_REG_CR0), cr3 = reg(c, UC_X86_REG_CR3);
-	uint64_t cr4 = reg(c, UC_X86_REG_CR4);
+	uint64_t cr0 = tcg_reg(c, UC_X86_REG_CR0), cr3 = tcg_reg(c, UC_X86_REG_CR3);
+	uint64_t cr4 = tcg_reg(c, UC_X86_REG_CR4);
 	uc_x86_msr efer = { .rid = 0xC0000080 };
 	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
 	if (!(cr0 & 0x80000000ULL)) {
@@ -187,11 +175,11 @@ bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa)
  */
 static uint32_t access_fault(struct tcg_vcpu *c, uint64_t va, bool write, bool fetch)
 {
-	uint64_t cr0 = reg(c, UC_X86_REG_CR0), cr3 = reg(c, UC_X86_REG_CR3);
-	uint64_t cr4 = reg(c, UC_X86_REG_CR4);
+	uint64_t cr0 = tcg_reg(c, UC_X86_REG_CR0), cr3 = tcg_reg(c, UC_X86_REG_CR3);
+	uint64_t cr4 = tcg_reg(c, UC_X86_REG_CR4);
 	uc_x86_msr efer = { .rid = 0xC0000080 };
 	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
-	bool user = (reg(c, UC_X86_REG_CS) & 3) == 3, nxe = efer.value & (1ULL << 11);
+	bool user = (tcg_reg(c, UC_X86_REG_CS) & 3) == 3, nxe = efer.value & (1ULL << 11);
 	uint32_t code = (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && nxe ? PF_I : 0);
 	if (!(cr0 & 0x80000000ULL))
 		return 0;
@@ -260,7 +248,7 @@ static bool range_fault(struct tcg_vcpu *c, uint64_t va, uint64_t size, bool wri
 
 uint32_t tcg_page_fault_code(struct tcg_vcpu *c)
 {
-	uint64_t rip = reg(c, UC_X86_REG_RIP), cr2 = rip;
+	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), cr2 = rip;
 	uint32_t code = access_fault(c, rip, false, true);
 	if (!code && tcg_decode(c, rip) == 0) {
 		for (unsigned i = 0; i < c->insn.nr_mem && !code; i++) {
@@ -272,11 +260,11 @@ uint32_t tcg_page_fault_code(struct tcg_vcpu *c)
 		}
 	}
 	if (!code) { /* implicit stack accesses (push, call, ret, ...) */
-		uint64_t rsp = reg(c, UC_X86_REG_RSP);
+		uint64_t rsp = tcg_reg(c, UC_X86_REG_RSP);
 		if (!range_fault(c, rsp - 8, 8, true, &code, &cr2))
 			range_fault(c, rsp, 8, false, &code, &cr2);
 	}
-	set_reg(c, UC_X86_REG_CR2, cr2);
+	tcg_set_reg(c, UC_X86_REG_CR2, cr2);
 	return code;
 }
 
@@ -340,8 +328,8 @@ static int gate_slot(struct tcg_vcpu *c, const uc_x86_mmr *gdtr, uint16_t target
 	uc_x86_mmr tr = { 0 };
 	uc_reg_read(c->uc, UC_X86_REG_TR, &tr);
 	unsigned avoid[] = { target_cs >> 3, tr.selector >> 3, (tr.selector >> 3) + 1u,
-			     (unsigned)(reg(c, UC_X86_REG_CS) >> 3),
-			     (unsigned)(reg(c, UC_X86_REG_SS) >> 3) };
+			     (unsigned)(tcg_reg(c, UC_X86_REG_CS) >> 3),
+			     (unsigned)(tcg_reg(c, UC_X86_REG_SS) >> 3) };
 	unsigned n = (gdtr->limit + 1) / 8;
 	/* 0x30/0x38 first: the guest kit leaves them free for this. */
 	for (unsigned k = 0; k < n; k++) {
@@ -364,9 +352,9 @@ static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
 	struct vm *vm = c->vcpu->vm;
 	uc_x86_mmr gdtr = { 0 };
 	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
-	uint64_t rip = reg(c, UC_X86_REG_RIP), rsp = reg(c, UC_X86_REG_RSP);
-	uint64_t rflags = reg(c, UC_X86_REG_EFLAGS);
-	uint64_t cs = reg(c, UC_X86_REG_CS), ss = reg(c, UC_X86_REG_SS);
+	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), rsp = tcg_reg(c, UC_X86_REG_RSP);
+	uint64_t rflags = tcg_reg(c, UC_X86_REG_EFLAGS);
+	uint64_t cs = tcg_reg(c, UC_X86_REG_CS), ss = tcg_reg(c, UC_X86_REG_SS);
 	int slot = gate_slot(c, &gdtr, g->sel);
 	uint8_t *slots = slot < 0 ? NULL : guest_va(c, gdtr.base + (uint64_t)slot * 8, 16);
 	uint8_t *code = guest_va(c, rip, 12);
@@ -400,12 +388,12 @@ static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
 	 * mapped, the failed walk overwrites CR2 (a #PF's, set already) and
 	 * leaves a #PF in flight. Both are put back.
 	 */
-	uint64_t cr2 = reg(c, UC_X86_REG_CR2);
+	uint64_t cr2 = tcg_reg(c, UC_X86_REG_CR2);
 	c->in_gate = true;
 	uc_err e = uc_emu_start(c->uc, rip, g->offset, 0, 0);
 	c->in_gate = false;
-	if (reg(c, UC_X86_REG_CR2) != cr2) {
-		set_reg(c, UC_X86_REG_CR2, cr2);
+	if (tcg_reg(c, UC_X86_REG_CR2) != cr2) {
+		tcg_set_reg(c, UC_X86_REG_CR2, cr2);
 		tcg_exception_clear(c);
 	}
 	memcpy(code, saved_code, 12);
@@ -414,8 +402,8 @@ static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
 	uc_ctl_remove_cache(c->uc, g->offset, g->offset + 1);
 	enum tcg_stop stop = c->stop;
 	c->stop = TCG_STOP_NONE;
-	if (e || stop != TCG_STOP_NONE || reg(c, UC_X86_REG_RIP) != g->offset ||
-	    (reg(c, UC_X86_REG_CS) & 3) != 0)
+	if (e || stop != TCG_STOP_NONE || tcg_reg(c, UC_X86_REG_RIP) != g->offset ||
+	    (tcg_reg(c, UC_X86_REG_CS) & 3) != 0)
 		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
 			    "vector %u from CPL3: the call gate to 0x%" PRIx64 " faulted", vector,
 			    g->offset);
@@ -430,11 +418,11 @@ static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
 		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
 			    "vector %u: kernel stack 0x%" PRIx64 " not in identity-mapped RAM",
 			    vector, sp);
-	set_reg(c, UC_X86_REG_RSP, sp);
+	tcg_set_reg(c, UC_X86_REG_RSP, sp);
 	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF);
 	if (g->type == 0xE)
 		rflags &= ~RFLAGS_IF;
-	set_reg(c, UC_X86_REG_EFLAGS, rflags);
+	tcg_set_reg(c, UC_X86_REG_EFLAGS, rflags);
 	return 0;
 }
 
@@ -468,14 +456,14 @@ static int deliver_once(struct tcg_vcpu *c, unsigned vector, int64_t err, bool s
 	uc_x86_msr efer = { .rid = 0xC0000080 };
 	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
 	bool long_mode = (efer.value & EFER_LMA) != 0;
-	if (!(reg(c, UC_X86_REG_CR0) & 1))
+	if (!(tcg_reg(c, UC_X86_REG_CR0) & 1))
 		return fail(c, VCPU_EXIT_INTERNAL,
 			    "vector %u in real mode: not supported on tcg yet (rip 0x%" PRIx64 ")",
-			    vector, reg(c, UC_X86_REG_RIP));
+			    vector, tcg_reg(c, UC_X86_REG_RIP));
 	struct gate g;
 	if (!read_gate(c, vector, long_mode, &g))
 		return -1;
-	unsigned cpl = (unsigned)reg(c, UC_X86_REG_CS) & 3;
+	unsigned cpl = (unsigned)tcg_reg(c, UC_X86_REG_CS) & 3;
 	if (soft && g.dpl < cpl)
 		return -2; /* #GP(vector * 8 + 2) */
 	unsigned target_dpl = 0;
@@ -491,18 +479,18 @@ static int deliver_once(struct tcg_vcpu *c, unsigned vector, int64_t err, bool s
 			return fail(c, VCPU_EXIT_INTERNAL,
 				    "vector %u: privilege change from CPL%u outside long mode is not "
 				    "supported on tcg (rip 0x%" PRIx64 ")", vector,
-				    reg(c, UC_X86_REG_RIP));
+				    tcg_reg(c, UC_X86_REG_RIP));
 		return raise_privilege(c, vector, err, &g);
 	}
-	uint64_t rip = reg(c, UC_X86_REG_RIP), rsp = reg(c, UC_X86_REG_RSP);
-	uint64_t rflags = reg(c, UC_X86_REG_EFLAGS), cs = reg(c, UC_X86_REG_CS);
+	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), rsp = tcg_reg(c, UC_X86_REG_RSP);
+	uint64_t rflags = tcg_reg(c, UC_X86_REG_EFLAGS), cs = tcg_reg(c, UC_X86_REG_CS);
 	uint64_t sp = rsp;
 	bool pushed;
 	if (long_mode) {
 		if (g.ist && !read_tss_stack(c, g.ist, &sp))
 			return -1;
 		sp &= ~15ULL;
-		uint64_t frame[6] = { reg(c, UC_X86_REG_SS), rsp, rflags, cs, rip, (uint64_t)err };
+		uint64_t frame[6] = { tcg_reg(c, UC_X86_REG_SS), rsp, rflags, cs, rip, (uint64_t)err };
 		pushed = push_frame(c, &sp, frame, err >= 0 ? 6 : 5, true);
 	} else {
 		sp &= 0xffffffffULL;
@@ -512,14 +500,14 @@ static int deliver_once(struct tcg_vcpu *c, unsigned vector, int64_t err, bool s
 	if (!pushed)
 		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
 			    "vector %u: stack 0x%" PRIx64 " not in identity-mapped RAM", vector, sp);
-	set_reg(c, UC_X86_REG_RSP, sp);
+	tcg_set_reg(c, UC_X86_REG_RSP, sp);
 	if ((g.sel & ~3u) != (cs & ~3u))
-		set_reg(c, UC_X86_REG_CS, g.sel);
-	set_reg(c, UC_X86_REG_RIP, g.offset);
+		tcg_set_reg(c, UC_X86_REG_CS, g.sel);
+	tcg_set_reg(c, UC_X86_REG_RIP, g.offset);
 	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF);
 	if (g.type == 0xE)
 		rflags &= ~RFLAGS_IF;
-	set_reg(c, UC_X86_REG_EFLAGS, rflags);
+	tcg_set_reg(c, UC_X86_REG_EFLAGS, rflags);
 	return 0;
 }
 
@@ -527,7 +515,7 @@ int tcg_deliver(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft)
 {
 	/* Faults push RFLAGS with RF set, as the CPU does (the handler's is clear). */
 	if (!soft && vector < 32 && ((1u << vector) & 0x1b7ce1u))
-		set_reg(c, UC_X86_REG_EFLAGS, reg(c, UC_X86_REG_EFLAGS) | RFLAGS_RF);
+		tcg_set_reg(c, UC_X86_REG_EFLAGS, tcg_reg(c, UC_X86_REG_EFLAGS) | RFLAGS_RF);
 	int rc = deliver_once(c, vector, err, soft);
 	if (rc == -2)
 		rc = deliver_once(c, EXC_GP, (int64_t)vector * 8 + 2, false);
@@ -536,7 +524,7 @@ int tcg_deliver(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft)
 	if (rc < 0)
 		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
 			    "vector %u: no usable IDT gate for it nor for #DF (rip 0x%" PRIx64 ")",
-			    vector, reg(c, UC_X86_REG_RIP));
+			    vector, tcg_reg(c, UC_X86_REG_RIP));
 	c->halted = false;
 	return rc;
 }

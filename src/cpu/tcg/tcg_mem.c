@@ -22,13 +22,6 @@
 
 #define EFER_LMA (1ULL << 10)
 
-static uint64_t reg(struct tcg_vcpu *c, int r)
-{
-	uint64_t v = 0;
-	uc_reg_read(c->uc, r, &v);
-	return v;
-}
-
 void tcg_stop_error(struct tcg_vcpu *c, const char *fmt, ...)
 {
 	if (c->stop != TCG_STOP_NONE && c->stop != TCG_STOP_ATTN)
@@ -186,13 +179,13 @@ int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 		if (o->rip_rel)
 			a += rip + e->len;
 		else if (o->base)
-			a += reg(c, o->base);
+			a += tcg_reg(c, o->base);
 		if (o->index)
-			a += reg(c, o->index) * (uint64_t)o->scale;
+			a += tcg_reg(c, o->index) * (uint64_t)o->scale;
 		if (o->seg == 1)
-			a += reg(c, UC_X86_REG_FS_BASE);
+			a += tcg_reg(c, UC_X86_REG_FS_BASE);
 		else if (o->seg == 2)
-			a += reg(c, UC_X86_REG_GS_BASE);
+			a += tcg_reg(c, UC_X86_REG_GS_BASE);
 		if (!wide || o->wbase == 4)
 			a &= 0xffffffffULL;
 		d->mem[d->nr_mem].addr = a;
@@ -279,7 +272,7 @@ static uint64_t mmio_piece(struct tcg_vcpu *c, uint64_t pa, unsigned size, bool 
 			   uint64_t value)
 {
 	struct tcg_frag *f = &c->frag;
-	uint64_t rip = reg(c, UC_X86_REG_RIP);
+	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP);
 	if (!piece_fits(f, rip, pa, size, is_write)) {
 		if (!frag_start(c, rip, pa, size, is_write))
 			return 0;
@@ -419,7 +412,7 @@ static int find_writer(struct tcg_vcpu *c, uint64_t rip, uint64_t addr)
 		rip += c->insn.len;
 	}
 	/* Nothing names it (an implicit operand): the instruction at RIP, as before. */
-	return tcg_decode(c, reg(c, UC_X86_REG_RIP));
+	return tcg_decode(c, tcg_reg(c, UC_X86_REG_RIP));
 }
 
 /*
@@ -433,7 +426,7 @@ bool tcg_hook_wprot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, in
 		    void *opaque)
 {
 	struct tcg_vcpu *c = opaque;
-	uint64_t pa, rip = reg(c, UC_X86_REG_RIP);
+	uint64_t pa, rip = tcg_reg(c, UC_X86_REG_RIP);
 	if (!tcg_translate(c, addr, &pa) || pa != addr) {
 		report_unreachable(c, "write to", addr);
 		return false;

@@ -29,18 +29,6 @@
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"
 
-static uint64_t reg(struct tcg_vcpu *c, int r)
-{
-	uint64_t v = 0;
-	uc_reg_read(c->uc, r, &v);
-	return v;
-}
-
-static void set_reg(struct tcg_vcpu *c, int r, uint64_t v)
-{
-	uc_reg_write(c->uc, r, &v);
-}
-
 #define MSR_APIC_BASE 0x1b
 #define APIC_BASE_BSP (1ULL << 8)
 #define APIC_BASE_ENABLE (1ULL << 11)
@@ -57,7 +45,7 @@ static bool msr_opcode(const uint8_t *p)
 /* The decoder for the mode the guest runs in now (compat mode counts as 32-bit, as in tcg_mem.c). */
 static csh decoder(struct tcg_vcpu *c)
 {
-	if (!(reg(c, UC_X86_REG_CR0) & CR0_PE)) {
+	if (!(tcg_reg(c, UC_X86_REG_CR0) & CR0_PE)) {
 		if (!c->cs16 && cs_open(CS_ARCH_X86, CS_MODE_16, &c->cs16) != CS_ERR_OK)
 			c->cs16 = 0;
 		return c->cs16;
@@ -104,7 +92,7 @@ void tcg_hook_new_block(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *opaque)
 		c->msr_tb = tb->pc;
 		c->msr_site = in->address;
 		c->msr_len = (uint8_t)in->size;
-		c->msr_cs_base = tb->pc - reg(c, UC_X86_REG_RIP); /* RIP is the block's start */
+		c->msr_cs_base = tb->pc - tcg_reg(c, UC_X86_REG_RIP); /* RIP is the block's start */
 		if (c->stop == TCG_STOP_NONE)
 			c->stop = TCG_STOP_MSR;
 		uc_emu_stop(uc); /* the block does not run: RIP stays its start */
@@ -116,26 +104,26 @@ void tcg_hook_new_block(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *opaque)
 /* RDMSR/WRMSR of the APIC base at CPL0: done here. false: step it natively. */
 static bool serve_apic_base(struct tcg_vcpu *c, uint64_t rip, const uint8_t *op)
 {
-	if ((uint32_t)reg(c, UC_X86_REG_RCX) != MSR_APIC_BASE)
+	if ((uint32_t)tcg_reg(c, UC_X86_REG_RCX) != MSR_APIC_BASE)
 		return false;
-	if ((reg(c, UC_X86_REG_CR0) & CR0_PE) && (reg(c, UC_X86_REG_CS) & 3))
+	if ((tcg_reg(c, UC_X86_REG_CR0) & CR0_PE) && (tcg_reg(c, UC_X86_REG_CS) & 3))
 		return false; /* #GP, natively */
 	if (!c->apic_base)
 		c->apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE |
 			       (c->vcpu->id == 0 ? APIC_BASE_BSP : 0);
 	if (op[1] == 0x32) {
-		set_reg(c, UC_X86_REG_RAX, (uint32_t)c->apic_base);
-		set_reg(c, UC_X86_REG_RDX, c->apic_base >> 32);
+		tcg_set_reg(c, UC_X86_REG_RAX, (uint32_t)c->apic_base);
+		tcg_set_reg(c, UC_X86_REG_RDX, c->apic_base >> 32);
 	} else {
 		/*
 		 * Kept for reads back; the local APIC stays at 0xFEE00000 and
 		 * enabled whatever is written (BSP is read-only).
 		 */
-		uint64_t v = (uint32_t)reg(c, UC_X86_REG_RAX) |
-			     (uint64_t)(uint32_t)reg(c, UC_X86_REG_RDX) << 32;
+		uint64_t v = (uint32_t)tcg_reg(c, UC_X86_REG_RAX) |
+			     (uint64_t)(uint32_t)tcg_reg(c, UC_X86_REG_RDX) << 32;
 		c->apic_base = (v & APIC_BASE_WRITABLE) | (c->apic_base & APIC_BASE_BSP);
 	}
-	set_reg(c, UC_X86_REG_RIP, rip + c->msr_len);
+	tcg_set_reg(c, UC_X86_REG_RIP, rip + c->msr_len);
 	return true;
 }
 
@@ -180,6 +168,6 @@ void tcg_msr_after_run(struct tcg_vcpu *c, uc_err e)
 	}
 	/* Stopped by the "until" at the instruction, or past the one stepped. */
 	if (until_rip != UINT64_MAX && c->stop == TCG_STOP_NONE && e == UC_ERR_OK &&
-	    reg(c, UC_X86_REG_RIP) == until_rip)
+	    tcg_reg(c, UC_X86_REG_RIP) == until_rip)
 		c->stop = TCG_STOP_MSR;
 }

@@ -218,6 +218,19 @@ struct tcg_vcpu {
 
 #define TCG_SCRATCH_PAGES 2
 
+/* One register of the engine (0 if libunicorn refuses it); set one. */
+static inline uint64_t tcg_reg(struct tcg_vcpu *c, int r)
+{
+	uint64_t v = 0;
+	uc_reg_read(c->uc, r, &v);
+	return v;
+}
+
+static inline void tcg_set_reg(struct tcg_vcpu *c, int r, uint64_t v)
+{
+	uc_reg_write(c->uc, r, &v);
+}
+
 /* tcg_turns.c: the execution turn (K7) */
 void tcg_turns_init(struct tcg_turns *t, unsigned nr_vcpus);
 void tcg_turns_destroy(struct tcg_turns *t);

@@ -49,20 +49,13 @@ static void irq_notify(void *opaque, unsigned what)
 	tcg_vcpu_wake(opaque, what & TCG_NOTIFY_EVENT ? TCG_ATTN_EVENT : TCG_ATTN_IRQ);
 }
 
-static uint64_t reg(struct tcg_vcpu *c, int r)
-{
-	uint64_t v = 0;
-	uc_reg_read(c->uc, r, &v);
-	return v;
-}
-
 void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
 	struct tcg_vcpu *c = opaque;
 	unsigned attn = atomic_load_explicit(&c->attn, memory_order_relaxed);
 	if (attn && !c->in_gate && c->stop == TCG_STOP_NONE) {
 		/* An interrupt alone stops only a vCPU that can take it. */
-		if (attn & ~TCG_ATTN_IRQ || reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) {
+		if (attn & ~TCG_ATTN_IRQ || tcg_reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) {
 			c->stop = TCG_STOP_ATTN;
 			uc_emu_stop(uc);
 			return; /* last_block stays the block we came from (STI shadow) */
@@ -212,7 +205,7 @@ static void internal(struct vcpu_exit *exit, const char *fmt, ...)
 /* Deliver a pending NMI, or the highest-priority interrupt if the vCPU can take it now. */
 static int deliver_interrupt(struct tcg_vcpu *c)
 {
-	bool intr_ok = (reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) != 0;
+	bool intr_ok = (tcg_reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) != 0;
 	int vector = tcg_platform_next_irq(&c->t->plat, c->vcpu->id, intr_ok);
 	if (vector < 0)
 		return 0;
@@ -273,7 +266,7 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 	}
 	case TCG_STOP_WPROT: {
 		/* The write went to the exit path: step over the store (K11). */
-		uint64_t rip = reg(c, UC_X86_REG_RIP) + c->insn.len;
+		uint64_t rip = tcg_reg(c, UC_X86_REG_RIP) + c->insn.len;
 		uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
 		return 0;
 	}
@@ -298,13 +291,13 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 		break;
 	}
 	if (e != UC_ERR_OK) {
-		internal(exit, "libunicorn stopped at rip 0x%" PRIx64 ": %s", reg(c, UC_X86_REG_RIP),
+		internal(exit, "libunicorn stopped at rip 0x%" PRIx64 ": %s", tcg_reg(c, UC_X86_REG_RIP),
 			 uc_strerror(e));
 		return 1;
 	}
 	/* Stopped by itself: HLT leaves RIP past the instruction. */
-	uint64_t rip = reg(c, UC_X86_REG_RIP);
-	if (rip == 0 && reg(c, UC_X86_REG_CS) == 0) {
+	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP);
+	if (rip == 0 && tcg_reg(c, UC_X86_REG_CS) == 0) {
 		internal(exit, "the guest jumped to linear address 0, which the tcg backend "
 			 "keeps as libunicorn's exit address (see run_engine)");
 		return 1;
@@ -434,7 +427,7 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 		}
 		if (attn & TCG_ATTN_CODE)
 			tcg_vcpu_apply_code_drops(c);
-		uint64_t rip = reg(c, UC_X86_REG_RIP), until = 0;
+		uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), until = 0;
 		if (!c->halted && in_sti_shadow(c, rip)) {
 			/* One instruction inside the shadow, then interrupts. */
 			if (tcg_msr_before_run(c, rip, &until) == TCG_MSR_SERVED) {
@@ -447,7 +440,7 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 			c->in_gate = false;
 			c->last_block_size = 0;
 			uint8_t *op = guest_ram_ptr(&c->vcpu->vm->ram, rip, 1);
-			if (!e && c->stop == TCG_STOP_NONE && end && reg(c, UC_X86_REG_RIP) == end &&
+			if (!e && c->stop == TCG_STOP_NONE && end && tcg_reg(c, UC_X86_REG_RIP) == end &&
 			    op && *op != 0xF4)
 				continue; /* stepped; a HLT is after_stop's */
 			if (after_stop(c, e, exit))
@@ -465,7 +458,7 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 			sleep_halted(c, true);
 			continue;
 		}
-		rip = reg(c, UC_X86_REG_RIP);
+		rip = tcg_reg(c, UC_X86_REG_RIP);
 		until = 0;
 		enum tcg_msr_run m = tcg_msr_before_run(c, rip, &until); /* K12 */
 		if (m == TCG_MSR_SERVED)
@@ -511,21 +504,21 @@ static int tcg_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *out)
 	uc_x86_msr efer = { .rid = 0xC0000080 };
 	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
 	*out = (struct vcpu_regs){
-		.rax = reg(c, UC_X86_REG_RAX), .rbx = reg(c, UC_X86_REG_RBX),
-		.rcx = reg(c, UC_X86_REG_RCX), .rdx = reg(c, UC_X86_REG_RDX),
-		.rsi = reg(c, UC_X86_REG_RSI), .rdi = reg(c, UC_X86_REG_RDI),
-		.rsp = reg(c, UC_X86_REG_RSP), .rbp = reg(c, UC_X86_REG_RBP),
-		.r8 = reg(c, UC_X86_REG_R8), .r9 = reg(c, UC_X86_REG_R9),
-		.r10 = reg(c, UC_X86_REG_R10), .r11 = reg(c, UC_X86_REG_R11),
-		.r12 = reg(c, UC_X86_REG_R12), .r13 = reg(c, UC_X86_REG_R13),
-		.r14 = reg(c, UC_X86_REG_R14), .r15 = reg(c, UC_X86_REG_R15),
-		.rip = reg(c, UC_X86_REG_RIP), .rflags = reg(c, UC_X86_REG_EFLAGS),
-		.cr0 = reg(c, UC_X86_REG_CR0), .cr2 = reg(c, UC_X86_REG_CR2),
-		.cr3 = reg(c, UC_X86_REG_CR3), .cr4 = reg(c, UC_X86_REG_CR4),
+		.rax = tcg_reg(c, UC_X86_REG_RAX), .rbx = tcg_reg(c, UC_X86_REG_RBX),
+		.rcx = tcg_reg(c, UC_X86_REG_RCX), .rdx = tcg_reg(c, UC_X86_REG_RDX),
+		.rsi = tcg_reg(c, UC_X86_REG_RSI), .rdi = tcg_reg(c, UC_X86_REG_RDI),
+		.rsp = tcg_reg(c, UC_X86_REG_RSP), .rbp = tcg_reg(c, UC_X86_REG_RBP),
+		.r8 = tcg_reg(c, UC_X86_REG_R8), .r9 = tcg_reg(c, UC_X86_REG_R9),
+		.r10 = tcg_reg(c, UC_X86_REG_R10), .r11 = tcg_reg(c, UC_X86_REG_R11),
+		.r12 = tcg_reg(c, UC_X86_REG_R12), .r13 = tcg_reg(c, UC_X86_REG_R13),
+		.r14 = tcg_reg(c, UC_X86_REG_R14), .r15 = tcg_reg(c, UC_X86_REG_R15),
+		.rip = tcg_reg(c, UC_X86_REG_RIP), .rflags = tcg_reg(c, UC_X86_REG_EFLAGS),
+		.cr0 = tcg_reg(c, UC_X86_REG_CR0), .cr2 = tcg_reg(c, UC_X86_REG_CR2),
+		.cr3 = tcg_reg(c, UC_X86_REG_CR3), .cr4 = tcg_reg(c, UC_X86_REG_CR4),
 		.efer = efer.value,
-		.cs = (uint16_t)reg(c, UC_X86_REG_CS), .ds = (uint16_t)reg(c, UC_X86_REG_DS),
-		.ss = (uint16_t)reg(c, UC_X86_REG_SS),
-		.cpl = (uint8_t)(reg(c, UC_X86_REG_CS) & 3),
+		.cs = (uint16_t)tcg_reg(c, UC_X86_REG_CS), .ds = (uint16_t)tcg_reg(c, UC_X86_REG_DS),
+		.ss = (uint16_t)tcg_reg(c, UC_X86_REG_SS),
+		.cpl = (uint8_t)(tcg_reg(c, UC_X86_REG_CS) & 3),
 		.long_mode = (efer.value & (1ULL << 10)) != 0,
 	};
 	return 0;
