@@ -34,6 +34,18 @@ wall_ms() {
 min_us() {
 	times_us "$@" | head -n1
 }
+# bench_flip's table [cpus] for every backend here, the header once.
+flip_table() {
+	local first=1 bb
+	for bb in $([ -c /dev/kvm ] && echo kvm) tcg; do
+		if [ "$first" = 1 ]; then
+			"$dir/bench/bench_flip" "$dir/guests/p2m.elf" "$bb" "$@" 2>/dev/null
+			first=0
+		else
+			"$dir/bench/bench_flip" "$dir/guests/p2m.elf" "$bb" "$@" 2>/dev/null | tail -n +3
+		fi
+	done
+}
 # The median in microseconds.
 median_us() {
 	times_us "$@" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
@@ -240,29 +252,13 @@ out=BENCHMARKS.md.new
 	echo "so the flip time there is the VMM's side only; the engine's side (unmapping"
 	echo "and mapping regions, ~90 ns a page) is paid by the running guest."
 	echo
-	first=1
-	for bb in $([ -c /dev/kvm ] && echo kvm) tcg; do
-		if [ "$first" = 1 ]; then
-			"$dir/bench/bench_flip" "$dir/guests/p2m.elf" "$bb" 2>/dev/null
-			first=0
-		else # the header once
-			"$dir/bench/bench_flip" "$dir/guests/p2m.elf" "$bb" 2>/dev/null | tail -n +3
-		fi
-	done
+	flip_table
 	echo
 	echo "The same flip with ~50 mappings while 1, 2 or 4 vCPUs run (the APs write"
 	echo "pages of their own): every vCPU is paused for it (K3), and on tcg every"
 	echo "engine applies it (K7), but only the one whose turn it is executes."
 	echo
-	first=1
-	for bb in $([ -c /dev/kvm ] && echo kvm) tcg; do
-		if [ "$first" = 1 ]; then
-			"$dir/bench/bench_flip" "$dir/guests/p2m.elf" "$bb" cpus 2>/dev/null
-			first=0
-		else
-			"$dir/bench/bench_flip" "$dir/guests/p2m.elf" "$bb" cpus 2>/dev/null | tail -n +3
-		fi
-	done
+	flip_table cpus
 	echo
 	echo "## K7: several tcg vCPUs, one executing at a time (issue 11)"
 	echo
