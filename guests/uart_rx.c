@@ -11,7 +11,7 @@
 #define COM1 0x3f8
 #define IOAPIC 0xFEC00000u
 #define LAPIC 0xFEE00000u
-#define RX_VECTOR 0x29 /* the kit has gates for 0-47 */
+#define RX_VECTOR 0x29 /* the I/O APIC routes IRQ 4 here (the kit has gates 0-255) */
 #define UART_IRQ 4
 
 static volatile unsigned got, interrupts;
