@@ -268,7 +268,8 @@ static void mode_race(void)
 	uint64_t t0 = guest_rdtsc();
 	while (!MB[1] && guest_rdtsc() - t0 < 20000000000ull)
 		guest_pause();
-	for (volatile int i = 0; i < 20000; i++)
+	/* A few more writes under the claim (each a round trip to the model on tcg). */
+	for (volatile int i = 0; i < 2000; i++)
 		guest_pause();
 	MB[2] = 1;
 	while (MB[2] != 2)
