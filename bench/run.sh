@@ -199,9 +199,11 @@ out=BENCHMARKS.md.new
 		echo "| $b | $(wall_ms 10 "$dir/src/ioreqvm" run --accel "$b" --kernel "$dir/guests/hello.elf") | $qh |"
 	done
 	echo
-	echo "Targets missed (DESIGN P1, tcg), by how much and why. Forwarded MMIO on tcg"
-	echo "should cost at most in-VMM + 1.2x a bare shared-memory ping-pong (the P2 table"
-	echo "below: ~0.14 + 1.2 x ~0.2 = ~0.38 us); it is ~0.46 us, ~20% over. Profile"
+	echo "Targets on the edge or missed (DESIGN P1, tcg), by how much and why. Forwarded"
+	echo "MMIO on tcg should cost at most in-VMM + 1.2x a bare shared-memory ping-pong"
+	echo "(the P2 table below, same run). The ping-pong itself varies from run to run"
+	echo "here (0.20-0.31 us), so the bound is 0.38-0.52 us, and forwarded MMIO measures"
+	echo "0.43-0.46 us: within it in some runs, up to ~20% over in others. Profile"
 	echo "(perf record -g, 2 M forwarded MMIO writes, this machine, 2026-11-25): ioreqvm"
 	echo "spends 38% of its samples in ioreq_send spinning for the answer and under 1%"
 	echo "each in the tcg path (decode, piece assembly, page walk), testdm 48% in its"
