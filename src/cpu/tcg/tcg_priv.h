@@ -54,11 +54,10 @@ struct tcg_turns {
 	pthread_mutex_t lock;
 	bool single; /* one vCPU: turns are never taken */
 	struct tcg_vcpu *holder;
-	uint64_t held_since, slice_ns;
+	uint64_t held_since;
 	bool yield_asked;
 	struct tcg_vcpu *queue[TCG_MAX_LAPICS]; /* ring: waiting vCPUs, FIFO */
 	unsigned head, len;
-	uint64_t nr_grants;
 };
 
 struct tcg_vm {

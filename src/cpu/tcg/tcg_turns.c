@@ -32,7 +32,6 @@ void tcg_turns_init(struct tcg_turns *t, unsigned nr_vcpus)
 {
 	pthread_mutex_init(&t->lock, NULL);
 	t->single = nr_vcpus <= 1;
-	t->slice_ns = TCG_SLICE_NS;
 }
 
 void tcg_turns_destroy(struct tcg_turns *t)
@@ -46,7 +45,6 @@ static void grant(struct tcg_turns *t, struct tcg_vcpu *c)
 	t->held_since = tcg_now_ns();
 	t->yield_asked = false;
 	c->has_turn = true;
-	t->nr_grants++;
 }
 
 static void dequeue(struct tcg_turns *t, struct tcg_vcpu *c)
@@ -95,7 +93,7 @@ bool tcg_turn_take(struct tcg_turns *t, struct tcg_vcpu *c, bool interruptible)
 			continue;
 		}
 		/* First in line: the holder has a slice, then is asked to yield. */
-		uint64_t due = t->held_since + (woken ? TCG_WAKE_SLICE_NS : t->slice_ns);
+		uint64_t due = t->held_since + (woken ? TCG_WAKE_SLICE_NS : TCG_SLICE_NS);
 		if (tcg_now_ns() >= due) {
 			t->yield_asked = true;
 			tcg_vcpu_wake(t->holder, TCG_ATTN_YIELD);
