@@ -136,8 +136,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			if (o->nr_device_models == sizeof(o->device_models) / sizeof(o->device_models[0]))
 				FAIL("--device-model: at most %zu device models",
 				     sizeof(o->device_models) / sizeof(o->device_models[0]));
-			if (!*optarg || strlen(optarg) > 250)
-				FAIL("--device-model: command empty or longer than 250 bytes");
+			if (!*optarg)
+				FAIL("--device-model: command is empty");
+			if (strlen(optarg) > CLI_DM_CMD_MAX)
+				FAIL("--device-model: command is %zu bytes, longer than %d",
+				     strlen(optarg), CLI_DM_CMD_MAX);
 			o->device_models[o->nr_device_models++] = optarg;
 			break;
 		case OPT_NO_DEFAULTS: o->no_default_devices = true; break;
@@ -180,17 +183,18 @@ void cli_usage(FILE *f)
 "  -s, --socket PATH      control socket for device models (default:\n"
 "                         $XDG_RUNTIME_DIR, /run or /tmp/ioreqvm-PID.sock;\n"
 "                         shown with -v); owner-only, same user or root\n"
-"  -d, --device-model CMD start CMD (a shell command) as a device model\n"
-"                         before the guest runs; it gets the VM's control\n"
-"                         connection as $IOREQVM_FD and must send\n"
-"                         DM_READY (libioreq_dm_ready) within 10 s;\n"
-"                         repeatable\n"
+"  -d, --device-model CMD start CMD as a device model before the guest runs:\n"
+"                         /bin/sh runs `exec CMD` (CMD up to 4096 bytes;\n"
+"                         set variables with `env VAR=value PROG`); it\n"
+"                         gets the VM's control connection as $IOREQVM_FD\n"
+"                         and must send DM_READY (libioreq_dm_ready)\n"
+"                         within 10 s; repeatable\n"
 "      --max-servers N    IOREQ servers the VM allows, 1..64 (default 8)\n"
 "      --no-default-devices  do not start the default device model (the\n"
 "                         COM1 UART, ioreqvm-uart16550, printing to stdout)\n"
 "  -a, --accel NAME       CPU backend: kvm, tcg or auto (default auto:\n"
 "                         kvm when /dev/kvm works, else tcg: a software\n"
-"                         CPU, one vCPU, identity-mapped guests only)\n"
+"                         CPU, identity-mapped guests only)\n"
 "      --accel-device PATH  device node instead of /dev/kvm (for tests)\n"
 "  -v, --verbose          report the backend and unbacked accesses;\n"
 "                         twice for more\n"

@@ -10,6 +10,8 @@
 
 #define CLI_DEFAULT_MEMORY (256ULL << 20)
 #define CLI_MAX_CPUS 64
+/* Longest --device-model command: paths of a build tree plus options fit. */
+#define CLI_DM_CMD_MAX 4096
 
 enum cli_action {
 	CLI_RUN,

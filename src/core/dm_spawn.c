@@ -19,21 +19,21 @@ int dm_spawn(struct ctl_server *cs, const char *cmd, const char *socket_path,
 	     struct dm_child *child, int ready_timeout_ms, char *err, size_t errlen)
 {
 	int sv[2];
-	snprintf(child->cmd, sizeof(child->cmd), "%s", cmd);
 	child->pid = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(err, errlen, "device model '%s': socketpair: %s", cmd, strerror(errno));
 		return -errno;
 	}
-	char shcmd[300];
-	snprintf(shcmd, sizeof(shcmd), "exec %s", cmd);
 	/* Everything the child needs is built here: after fork it only execs. */
+	char *shcmd = NULL;
+	if (asprintf(&shcmd, "exec %s", cmd) < 0)
+		shcmd = NULL;
 	int fd = fcntl(sv[1], F_DUPFD, 3); /* inheritable copy */
 	extern char **environ;
 	size_t n = 0;
 	while (environ[n])
 		n++;
-	char **envp = calloc(n + 3, sizeof(*envp));
+	char **envp = shcmd ? calloc(n + 3, sizeof(*envp)) : NULL;
 	char fdvar[32], sockvar[160];
 	snprintf(fdvar, sizeof(fdvar), "IOREQVM_FD=%d", fd);
 	snprintf(sockvar, sizeof(sockvar), "IOREQVM_SOCKET=%s", socket_path ? socket_path : "");
@@ -50,6 +50,7 @@ int dm_spawn(struct ctl_server *cs, const char *cmd, const char *socket_path,
 	if (pid < 0) {
 		int e = fd < 0 || !envp ? ENOMEM : errno;
 		free(envp);
+		free(shcmd);
 		if (fd >= 0)
 			close(fd);
 		close(sv[0]);
@@ -65,6 +66,7 @@ int dm_spawn(struct ctl_server *cs, const char *cmd, const char *socket_path,
 		_exit(127);
 	}
 	free(envp);
+	free(shcmd);
 	close(fd);
 	close(sv[1]);
 	child->pid = pid;

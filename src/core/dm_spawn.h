@@ -17,7 +17,6 @@ struct ctl_server;
 
 struct dm_child {
 	pid_t pid;
-	char cmd[256];
 };
 
 /* Start `sh -c "exec CMD"` and wait for its DM_READY. 0 or -errno with a message. */
