@@ -13,6 +13,8 @@
  *  two      two servers: 0x510 (tag 1) and 0x540 (tag 2) answer their own
  *  disabled the server of port 0x530 is disabled: all ones (I4)
  *  smp      every CPU does 2000 round trips on its own port at once
+ *  smp_buffered  every CPU posts 10000 writes to its own port of one
+ *           buffered range at once, then reads its checksum back (I7)
  *  kill     the model dies during the third request: all ones, then the
  *           port is unbacked; the guest goes on (I5)
  *  slow     2 vCPUs: vCPU 1 reads port 0x510 from a model that sleeps
@@ -169,6 +171,49 @@ static void mode_smp(void)
 	guest_printf("ioreq: %d cpus did 2000 round trips each\n", n);
 }
 
+/*
+ * I7 under concurrency: every vCPU posts SMP_POSTS writes (1, 2 and 4 bytes)
+ * to its own port of one buffered range at once, then reads that port back
+ * synchronously: testdm --sum-each folds each port's writes in arrival
+ * order, so the read equals the vCPU's own fold only if every posted write
+ * arrived exactly once and in order, whoever else shared the ring.
+ */
+#define SMP_POSTS 10000
+static volatile uint64_t post_bad, post_done;
+
+static void post_work(unsigned cpu)
+{
+	uint16_t port = (uint16_t)(0x520 + cpu);
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < SMP_POSTS; i++) {
+		uint32_t v = (cpu << 28) ^ (i * 2654435761u);
+		unsigned size = 1u << (i % 3);
+		out_n(port, size, v);
+		sum = testdm_fold(sum, v & mask(size));
+	}
+	uint32_t got = guest_inl(port);
+	if (got != (uint32_t)sum) {
+		guest_printf("ioreq: vCPU %u: port 0x%x checksum 0x%x, want 0x%x\n", cpu, port, got,
+			     (uint32_t)sum);
+		guest_atomic_inc(&post_bad);
+	}
+	guest_atomic_inc(&post_done);
+}
+
+static void mode_smp_buffered(void)
+{
+	int n = guest_smp_start(post_work);
+	if (n < 2) {
+		guest_check(false, "smp_buffered needs 2 or more CPUs", (uint64_t)n, 2);
+		return;
+	}
+	post_work(0);
+	while (guest_atomic_load(&post_done) < (uint64_t)n)
+		guest_pause();
+	guest_check(post_bad == 0, "posted writes of every vCPU arrive once and in order", post_bad, 0);
+	guest_printf("ioreq: %d cpus posted %u writes each\n", n, SMP_POSTS);
+}
+
 static void mode_kill(void)
 {
 	guest_outl(0x510, 1);
@@ -262,6 +307,7 @@ int guest_main(void)
 		{ "two", mode_two },
 		{ "disabled", mode_disabled },
 		{ "smp", mode_smp },
+		{ "smp_buffered", mode_smp_buffered },
 		{ "kill", mode_kill },
 		{ "slow", mode_slow },
 		{ 0, 0 },

@@ -4,7 +4,8 @@
  * to, remembers every value written (per kind and address) and answers a
  * read with the last value written there, or with testdm_pattern() of the
  * address if nothing was. Writes to the "sum" port or MMIO address fold, in
- * arrival order, into one checksum that a read of either returns. A
+ * arrival order, into one checksum that a read of either returns (and
+ * --sum-each gives each port of a range a checksum of its own). A
  * "control port" lets the guest drive the model's DM ops (claim a memory
  * type, set the type of its pages, write-through on/off, destroy itself):
  * a 4-byte write (cmd << 24 | arg) runs one, a read returns its result. Every request can be logged,
@@ -38,6 +39,7 @@
 
 #define MAX_RANGES 16
 #define STORE_SIZE 4096
+#define SUM_EACH_MAX 16 /* ports of --sum-each */
 
 struct range {
 	uint32_t kind;
@@ -68,6 +70,8 @@ static struct {
 	uint64_t sum_port; /* 0: none */
 	uint64_t sum_mmio; /* 0: none */
 	uint64_t sum, sum_count;
+	uint16_t sum_each_lo, sum_each_n; /* --sum-each: a checksum per port */
+	uint64_t sum_each[SUM_EACH_MAX];
 	struct store_entry store[STORE_SIZE];
 	uint64_t ctl_port;      /* 0: none */
 	int32_t ctl_result;
@@ -480,6 +484,14 @@ static void handle(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *r)
 	if (t.write_through && r->type == IOREQVM_IOREQ_TYPE_COPY && r->dir == IOREQVM_IOREQ_WRITE &&
 	    t.mem && libioreq_guest_ptr(t.mem, r->addr, r->size))
 		libioreq_write_through(t.mem, r); /* C6: the model decides */
+	if (kind == IOREQVM_IO_RANGE_PORT && r->addr - t.sum_each_lo < t.sum_each_n) {
+		uint64_t *sum = &t.sum_each[r->addr - t.sum_each_lo];
+		if (r->dir == IOREQVM_IOREQ_WRITE)
+			*sum = testdm_fold(*sum, r->data & mask);
+		else
+			r->data = *sum;
+		return;
+	}
 	if ((t.sum_port && kind == IOREQVM_IO_RANGE_PORT && r->addr == t.sum_port) ||
 	    (t.sum_mmio && kind == IOREQVM_IO_RANGE_MEMORY && r->addr == t.sum_mmio)) {
 		if (r->dir == IOREQVM_IOREQ_WRITE) {
@@ -533,12 +545,15 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: testdm [--socket PATH] [--port A:B] [--mmio A:B] [--pci A:B]\n"
 		   "              [--buffered] [--disabled] [--sum-port P] [--sum-mmio A]\n"
+		   "              [--sum-each P:Q]\n"
 		   "              [--tag N] [--ctl-port P] [--pages GPA:N] [--write-through]\n"
 		   "              [--read-through] [--flag-after-type GPA] [--poll]\n"
 		   "              [--sleep-ms N] [--sleep-port P] [--mark GPA]\n"
 		   "              [--die-after N] [--log FILE]\n"
 		   "A device model for tests: echoes written values back on reads,\n"
 		   "testdm_pattern(addr, tag) where nothing was written.\n"
+		   "  --sum-each P:Q    each port P..Q (at most 16) folds its own writes in\n"
+		   "                    arrival order into a checksum a read of it returns\n"
 		   "  --sleep-ms N      sleep N ms (0-600000) before answering each request\n"
 		   "  --sleep-port P    ... only requests to port P (0-0xffff)\n"
 		   "  --mark GPA        keep progress words at GPA (8-byte aligned RAM, not 0):\n"
@@ -575,6 +590,7 @@ int main(int argc, char **argv)
 		{ "sleep-ms", required_argument, NULL, 'z' }, { "die-after", required_argument, NULL, 'k' },
 		{ "log", required_argument, NULL, 'l' }, { "tag", required_argument, NULL, 't' },
 		{ "sum-port", required_argument, NULL, 'u' }, { "sum-mmio", required_argument, NULL, 'U' },
+		{ "sum-each", required_argument, NULL, 'E' },
 		{ "ctl-port", required_argument, NULL, 'C' }, { "pages", required_argument, NULL, 'P' },
 		{ "write-through", no_argument, NULL, 'W' },
 		{ "poll", no_argument, NULL, 'o' },
@@ -614,6 +630,17 @@ int main(int argc, char **argv)
 		case 'k': t.die_after = strtoull(optarg, NULL, 0); break;
 		case 't': t.tag = strtoull(optarg, NULL, 0); break;
 		case 'u': t.sum_port = strtoull(optarg, NULL, 0); break;
+		case 'E': {
+			char *end;
+			errno = 0;
+			unsigned long lo = strtoul(optarg, &end, 0), hi = lo;
+			if (*end == ':')
+				hi = strtoul(end + 1, &end, 0);
+			bad = errno || *end || hi < lo || hi > 0xffff || hi - lo >= SUM_EACH_MAX;
+			t.sum_each_lo = (uint16_t)lo;
+			t.sum_each_n = bad ? 0 : (uint16_t)(hi - lo + 1);
+			break;
+		}
 		case 'U': t.sum_mmio = strtoull(optarg, NULL, 0); break;
 		case 'C': t.ctl_port = strtoull(optarg, NULL, 0); break;
 		case 'W': t.write_through = true; break;
