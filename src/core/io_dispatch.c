@@ -141,6 +141,23 @@ static enum io_result io_mmio_split(struct vcpu *vcpu, struct io_access *a)
 	return IO_DONE;
 }
 
+bool io_dispatch_post(struct vcpu *vcpu, struct io_access *a)
+{
+	struct vm *vm = vcpu->vm;
+	if (!ioreq_may_post(a))
+		return false;
+	if (a->space == IO_SPACE_PIO)
+		return ioreq_post(&vm->servers, IOREQVM_IO_RANGE_PORT, IOREQVM_IOREQ_TYPE_PIO, a);
+	/* As io_mmio: only a page of no RAM or claimable type goes to a range. */
+	uint64_t room = GUEST_PAGE_SIZE - (a->addr & (GUEST_PAGE_SIZE - 1));
+	if (a->size > room || p2m_lookup(&vm->p2m, a->addr) != IOREQVM_MEM_MMIO_DM)
+		return false;
+	if (!ioreq_post(&vm->servers, IOREQVM_IO_RANGE_MEMORY, IOREQVM_IOREQ_TYPE_COPY, a))
+		return false;
+	atomic_fetch_add_explicit(&vm->nr_mmio_exits, 1, memory_order_relaxed);
+	return true;
+}
+
 enum io_result io_dispatch(struct vcpu *vcpu, struct io_access *a)
 {
 	if (a->space == IO_SPACE_MMIO)

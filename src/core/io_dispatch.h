@@ -7,11 +7,21 @@
 #ifndef IOREQVM_IO_DISPATCH_H
 #define IOREQVM_IO_DISPATCH_H
 
+#include <stdbool.h>
+
 #include "core/iomap.h"
 
 struct vcpu;
 
 enum io_result io_dispatch(struct vcpu *vcpu, struct io_access *access);
+/*
+ * The part of io_dispatch that never waits: a write that an IOREQ server's
+ * buffered range takes (I7), posted. true: done; false: nothing done, call
+ * io_dispatch. A backend that serves accesses inside guest mode (tcg) calls
+ * it before it leaves guest mode for io_dispatch, and so spares a posted
+ * write the two barriers of leaving and entering.
+ */
+bool io_dispatch_post(struct vcpu *vcpu, struct io_access *access);
 
 /* The default (I9): reads all ones, writes dropped, both counted. */
 enum io_result io_unbacked(struct vcpu *vcpu, struct io_access *access);

@@ -3,19 +3,24 @@
  * The vCPU side of the request path. Synchronous: fill the vCPU's slot,
  * publish READY, ring the server's eventfd only if it sleeps, spin on the
  * slot for a while, then sleep on the slot's state word (futex) after
- * telling the server so. Posted: append to the buffered ring under a lock
- * (several vCPUs may post), ring only if the server sleeps. The server's
+ * telling the server so. Posted: append to the buffered ring under a
+ * spinlock (several vCPUs may post; held for a few stores, never across a
+ * wait, and released by a plain store where a mutex uses a locked
+ * instruction), ring only if the server sleeps. The server's
  * side of the shared memory is untrusted: only the state and data fields
  * are read back, and a bogus ring pointer just means "full".
  */
 #include "ioreq/ioreq_send.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <urcu/urcu-bp.h>
 
 #include "core/vm.h"
 
@@ -58,6 +63,29 @@ static bool ring_server(struct ioreq_server *s)
 	return true;
 }
 
+/* PREFETCHW where the CPU has it (CPUID 0x80000001 ECX bit 8); elsewhere it may fault. */
+static bool have_prefetchw;
+
+__attribute__((constructor)) static void detect_prefetchw(void)
+{
+	unsigned a, b, c, d;
+	have_prefetchw = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_PRFCHW);
+}
+
+/*
+ * Another poster holds the ring for a few stores; if it was preempted there
+ * (more vCPU threads than cores), give the core up rather than spin a slice.
+ */
+static void buf_lock(struct ioreq_server *s)
+{
+	for (unsigned i = 1; pthread_spin_trylock(&s->buf_lock); i++) {
+		if (i % 1024 == 0)
+			sched_yield();
+		else
+			__builtin_ia32_pause();
+	}
+}
+
 static uint64_t size_mask(unsigned size)
 {
 	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
@@ -68,7 +96,7 @@ static bool try_post(struct ioreq_server *s, uint8_t type, uint64_t addr, const 
 	static const uint8_t size_code[9] = { 0, 0, 1, 0, 2, 0, 0, 0, 3 };
 	unsigned need = a->size == 8 ? 2 : 1;
 	bool ok = false;
-	pthread_mutex_lock(&s->buf_lock);
+	buf_lock(s);
 	struct ioreqvm_buffered_iopage *b = s->buf;
 	uint32_t wp = b->write_pointer; /* only we write it */
 	/*
@@ -91,6 +119,13 @@ static bool try_post(struct ioreq_server *s, uint8_t type, uint64_t addr, const 
 			};
 			*slot = e;
 		}
+		/*
+		 * The model read these slots a lap ago: take the line for writing
+		 * now, so the barrier in ring_server() does not wait for it when
+		 * the post gets there (tcg posted port write 0.047 -> 0.039 us).
+		 */
+		if (have_prefetchw)
+			__asm__ volatile("prefetchw %0" ::"m"(b->buf_ioreq[(wp + 16) % IOREQVM_BUF_SLOTS]));
 		__atomic_store_n(&b->write_pointer, wp + need, __ATOMIC_RELEASE);
 		/* Under buf_lock: a plain add, not a locked one (a second full barrier). */
 		atomic_store_explicit(&s->nr_buffered,
@@ -98,7 +133,7 @@ static bool try_post(struct ioreq_server *s, uint8_t type, uint64_t addr, const 
 				      memory_order_relaxed);
 		ok = true;
 	}
-	pthread_mutex_unlock(&s->buf_lock);
+	pthread_spin_unlock(&s->buf_lock);
 	if (ok)
 		ring_server(s);
 	return ok;
@@ -110,6 +145,21 @@ static bool postable(const struct ioreq_server *s, uint8_t type, uint64_t addr,
 	return (range_flags & IOREQVM_IO_RANGE_BUFFERED) && s->bufioreq && a->is_write &&
 	       a->size <= 8 && (type == IOREQVM_IOREQ_TYPE_PIO || type == IOREQVM_IOREQ_TYPE_COPY) &&
 	       addr < (1u << 20);
+}
+
+bool ioreq_post(struct ioreq_servers *ss, uint32_t kind, uint8_t type,
+		const struct io_access *a)
+{
+	if (!ioreq_may_post(a))
+		return false; /* cheap refusals before the lookup */
+	uint32_t flags = 0;
+	bool done = false;
+	urcu_bp_read_lock();
+	struct ioreq_server *s = ioreq_select_rcu(ss, kind, a->addr, a->size, &flags);
+	if (s && postable(s, type, a->addr, a, flags))
+		done = try_post(s, type, a->addr, a);
+	urcu_bp_read_unlock();
+	return done;
 }
 
 static uint64_t now_ns(void)

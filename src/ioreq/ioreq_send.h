@@ -16,4 +16,19 @@
 enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t type,
 			  uint64_t addr, struct io_access *a, uint32_t range_flags);
 
+/* I7's limits that need no lookup: a write of at most 8 bytes, below 1 MiB (the slot's 20 bits). */
+static inline bool ioreq_may_post(const struct io_access *a)
+{
+	return a->is_write && a->size <= 8 && a->addr < (1u << 20);
+}
+
+/*
+ * I7 without waiting: post the write @a as @type (PIO or COPY: the address
+ * is the access's) if the enabled server whose @kind range holds it takes it buffered and its
+ * ring has room. Never sleeps and takes no reference, so a backend can call
+ * it without leaving guest mode; false: nothing done, use ioreq_send.
+ */
+bool ioreq_post(struct ioreq_servers *ss, uint32_t kind, uint8_t type,
+		const struct io_access *a);
+
 #endif

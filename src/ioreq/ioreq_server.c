@@ -94,7 +94,7 @@ static void server_free(struct ioreq_server *s)
 		close(s->evt_fd);
 	for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++)
 		free(s->ranges[k].v);
-	pthread_mutex_destroy(&s->buf_lock);
+	pthread_spin_destroy(&s->buf_lock);
 	free(s);
 }
 
@@ -169,7 +169,7 @@ int ioreq_server_create(struct ioreq_servers *ss, const void *owner, int owner_p
 		goto out;
 	}
 	s->shm_fd = s->evt_fd = -1;
-	pthread_mutex_init(&s->buf_lock, NULL);
+	pthread_spin_init(&s->buf_lock, PTHREAD_PROCESS_PRIVATE);
 	s->owner = owner;
 	s->owner_pid = owner_pid;
 	s->bufioreq = bufioreq;
@@ -465,12 +465,11 @@ int ioreq_server_ranges(struct ioreq_servers *ss, uint16_t id, struct ioreqvm_op
 	return rc;
 }
 
-struct ioreq_server *ioreq_select(struct ioreq_servers *ss, uint32_t kind, uint64_t addr,
-				  uint64_t len, uint32_t *range_flags)
+struct ioreq_server *ioreq_select_rcu(struct ioreq_servers *ss, uint32_t kind, uint64_t addr,
+				      uint64_t len, uint32_t *range_flags)
 {
 	uint64_t last = addr + len - 1;
 	struct ioreq_server *found = NULL;
-	urcu_bp_read_lock();
 	struct ioreq_view *v = rcu_dereference(ss->view);
 	for (unsigned i = 0; v && i < v->nr && !found; i++) {
 		const struct ioreq_range *r = v->srv[i].ranges[kind];
@@ -486,9 +485,18 @@ struct ioreq_server *ioreq_select(struct ioreq_servers *ss, uint32_t kind, uint6
 		    last >= addr) {
 			found = v->srv[i].s;
 			*range_flags = r[lo].flags;
-			atomic_fetch_add(&found->refs, 1);
 		}
 	}
+	return found;
+}
+
+struct ioreq_server *ioreq_select(struct ioreq_servers *ss, uint32_t kind, uint64_t addr,
+				  uint64_t len, uint32_t *range_flags)
+{
+	urcu_bp_read_lock();
+	struct ioreq_server *found = ioreq_select_rcu(ss, kind, addr, len, range_flags);
+	if (found)
+		atomic_fetch_add(&found->refs, 1);
 	urcu_bp_read_unlock();
 	return found;
 }

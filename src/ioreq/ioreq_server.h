@@ -49,7 +49,7 @@ struct ioreq_server {
 	struct ioreqvm_ioreq *slots;
 	struct ioreqvm_buffered_iopage *buf;
 	struct ioreqvm_notify *notify;
-	pthread_mutex_t buf_lock; /* vCPUs producing into the buffered ring */
+	pthread_spinlock_t buf_lock; /* vCPUs producing into the buffered ring */
 	uint32_t buf_rp_seen;     /* read_pointer last read (under buf_lock) */
 	struct ioreq_rangeset ranges[IOREQ_NR_RANGE_KINDS]; /* under ioreq_servers.lock */
 	_Atomic uint64_t nr_requests, nr_buffered, nr_defaulted;
@@ -116,6 +116,14 @@ int ioreq_server_ranges(struct ioreq_servers *ss, uint16_t id, struct ioreqvm_op
  */
 struct ioreq_server *ioreq_select(struct ioreq_servers *ss, uint32_t kind, uint64_t addr,
 				  uint64_t len, uint32_t *range_flags);
+/*
+ * The same without a reference, for a caller inside urcu_bp_read_lock():
+ * the server stays valid until that read section ends (destroy publishes a
+ * view without it and waits for a grace period before dropping the table's
+ * reference).
+ */
+struct ioreq_server *ioreq_select_rcu(struct ioreq_servers *ss, uint32_t kind, uint64_t addr,
+				      uint64_t len, uint32_t *range_flags);
 void ioreq_server_put(struct ioreq_server *s);
 /* The enabled server @id, with a reference; NULL if none. vCPU side. */
 struct ioreq_server *ioreq_server_get(struct ioreq_servers *ss, uint16_t id);

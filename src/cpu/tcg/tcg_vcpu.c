@@ -70,7 +70,7 @@ void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a)
 	struct tcg_platform *p = &c->t->plat;
 	bool done = a->space == IO_SPACE_PIO ? tcg_platform_pio(p, a)
 					     : tcg_platform_mmio(p, c->vcpu->id, a);
-	if (done)
+	if (done || io_dispatch_post(c->vcpu, a))
 		return;
 	/*
 	 * K13: while the access is served, perhaps by a device model, this vCPU
