@@ -136,9 +136,6 @@ static int decode_slot(struct tcg_vcpu *c, struct tcg_decode_slot *e, const uint
 int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 {
 	struct vm *vm = c->vcpu->vm;
-	uint64_t pa;
-	if (!tcg_translate(c, rip, &pa) || pa != rip)
-		return -1;
 	uint8_t buf[16];
 	size_t n = 0;
 	const uint8_t *whole = guest_ram_ptr(&vm->ram, rip, sizeof(buf));
@@ -161,7 +158,14 @@ int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 	struct tcg_decode_slot *e = &c->dcache[(rip ^ (rip >> 6)) % TCG_DECODE_SLOTS];
 	if (!e->valid || e->rip != rip || e->wide != wide || e->len > n ||
 	    memcmp(e->bytes, buf, e->len)) {
-		if (decode_slot(c, e, buf, n, rip, wide)) {
+		/*
+		 * The engine fetched these bytes at physical address rip (K14);
+		 * only a miss walks the page tables, to refuse a non-identity
+		 * mapping (a hit's bytes were checked so when it was filled).
+		 */
+		uint64_t pa;
+		if (!tcg_translate(c, rip, &pa) || pa != rip ||
+		    decode_slot(c, e, buf, n, rip, wide)) {
 			e->valid = false;
 			return -1;
 		}
