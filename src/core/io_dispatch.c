@@ -105,7 +105,7 @@ static enum io_result io_mmio(struct vcpu *vcpu, struct io_access *a)
 {
 	struct vm *vm = vcpu->vm;
 	uint32_t type = p2m_lookup(&vm->p2m, a->addr);
-	atomic_fetch_add_explicit(&vm->nr_mmio_exits, 1, memory_order_relaxed);
+	vcpu_count(&vcpu->nr_mmio_exits);
 	switch (p2m_type_access(&vm->p2m, type)) {
 	case MEM_ACCESS_RW:
 		return io_ram(vcpu, a, type);
@@ -154,7 +154,7 @@ bool io_dispatch_post(struct vcpu *vcpu, struct io_access *a)
 		return false;
 	if (!ioreq_post(&vm->servers, IOREQVM_IO_RANGE_MEMORY, IOREQVM_IOREQ_TYPE_COPY, a))
 		return false;
-	atomic_fetch_add_explicit(&vm->nr_mmio_exits, 1, memory_order_relaxed);
+	vcpu_count(&vcpu->nr_mmio_exits);
 	return true;
 }
 

@@ -300,6 +300,14 @@ void vm_vcpu_leave_guest(struct vcpu *vcpu)
 	}
 }
 
+uint64_t vm_mmio_exits(struct vm *vm)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		n += atomic_load_explicit(&vm->vcpus[i].nr_mmio_exits, memory_order_relaxed);
+	return n;
+}
+
 void vm_dump_vcpu(struct vcpu *vcpu)
 {
 	struct vcpu_regs r;

@@ -27,8 +27,20 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool in_guest; /* inside backend->vcpu_run (K3 pause protocol) */
+	/* Written by this vCPU's thread only (vcpu_count), read by anyone. */
 	_Atomic uint64_t nr_exits;
+	_Atomic uint64_t nr_mmio_exits; /* every trapped MMIO access */
 };
+
+/*
+ * Count on a counter that only the calling vCPU's thread writes: a plain
+ * add, where a relaxed fetch_add is still a locked instruction on x86.
+ */
+static inline void vcpu_count(_Atomic uint64_t *counter)
+{
+	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
 
 struct vm_config {
 	uint64_t memory;
@@ -64,7 +76,6 @@ struct vm {
 
 	_Atomic uint64_t unbacked_reads[IO_SPACE_COUNT];
 	_Atomic uint64_t unbacked_writes[IO_SPACE_COUNT];
-	_Atomic uint64_t nr_mmio_exits;    /* every trapped MMIO access */
 	_Atomic uint64_t ro_writes_dropped; /* M2 */
 	/* Tests: called for every trapped access to RAM, before it is served. */
 	void (*ram_access_hook)(void *ctx, struct vcpu *vcpu, const struct io_access *a,
@@ -102,5 +113,7 @@ void vm_vcpu_leave_guest(struct vcpu *vcpu);
 
 /* Print a vCPU's registers on stderr, one block, for fault reports. */
 void vm_dump_vcpu(struct vcpu *vcpu);
+/* Trapped MMIO accesses of every vCPU so far (P4 counts them). */
+uint64_t vm_mmio_exits(struct vm *vm);
 
 #endif

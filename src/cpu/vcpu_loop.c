@@ -84,7 +84,7 @@ void *vcpu_thread(void *arg)
 			vm_stop(vm, VM_EXIT_INTERNAL);
 			break;
 		}
-		atomic_fetch_add_explicit(&vcpu->nr_exits, 1, memory_order_relaxed);
+		vcpu_count(&vcpu->nr_exits);
 		if (exit_handlers[exit.kind](vcpu, &exit) == IO_STOP)
 			break;
 	}

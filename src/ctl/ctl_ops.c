@@ -222,7 +222,7 @@ static int op_vm_info(struct vm *vm, struct ctl_caller *c, const void *req, stru
 		.unbacked_writes = { vm->unbacked_writes[0], vm->unbacked_writes[1] },
 		.ro_writes_dropped = vm->ro_writes_dropped,
 		.p2m_runs = st.nr_runs,
-		.mmio_exits = vm->nr_mmio_exits,
+		.mmio_exits = vm_mmio_exits(vm),
 	};
 	snprintf(i->backend, sizeof(i->backend), "%s", vm->ops->name);
 	rep->len = sizeof(*i);

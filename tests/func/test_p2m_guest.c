@@ -219,7 +219,7 @@ static void test_p2m_guest_p4_ram_rw_writes_cause_no_exits(void **state)
 	struct harness *h = boot("bulk");
 	assert_int_equal(harness_start(h), 0);
 	assert_int_equal(harness_wait(h, 120000), GUEST_PASS);
-	assert_int_equal(h->vm.nr_mmio_exits, 0);
+	assert_int_equal(vm_mmio_exits(&h->vm), 0);
 	uint64_t *bulk = harness_ram(h, P2M_ABI_BULK, P2M_ABI_BULK_SIZE);
 	for (uint64_t i = 0; i < P2M_ABI_BULK_SIZE / 8; i += 4099)
 		assert_int_equal(bulk[i], i * 0x9E3779B97F4A7C15ULL + 1);
