@@ -157,16 +157,28 @@ static void smp_work(unsigned cpu)
 	guest_atomic_inc(&smp_done);
 }
 
+/*
+ * Run @work on every CPU at once (the APs started, the BSP itself) and wait
+ * until @done counts them all: the number of CPUs, or 0 if fewer than 2.
+ */
+static int on_every_cpu(void (*work)(unsigned), volatile uint64_t *done)
+{
+	int n = guest_smp_start(work);
+	if (n < 2) {
+		guest_check(false, "this mode needs 2 or more CPUs", (uint64_t)n, 2);
+		return 0;
+	}
+	work(0);
+	while (guest_atomic_load(done) < (uint64_t)n)
+		guest_pause();
+	return n;
+}
+
 static void mode_smp(void)
 {
-	int n = guest_smp_start(smp_work);
-	if (n < 2) {
-		guest_check(false, "smp needs 2 or more CPUs", (uint64_t)n, 2);
+	int n = on_every_cpu(smp_work, &smp_done);
+	if (!n)
 		return;
-	}
-	smp_work(0);
-	while (guest_atomic_load(&smp_done) < (uint64_t)n)
-		guest_pause();
 	guest_check(smp_bad == 0, "concurrent round trips from every vCPU", smp_bad, 0);
 	guest_printf("ioreq: %d cpus did 2000 round trips each\n", n);
 }
@@ -202,14 +214,9 @@ static void post_work(unsigned cpu)
 
 static void mode_smp_buffered(void)
 {
-	int n = guest_smp_start(post_work);
-	if (n < 2) {
-		guest_check(false, "smp_buffered needs 2 or more CPUs", (uint64_t)n, 2);
+	int n = on_every_cpu(post_work, &post_done);
+	if (!n)
 		return;
-	}
-	post_work(0);
-	while (guest_atomic_load(&post_done) < (uint64_t)n)
-		guest_pause();
 	guest_check(post_bad == 0, "posted writes of every vCPU arrive once and in order", post_bad, 0);
 	guest_printf("ioreq: %d cpus posted %u writes each\n", n, SMP_POSTS);
 }
