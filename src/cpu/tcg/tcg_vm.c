@@ -212,6 +212,30 @@ int tcg_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
 	return tcg_platform_msi(&t->plat, addr, data);
 }
 
+/*
+ * Queue [start, end) for an engine, merged into a queued range it overlaps
+ * or touches: a vCPU writing one word under a claim queues the same range
+ * for every other engine on every write, and a full queue means a flush of
+ * all translated code (memset of libunicorn's whole code buffer, ms each),
+ * which 2 vCPUs under a claim made in a loop: one vCPU did nothing else.
+ */
+static void queue_drop(struct tcg_code_drops *d, uint64_t start, uint64_t end)
+{
+	if (d->all)
+		return;
+	for (unsigned i = 0; i < d->nr; i++) {
+		if (start <= d->r[i].end && d->r[i].start <= end) {
+			d->r[i].start = start < d->r[i].start ? start : d->r[i].start;
+			d->r[i].end = end > d->r[i].end ? end : d->r[i].end;
+			return;
+		}
+	}
+	if (d->nr == TCG_CODE_RANGES)
+		d->all = true;
+	else
+		d->r[d->nr++] = (typeof(d->r[0])){ start, end };
+}
+
 void tcg_vm_code_changed(struct tcg_vm *t, struct tcg_vcpu *self, uint64_t gpa, uint64_t len)
 {
 	struct vm *vm = t->vm;
@@ -223,10 +247,7 @@ void tcg_vm_code_changed(struct tcg_vm *t, struct tcg_vcpu *self, uint64_t gpa, 
 			continue;
 		struct tcg_code_drops *d = &c->drops;
 		pthread_mutex_lock(&d->lock);
-		if (d->nr == TCG_CODE_RANGES)
-			d->all = true;
-		else
-			d->r[d->nr++] = (typeof(d->r[0])){ gpa, gpa + len };
+		queue_drop(d, gpa, gpa + len);
 		pthread_mutex_unlock(&d->lock);
 		atomic_fetch_or(&c->attn, TCG_ATTN_CODE); /* seen at its next block or run */
 	}
