@@ -13,6 +13,8 @@
  *  two      two servers: 0x510 (tag 1) and 0x540 (tag 2) answer their own
  *  disabled the server of port 0x530 is disabled: all ones (I4)
  *  smp      every CPU does 2000 round trips on its own port at once
+ *  smp_sleeps  smp, then how many requests a vCPU slept for (testdm's
+ *           control port 0x5e0): at most one per request
  *  smp_buffered  every CPU posts 10000 writes to its own port of one
  *           buffered range at once, then reads its checksum back (I7)
  *  kill     the model dies during the third request: all ones, then the
@@ -174,6 +176,30 @@ static int on_every_cpu(void (*work)(unsigned), volatile uint64_t *done)
 	return n;
 }
 
+/*
+ * Every CPU does its 2000 round trips at once, then testdm's control port
+ * (0x5e0, command 10) reads the server's count of requests a vCPU slept for
+ * (LIST_SERVERS, shown by ioreqctl servers): there, and at most one per
+ * request. How many depends on how busy the cores are (a vCPU sleeps when
+ * the model has no core), so only the bound is checked.
+ */
+#define SLEEPS_CTL_PORT 0x5e0
+
+static void mode_smp_sleeps(void)
+{
+	int n = on_every_cpu(smp_work, &smp_done);
+	if (!n)
+		return;
+	guest_check(smp_bad == 0, "concurrent round trips from every vCPU", smp_bad, 0);
+	guest_outl(SLEEPS_CTL_PORT, 10u << 24);
+	int32_t sleeps = (int32_t)guest_inl(SLEEPS_CTL_PORT);
+	uint64_t requests = (uint64_t)n * 2000 * 2;
+	guest_printf("ioreq: %d cpus, %u requests, a vCPU slept for %d\n", n, (unsigned)requests,
+		     sleeps);
+	guest_check(sleeps >= 0 && (uint64_t)sleeps <= requests,
+		    "sleeps counted, at most one per request", (uint64_t)sleeps, requests);
+}
+
 static void mode_smp(void)
 {
 	int n = on_every_cpu(smp_work, &smp_done);
@@ -315,6 +341,7 @@ int guest_main(void)
 		{ "disabled", mode_disabled },
 		{ "smp", mode_smp },
 		{ "smp_buffered", mode_smp_buffered },
+		{ "smp_sleeps", mode_smp_sleeps },
 		{ "kill", mode_kill },
 		{ "slow", mode_slow },
 		{ 0, 0 },

@@ -110,6 +110,7 @@ enum {
 	CTL_FLIP = 7,          /* arg: n | type << 16: start the flip thread */
 	CTL_QUERY = 8,         /* arg: index | what << 8: read a counter (enum query) */
 	CTL_PATCH = 9,         /* arg: byte | offset << 8: poke the first --pages page */
+	CTL_SLEEPS = 10,       /* requests a vCPU slept for, of this server (LIST_SERVERS) */
 };
 
 enum query {
@@ -382,6 +383,16 @@ static int32_t run_ctl_locked(uint32_t v)
 		*b = (uint8_t)arg;
 		return libioreq_modified_memory(t.x, t.pages_gpa >> 12, 1);
 	}
+	case CTL_SLEEPS: {
+		static struct ioreqvm_op_server_list l;
+		int rc = libioreq_list_servers(t.x, &l);
+		if (rc)
+			return rc;
+		for (uint32_t i = 0; i < l.nr && i < IOREQVM_MAX_SERVERS_LISTED; i++)
+			if (l.server[i].id == t.id)
+				return l.server[i].sleeps > INT32_MAX ? INT32_MAX : (int32_t)l.server[i].sleeps;
+		return -ENOENT;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -578,7 +589,8 @@ static void usage(FILE *f)
 		   "    of --pages: what 0 count, 1/2 checksum low/high, 3 values not above the\n"
 		   "    previous; flip: 4 changes made, 5 stalls, 6 first error (-errno)\n"
 		   "  9 patch (byte | offset << 8): write the byte at offset (0-4095) of the\n"
-		   "    first --pages page through guest memory, then modified_memory (K8)\n");
+		   "    first --pages page through guest memory, then modified_memory (K8)\n"
+		   "  10 sleeps: how many of this server's requests a vCPU slept for\n");
 }
 
 int main(int argc, char **argv)

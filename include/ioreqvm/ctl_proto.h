@@ -184,7 +184,7 @@ struct ioreqvm_op_server_list {    /* LIST_SERVERS reply */
 		uint32_t claim_flags;      /* IOREQVM_MEM_ACCESS_* of its lowest claimed type */
 		uint64_t requests, buffered, defaulted;
 		int32_t owner_pid;
-		uint32_t pad;
+		uint32_t sleeps;           /* requests a vCPU slept for (saturates; was pad, 0) */
 	} server[IOREQVM_MAX_SERVERS_LISTED];
 };
 

@@ -206,7 +206,7 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 	enum io_result res = IO_DONE;
 	bool answered = false;
 	uint64_t start = now_ns(), deadline = start + IOREQ_SPIN_NS;
-	bool spinning = !woke_server, blocked = false;
+	bool spinning = !woke_server, blocked = false, slept = false;
 	for (unsigned spin = 1;; spin++) {
 		if (ioreqvm_ioreq_state(slot) == IOREQVM_STATE_IORESP_READY) {
 			answered = true;
@@ -239,6 +239,10 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 		if (!blocked && vm->ops->vcpu_block) {
 			vm->ops->vcpu_block(vcpu, true); /* K13: others run meanwhile */
 			blocked = true;
+		}
+		if (!slept) {
+			atomic_fetch_add_explicit(&s->nr_sleeps, 1, memory_order_relaxed);
+			slept = true;
 		}
 		uint32_t w = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 		__atomic_store_n(sleeping, 1, __ATOMIC_RELAXED);

@@ -425,6 +425,7 @@ void ioreq_servers_list(struct ioreq_servers *ss, struct ioreqvm_op_server_list 
 		out->server[j].requests = s->nr_requests;
 		out->server[j].buffered = s->nr_buffered;
 		out->server[j].defaulted = s->nr_defaulted;
+		out->server[j].sleeps = s->nr_sleeps > UINT32_MAX ? UINT32_MAX : (uint32_t)s->nr_sleeps;
 		out->server[j].owner_pid = s->owner_pid;
 		for (uint32_t t = IOREQVM_MEM_IOREQ_SERVER; t <= IOREQVM_MEM_IOREQ_SERVER7; t++) {
 			struct p2m_claim c = p2m_claim_peek(ss->p2m, t);

@@ -53,6 +53,7 @@ struct ioreq_server {
 	uint32_t buf_rp_seen;     /* read_pointer last read (under buf_lock) */
 	struct ioreq_rangeset ranges[IOREQ_NR_RANGE_KINDS]; /* under ioreq_servers.lock */
 	_Atomic uint64_t nr_requests, nr_buffered, nr_defaulted;
+	_Atomic uint64_t nr_sleeps; /* requests a vCPU had to sleep for */
 };
 
 /* What vCPUs search: enabled servers and copies of their ranges. */

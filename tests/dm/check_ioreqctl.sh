@@ -101,8 +101,8 @@ for ((i = 0; i < 200; i++)); do
 done
 [ -n "$id" ] || die "no enabled server owned by the device model (pid $dm_pid) after 20 s"
 ctl 0 servers && {
-	has '^ID +STATE +BUFIOREQ +PID +RANGES +REQUESTS +BUFFERED +DEFAULTED +CLAIMS$' "servers header"
-	has "^$id +enabled +no +$dm_pid +1 +[0-9]+ +0 +[0-9]+ +-$" "servers: the COM2 model"
+	has '^ID +STATE +BUFIOREQ +PID +RANGES +REQUESTS +BUFFERED +DEFAULTED +SLEEPS +CLAIMS$' "servers header"
+	has "^$id +enabled +no +$dm_pid +1 +[0-9]+ +0 +[0-9]+ +[0-9]+ +-$" "servers: the COM2 model"
 }
 ctl 0 ranges "$id" && {
 	has '^TYPE +START +END +FLAGS$' "ranges header"

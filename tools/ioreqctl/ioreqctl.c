@@ -46,7 +46,9 @@ static void usage(FILE *f)
 "\n"
 "Commands:\n"
 "  info                          backend, vCPUs, RAM, mappings, counters\n"
-"  servers                       IOREQ servers: state, owner, ranges, requests, claims\n"
+"  servers                       IOREQ servers: state, owner, ranges, requests\n"
+"                                (posted, defaulted, and how many a vCPU slept\n"
+"                                for), claims\n"
 "  ranges ID                     the I/O ranges of server ID\n"
 "  get-mem-type PFN              the memory type of guest frame PFN\n"
 "  set-mem-type TYPE FIRST_PFN NR\n"
@@ -185,14 +187,14 @@ static int cmd_servers(struct libioreq *x, const struct cmd_args *a)
 		return vm_failed(x, "list_servers");
 	}
 	uint32_t nr = l->nr < IOREQVM_MAX_SERVERS_LISTED ? l->nr : IOREQVM_MAX_SERVERS_LISTED;
-	printf("%-5s %-8s %-8s %-8s %-6s %-10s %-10s %-10s %s\n", "ID", "STATE", "BUFIOREQ",
-	       "PID", "RANGES", "REQUESTS", "BUFFERED", "DEFAULTED", "CLAIMS");
+	printf("%-5s %-8s %-8s %-8s %-6s %-10s %-10s %-10s %-10s %s\n", "ID", "STATE", "BUFIOREQ",
+	       "PID", "RANGES", "REQUESTS", "BUFFERED", "DEFAULTED", "SLEEPS", "CLAIMS");
 	for (uint32_t i = 0; i < nr; i++) {
 		const __typeof__(l->server[0]) *s = &l->server[i];
 		printf("%-5u %-8s %-8s %-8" PRId32 " %-6" PRIu32 " %-10" PRIu64 " %-10" PRIu64
-		       " %-10" PRIu64 " ",
+		       " %-10" PRIu64 " %-10" PRIu32 " ",
 		       s->id, s->enabled ? "enabled" : "disabled", s->has_bufioreq ? "yes" : "no",
-		       s->owner_pid, s->nr_ranges, s->requests, s->buffered, s->defaulted);
+		       s->owner_pid, s->nr_ranges, s->requests, s->buffered, s->defaulted, s->sleeps);
 		print_claims(s->claimed_types, s->claim_flags);
 		printf("\n");
 	}
