@@ -169,9 +169,9 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void futex_wait(void *word, uint32_t val)
+static void futex_wait(void *word, uint32_t val, long ns)
 {
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = IOREQ_WAIT_NS };
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = ns };
 	syscall(SYS_futex, word, FUTEX_WAIT, val, &ts, NULL, 0);
 }
 
@@ -236,9 +236,15 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 			res = IO_STOP;
 			break;
 		}
+		long wait_ns = IOREQ_WAIT_NS;
 		if (!blocked && vm->ops->vcpu_block) {
-			vm->ops->vcpu_block(vcpu, true); /* K13: others run meanwhile */
-			blocked = true;
+			uint64_t held = now_ns() - start;
+			if (held < IOREQ_TURN_HOLD_NS) {
+				wait_ns = IOREQ_TURN_HOLD_NS - (long)held;
+			} else {
+				vm->ops->vcpu_block(vcpu, true); /* K13: others run meanwhile */
+				blocked = true;
+			}
 		}
 		if (!slept) {
 			atomic_fetch_add_explicit(&s->nr_sleeps, 1, memory_order_relaxed);
@@ -248,7 +254,7 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 		__atomic_store_n(sleeping, 1, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (ioreqvm_ioreq_state(slot) != IOREQVM_STATE_IORESP_READY && !atomic_load(&s->dead))
-			futex_wait(word, w);
+			futex_wait(word, w, wait_ns);
 		__atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
 	}
 	if (blocked)
