@@ -358,6 +358,19 @@ static uint64_t check_writer(unsigned i)
 	return got;
 }
 
+/* Start vCPU 1 writing its word (writer_ap) and wait until it runs; false if there is no AP. */
+static bool start_writer_ap(const char *mode)
+{
+	if (guest_smp_start(writer_ap) < 2) {
+		guest_printf("claims: %s needs 2 vCPUs\n", mode);
+		guest_check(false, "2 vCPUs", 0, 2);
+		return false;
+	}
+	while (!wr[1].ready)
+		guest_pause();
+	return true;
+}
+
 /*
  * K13: a model that claims and changes types before answering the request
  * that asked for it, while vCPU 1 writes to the page: its write waits at
@@ -371,12 +384,8 @@ static uint64_t check_writer(unsigned i)
 
 static void mode_cycle(void)
 {
-	if (guest_smp_start(writer_ap) < 2) {
-		guest_check(false, "cycle needs 2 vCPUs", 0, 2);
+	if (!start_writer_ap("cycle"))
 		return;
-	}
-	while (!wr[1].ready)
-		guest_pause();
 	/* Steps done while another vCPU's request waited: 3..8 once vCPU 1's
 	 * trapped write arrived during the wait after step 2. */
 	int32_t r = ctl(CLAIMS_CTL_PORT, CLAIMS_CYCLE(4, CYCLE_WAIT_MS));
@@ -411,12 +420,8 @@ static void mode_cycle(void)
 
 static void mode_flip(void)
 {
-	if (guest_smp_start(writer_ap) < 2) {
-		guest_check(false, "flip needs 2 vCPUs", 0, 2);
+	if (!start_writer_ap("flip"))
 		return;
-	}
-	while (!wr[1].ready)
-		guest_pause();
 	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_FLIP(FLIP_CHANGES, 4)) == 0, "the model starts flipping", 0, 0);
 	guest_run_user(writer_user, &wr[0]);
 	while (!guest_atomic_load(&wr[1].done))
