@@ -11,6 +11,17 @@
  * one thread at a time; a served server's dispatch may run in another
  * thread than the connection's calls. Servers, ranges and claims belong to
  * the connection that made them and die with it. ABI: stable from 1.0.
+ *
+ * Limits (DESIGN R4), each with its errno:
+ *  - 64 control connections per VM: the 65th connect gets -EMFILE
+ *    ("too many control connections");
+ *  - IOREQ servers: --max-servers (default 8, at most 64): -ENOSPC;
+ *  - 256 ranges per server and kind (port, memory, pci): -ENOSPC;
+ *  - backend mappings (ioreqctl info shows the limit and the count):
+ *    set_mem_type and claims past them get -ENOSPC;
+ *  - one request in flight per connection is read at a time; a connection
+ *    that leaves 32 replies unread is dropped (with its servers and
+ *    claims), and one that sends file descriptors gets -EINVAL.
  */
 #ifndef LIBIOREQ_H
 #define LIBIOREQ_H
@@ -35,7 +46,8 @@ struct libioreq_guest_memory;
  * Connect. @path: the VM's control socket; NULL means $IOREQVM_FD (an
  * inherited socket, set for device models that ioreqvm starts), else
  * $IOREQVM_SOCKET. Blocks until connected. 0, -ENOENT (no such socket),
- * -EACCES/-EPERM (not allowed: the VM runs as another user), -EPROTO.
+ * -EACCES (not allowed: the VM runs as another user), -EMFILE (the VM has
+ * 64 connections, its limit), -EPROTO; libioreq_error(NULL) says which.
  */
 int libioreq_connect(const char *path, struct libioreq **out);
 void libioreq_close(struct libioreq *x);

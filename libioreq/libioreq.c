@@ -40,6 +40,17 @@ static int connect_fail(int rc, const char *what, const char *path)
 	return rc;
 }
 
+/* The VMM's refusal left in the socket after it closed; else @rc as it was. */
+static int read_refusal(struct libioreq *x, int rc)
+{
+	struct ioreqvm_ctl_rep rh;
+	ssize_t n = recv(x->fd, &rh, sizeof(rh), MSG_DONTWAIT);
+	if (n != (ssize_t)sizeof(rh) || rh.magic != IOREQVM_CTL_MAGIC || rh.result >= 0)
+		return rc;
+	rh.msg[sizeof(rh.msg) - 1] = 0;
+	return client_fail(x, rh.result, "%s", rh.msg);
+}
+
 int libioreq_connect(const char *path, struct libioreq **out)
 {
 	struct libioreq *x = calloc(1, sizeof(*x));
@@ -82,14 +93,20 @@ int libioreq_connect(const char *path, struct libioreq **out)
 		free(x);
 		return connect_fail(rc, "connecting to", path);
 	}
-	/* A refused peer gets one error reply and a closed socket: see it now. */
+	/*
+	 * A refused peer gets one error reply (the reason: another user, too
+	 * many connections) and a closed socket: see it now. If the VMM closed
+	 * before our request went out, its reply still waits to be read.
+	 */
 	struct ioreqvm_op_vm_info info;
 	int rc = libioreq_vm_info(x, &info);
+	if (rc == -EPIPE)
+		rc = read_refusal(x, rc);
 	if (rc) {
 		snprintf(connect_error, sizeof(connect_error), "%s", x->error);
 		close(x->fd);
 		free(x);
-		return rc == -EPIPE ? -EACCES : rc;
+		return rc;
 	}
 	*out = x;
 	return 0;

@@ -41,6 +41,11 @@ struct ctl_op_desc {
 	const char *name;
 	uint32_t req_size;
 	ctl_op_fn fn;
+	/*
+	 * Reads state only, under short locks: the control thread runs it at
+	 * once. Every other op changes the VM and runs on the worker, in order.
+	 */
+	bool read_only;
 };
 
 /*

@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket (DESIGN section 4): an AF_UNIX SOCK_SEQPACKET socket,
- * mode 0600, peer credentials checked, served by one thread. Connections
- * are also added for device models ioreqvm starts (socketpairs). When a
- * connection closes, everything it owned goes (I5).
+ * mode 0600, peer credentials checked. Connections are also added for
+ * device models ioreqvm starts (socketpairs). When a connection closes,
+ * everything it owned goes (I5).
+ *
+ * Threads (DESIGN R1: the control plane never waits on a peer):
+ *  - the control thread polls the non-blocking sockets, reads requests,
+ *    answers the read-only ops itself and queues replies a slow reader
+ *    has not taken (bounded: past CTL_MAX_QUEUED_REPLIES it drops him);
+ *  - one worker runs every op that changes the VM (servers, ranges,
+ *    types, claims, interrupts) and every connection's teardown, in
+ *    arrival order, so those ops are serialised and a long one (a type
+ *    change over thousands of runs) leaves the control thread answering;
+ *  - the fd reaper closes what peers handed us (fd_reaper.h).
+ * A connection has at most one request in progress: the next is read once
+ * the reply to the last exists.
  */
 #ifndef IOREQVM_CTL_SERVER_H
 #define IOREQVM_CTL_SERVER_H
@@ -17,17 +29,27 @@ struct vm;
 struct ctl_conn;
 
 #define CTL_MAX_CONNS 64
+/* Replies a connection may leave unread before it is dropped. */
+#define CTL_MAX_QUEUED_REPLIES 32
+/* Fds waiting for the reaper past which no new connection is accepted. */
+#define CTL_REAPER_BOUND 4096
+
+struct fd_reaper;
 
 struct ctl_server {
 	struct vm *vm;
 	int listen_fd;
-	int wake_fd; /* eventfd: stop the thread */
+	int wake_fd; /* eventfd: re-poll (a connection added, an op done, stop) */
 	char path[108];
-	pthread_t thread;
-	bool running;
+	pthread_t thread, worker;
+	bool running, worker_started, worker_stop;
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* signalled when a connection becomes ready or closes */
+	pthread_cond_t cond;      /* a connection became ready or went */
+	pthread_cond_t work_cond; /* the worker has a job */
 	struct ctl_conn *conns[CTL_MAX_CONNS];
+	struct ctl_conn *jobs, **jobs_tail; /* for the worker (under lock) */
+	struct ctl_conn *done;              /* ops the worker finished (under lock) */
+	struct fd_reaper *reaper;
 };
 
 /* Default socket path for this process (under $XDG_RUNTIME_DIR, /run or /tmp). */

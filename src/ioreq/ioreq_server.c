@@ -146,6 +146,31 @@ static struct ioreq_server *find(struct ioreq_servers *ss, const void *owner, ui
 	return NULL;
 }
 
+static bool id_live(const struct ioreq_servers *ss, uint16_t id)
+{
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS; i++)
+		if (ss->table[i] && ss->table[i]->id == id)
+			return true;
+	return false;
+}
+
+/*
+ * The next id in 1..0xfffe, round robin so a stale id of a dead model finds
+ * nothing for a long while, and never the id of a live server: claims and
+ * lookups name a server by id, so two live servers must never share one.
+ * At most IOREQ_MAX_SERVERS ids are live, so this ends. Caller holds the lock.
+ */
+static uint16_t next_free_id(struct ioreq_servers *ss)
+{
+	for (;;) {
+		uint16_t id = ss->next_id++;
+		if (ss->next_id == 0 || ss->next_id == 0xffff)
+			ss->next_id = 1;
+		if (!id_live(ss, id))
+			return id;
+	}
+}
+
 int ioreq_server_create(struct ioreq_servers *ss, const void *owner, int owner_pid, bool bufioreq,
 			uint16_t *id, char *err, size_t errlen)
 {
@@ -197,10 +222,7 @@ int ioreq_server_create(struct ioreq_servers *ss, const void *owner, int owner_p
 	s->slots = (struct ioreqvm_ioreq *)(s->shm + IOREQVM_SHM_IOREQ_OFFSET);
 	s->buf = (struct ioreqvm_buffered_iopage *)(s->shm + IOREQVM_SHM_BUFIOREQ_OFFSET);
 	s->notify = (struct ioreqvm_notify *)(s->shm + IOREQVM_SHM_NOTIFY_OFFSET);
-	/* Ids are not reused soon, so a stale id from a dead model finds nothing. */
-	s->id = ss->next_id++;
-	if (ss->next_id == 0 || ss->next_id == 0xffff)
-		ss->next_id = 1;
+	s->id = next_free_id(ss);
 	ss->table[slot] = s;
 	*id = s->id;
 out:

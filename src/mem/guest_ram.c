@@ -37,8 +37,13 @@ int guest_ram_create(struct guest_ram *ram, uint64_t size)
 	ram->memfd = memfd_create("ioreqvm-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (ram->memfd < 0)
 		return -errno;
+	/*
+	 * Device models get this fd (MAP_GUEST_MEMORY): with F_SEAL_SEAL no
+	 * model can add a seal (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE) that would
+	 * stop every later model from mapping guest RAM writable (DESIGN R2).
+	 */
 	if (ftruncate(ram->memfd, (off_t)size) < 0 ||
-	    fcntl(ram->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
+	    fcntl(ram->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 		rc = -errno;
 		goto fail;
 	}
