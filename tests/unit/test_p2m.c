@@ -3,8 +3,8 @@
  * Unit tests of the P2M with a mock backend: every S rule (allowed and
  * refused transitions, edges of guest-physical space, overflow, all or
  * nothing), the mapping compiler (minimal unmap/map sequences, merge/split,
- * the limit), and O(runs) cost. The mock checks that mappings never overlap
- * and records every call.
+ * the limit, a list of ranges as one plan), and O(runs) cost. The mock
+ * checks that mappings never overlap and records every call.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -447,6 +447,104 @@ static void test_p2m_p3_one_run_vs_many_runs(void **state)
 	destroy(f);
 }
 
+/* (gpa, size, access) of every mapping, for comparing states. */
+struct map_set {
+	struct { uint64_t gpa, size; enum mem_access acc; } m[MAXMAP];
+	unsigned n;
+};
+
+static void snapshot(struct mock *k, struct map_set *s)
+{
+	s->n = 0;
+	for (unsigned i = 0; i < MAXMAP; i++) {
+		if (!k->m[i].used)
+			continue;
+		s->m[s->n].gpa = k->m[i].gpa;
+		s->m[s->n].size = k->m[i].size;
+		s->m[s->n].acc = k->m[i].acc;
+		s->n++;
+	}
+}
+
+static bool in_set(const struct map_set *s, uint64_t gpa, uint64_t size, enum mem_access acc)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->m[i].gpa == gpa && s->m[i].size == size && s->m[i].acc == acc)
+			return true;
+	return false;
+}
+
+/* Mappings in one state and not the other: the fewest calls any change can make. */
+static unsigned set_difference(const struct map_set *x, const struct map_set *y)
+{
+	unsigned d = 0;
+	for (unsigned i = 0; i < x->n; i++)
+		d += !in_set(y, x->m[i].gpa, x->m[i].size, x->m[i].acc);
+	for (unsigned i = 0; i < y->n; i++)
+		d += !in_set(x, y->m[i].gpa, y->m[i].size, y->m[i].acc);
+	return d;
+}
+
+static void plan_and_apply(struct fixture *f, const struct mapcomp_range *r, size_t n)
+{
+	struct mapcomp_plan plan;
+	f->mock.paused = true; /* the mock checks calls come while paused (K3) */
+	assert_int_equal(mapcomp_plan_ranges(&f->p2m.maps, r, n, &plan), 0);
+	assert_int_equal(mapcomp_apply(&f->p2m.maps, &plan), 0);
+	mapcomp_plan_free(&plan);
+	f->mock.paused = false;
+}
+
+/*
+ * DESIGN P3: a list of ranges is one plan. Random lists (touching,
+ * adjacent and far apart ranges, every access) over a random state: the
+ * mappings end as when the ranges are applied one by one, and the plan's
+ * calls are exactly the mappings that differ between before and after.
+ */
+static void test_mapcomp_list_of_ranges_is_one_minimal_plan(void **state)
+{
+	static struct map_set before, one, each;
+	uint64_t x = 77;
+	for (int round = 0; round < 200; round++) {
+		struct fixture *f = make(64 << 20, MAXMAP), *g = make(64 << 20, MAXMAP);
+		static const enum mem_access acc[] = { MEM_ACCESS_RW, MEM_ACCESS_RO,
+							MEM_ACCESS_NONE };
+		struct mapcomp_range r[24];
+		for (int i = 0; i < 40; i++) { /* the same random start in both */
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			r[0].a = 0x100 + (x >> 20) % 256;
+			r[0].b = r[0].a + 1 + (x >> 40) % 6;
+			r[0].access = acc[(x >> 8) % 3];
+			plan_and_apply(f, r, 1);
+			plan_and_apply(g, r, 1);
+		}
+		size_t n = 0;
+		uint64_t at = 0x100;
+		while (n < 24) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			at += (x >> 20) % 4; /* 0: adjacent to the previous range */
+			r[n] = (struct mapcomp_range){ .a = at, .b = at + 1 + (x >> 30) % 5,
+						       .access = acc[(x >> 8) % 3] };
+			if (r[n].b > 0x200)
+				break;
+			at = r[n++].b;
+		}
+		snapshot(&f->mock, &before);
+		unsigned calls = f->mock.maps + f->mock.unmaps;
+		plan_and_apply(f, r, n);
+		calls = f->mock.maps + f->mock.unmaps - calls;
+		for (size_t i = 0; i < n; i++)
+			plan_and_apply(g, &r[i], 1);
+		snapshot(&f->mock, &one);
+		snapshot(&g->mock, &each);
+		assert_int_equal(set_difference(&one, &each), 0);
+		assert_int_equal(calls, set_difference(&before, &one));
+		assert_int_equal(f->p2m.maps.used, f->mock.live);
+		destroy(f);
+		destroy(g);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_p2m_every_change_is_paused_and_resumed),
 		cmocka_unit_test(test_p2m_random_changes_keep_mappings_exact),
 		cmocka_unit_test(test_p2m_p3_one_run_vs_many_runs),
+		cmocka_unit_test(test_mapcomp_list_of_ranges_is_one_minimal_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
