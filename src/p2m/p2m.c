@@ -4,7 +4,8 @@
  * the runs of the range once to check S1-S4 and count pages per old type,
  * plan the mapping change (may refuse with ENOSPC), then pause the vCPUs,
  * publish the new type tree, apply the mappings, resume, and free the old
- * nodes after an RCU grace period. Readers take only an RCU read lock.
+ * nodes after an RCU grace period. Readers take only an RCU read lock;
+ * statistics come from a snapshot under a lock of their own.
  */
 #include "p2m/p2m.h"
 
@@ -26,11 +27,29 @@ const char *p2m_type_name(uint32_t type)
 	return type < IOREQVM_MEM_NR_TYPES ? type_names[type] : "invalid";
 }
 
+/* Caller holds the lock: the snapshot p2m_get_stats answers from. */
+static void publish_stats(struct p2m *p)
+{
+	struct p2m_stats s = {
+		.nr_set_calls = p->nr_set_calls,
+		.nr_map_calls = p->maps.nr_map_calls,
+		.nr_unmap_calls = p->maps.nr_unmap_calls,
+		.nr_runs = p->types.nr_runs,
+		.bytes = p->types.nr_runs * sizeof(struct run_node),
+		.mappings_used = p->maps.used,
+		.mappings_limit = p->maps.target.limit,
+	};
+	pthread_mutex_lock(&p->stats_lock);
+	p->stats = s;
+	pthread_mutex_unlock(&p->stats_lock);
+}
+
 int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target *target,
 	     const struct p2m_pauser *pauser)
 {
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->stats_lock, NULL);
 	p->ram = ram;
 	p->pauser = *pauser;
 	uint64_t end = guest_ram_end(ram);
@@ -60,6 +79,7 @@ int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target
 			rc = mapcomp_apply(&p->maps, &plan);
 		mapcomp_plan_free(&plan);
 	}
+	publish_stats(p);
 	return rc;
 }
 
@@ -68,6 +88,7 @@ void p2m_destroy(struct p2m *p)
 	mapcomp_destroy(&p->maps);
 	runmap_destroy(&p->types);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->stats_lock);
 }
 
 enum mem_access p2m_type_access(const struct p2m *p, uint32_t type)
@@ -188,6 +209,7 @@ int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first, uint64_t nr, 
 	/* Readers that may still hold old nodes leave their read sections first. */
 	urcu_bp_synchronize_rcu();
 	runmap_free_retired(&p->types);
+	publish_stats(p);
 out:
 	pthread_mutex_unlock(&p->lock);
 	return rc;
@@ -347,6 +369,7 @@ static int set_claim_locked(struct p2m *p, uint32_t type, const struct p2m_claim
 	free(l.v);
 	urcu_bp_synchronize_rcu();
 	runmap_free_retired(&p->types);
+	publish_stats(p);
 	return rc;
 }
 
@@ -396,15 +419,7 @@ void p2m_release_server(struct p2m *p, uint32_t server)
 
 void p2m_get_stats(struct p2m *p, struct p2m_stats *st)
 {
-	pthread_mutex_lock(&p->lock);
-	*st = (struct p2m_stats){
-		.nr_set_calls = p->nr_set_calls,
-		.nr_map_calls = p->maps.nr_map_calls,
-		.nr_unmap_calls = p->maps.nr_unmap_calls,
-		.nr_runs = p->types.nr_runs,
-		.bytes = p->types.nr_runs * sizeof(struct run_node),
-		.mappings_used = p->maps.used,
-		.mappings_limit = p->maps.target.limit,
-	};
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&p->stats_lock);
+	*st = p->stats;
+	pthread_mutex_unlock(&p->stats_lock);
 }

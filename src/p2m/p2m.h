@@ -55,6 +55,10 @@ struct p2m {
 	struct p2m_claim claims[IOREQVM_MEM_NR_IOREQ_TYPES];
 	struct p2m_pauser pauser;
 	uint64_t nr_set_calls;
+	/* What p2m_get_stats answers: written at the end of every change, so a
+	 * reader never waits behind one (the lock is never held across it). */
+	pthread_mutex_t stats_lock;
+	struct p2m_stats stats;
 };
 
 /* RAM pages ram_rw, the rest (and the VGA window) mmio_dm; maps the RAM. 0 or -errno. */
@@ -101,6 +105,7 @@ void p2m_release_server(struct p2m *p, uint32_t server);
 /* Pages of @type now (O(runs)). */
 uint64_t p2m_count_type(struct p2m *p, uint32_t type);
 
+/* Counters as of the last finished change; never waits behind a change. */
 void p2m_get_stats(struct p2m *p, struct p2m_stats *st);
 
 const char *p2m_type_name(uint32_t type);

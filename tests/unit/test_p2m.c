@@ -3,8 +3,9 @@
  * Unit tests of the P2M with a mock backend: every S rule (allowed and
  * refused transitions, edges of guest-physical space, overflow, all or
  * nothing), the mapping compiler (minimal unmap/map sequences, merge/split,
- * the limit, a list of ranges as one plan), and O(runs) cost. The mock
- * checks that mappings never overlap and records every call.
+ * the limit, a list of ranges as one plan), O(runs) cost, and statistics
+ * without the writer lock. The mock checks that mappings never overlap and
+ * records every call.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +25,8 @@ struct mock {
 	struct { uint64_t gpa, size; enum mem_access acc; bool used; } m[MAXMAP];
 	unsigned maps, unmaps, pauses, resumes, live;
 	bool paused;
+	struct p2m *p2m;       /* for on_pause */
+	void (*on_pause)(struct mock *k);
 };
 
 static int mock_map(void *ctx, uint64_t gpa, uint64_t size, uint64_t off, enum mem_access acc)
@@ -68,6 +71,8 @@ static void mock_pause(void *ctx)
 	struct mock *k = ctx;
 	k->pauses++;
 	k->paused = true;
+	if (k->on_pause)
+		k->on_pause(k);
 }
 
 static void mock_resume(void *ctx)
@@ -101,6 +106,7 @@ static struct fixture *make(uint64_t ram_size, unsigned limit)
 				.limit = limit };
 	struct p2m_pauser pz = { .ctx = &f->mock, .pause = mock_pause, .resume = mock_resume };
 	assert_int_equal(p2m_init(&f->p2m, &f->ram, &t, &pz), 0);
+	f->mock.p2m = &f->p2m;
 	return f;
 }
 
@@ -545,6 +551,31 @@ static void test_mapcomp_list_of_ranges_is_one_minimal_plan(void **state)
 	}
 }
 
+static void stats_inside_change(struct mock *k)
+{
+	struct p2m_stats st;
+	/* The writer holds the lock through the whole change. */
+	assert_int_equal(pthread_mutex_trylock(&k->p2m->lock), EBUSY);
+	p2m_get_stats(k->p2m, &st); /* must not wait for it */
+	assert_int_equal(st.nr_set_calls, 0); /* the snapshot before the change */
+	assert_int_equal(st.mappings_used, 2);
+}
+
+/* VM_INFO (issue 15): statistics answer while a change holds the writer lock. */
+static void test_p2m_stats_answer_while_a_change_holds_the_lock(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	f->mock.on_pause = stats_inside_change;
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 100, 10), 0);
+	f->mock.on_pause = NULL;
+	struct p2m_stats st;
+	p2m_get_stats(&f->p2m, &st);
+	assert_int_equal(st.nr_set_calls, 1); /* updated at the end of the change */
+	assert_int_equal(st.mappings_used, 4);
+	assert_int_equal(st.nr_runs, f->p2m.types.nr_runs);
+	destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_p2m_random_changes_keep_mappings_exact),
 		cmocka_unit_test(test_p2m_p3_one_run_vs_many_runs),
 		cmocka_unit_test(test_mapcomp_list_of_ranges_is_one_minimal_plan),
+		cmocka_unit_test(test_p2m_stats_answer_while_a_change_holds_the_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
