@@ -4,7 +4,8 @@
  * the runs of the range once to check S1-S4 and count pages per old type,
  * plan the mapping change (may refuse with ENOSPC), then pause the vCPUs,
  * publish the new type tree, apply the mappings, resume, and free the old
- * nodes after an RCU grace period. Readers take only an RCU read lock;
+ * nodes after an RCU grace period. A claim change plans all runs of its
+ * type as one change before the pause. Readers take only an RCU read lock;
  * statistics come from a snapshot under a lock of their own.
  */
 #include "p2m/p2m.h"
@@ -246,9 +247,11 @@ struct p2m_claim p2m_get_claim(struct p2m *p, uint32_t type)
 	return c;
 }
 
+/* Runs of one type, as ranges to be given @access (or only counted, v NULL). */
 struct run_list {
 	uint32_t type;
-	struct { uint64_t a, b; } *v;
+	enum mem_access access;
+	struct mapcomp_range *v;
 	size_t n, cap;
 	uint64_t pages;
 };
@@ -269,9 +272,7 @@ static int collect_type(void *ctx, uint64_t a, uint64_t b, uint8_t v)
 		l->v = nv;
 		l->cap = cap;
 	}
-	l->v[l->n].a = a;
-	l->v[l->n].b = b;
-	l->n++;
+	l->v[l->n++] = (struct mapcomp_range){ .a = a, .b = b, .access = l->access };
 	return 0;
 }
 
@@ -310,62 +311,61 @@ static void store_claim(struct p2m_claim *dst, const struct p2m_claim *c)
 	__atomic_store_n(&dst->flags, c->flags, __ATOMIC_RELEASE);
 }
 
-/* Give runs [0, n) of @l the access @acc; on failure put back [0, i) to @back. */
-static int remap_runs(struct p2m *p, struct run_list *l, enum mem_access acc,
-		      enum mem_access back)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		struct mapcomp_plan plan;
-		int rc = mapcomp_plan(&p->maps, l->v[i].a, l->v[i].b, acc, &plan);
-		if (!rc)
-			rc = mapcomp_apply(&p->maps, &plan);
-		mapcomp_plan_free(&plan);
-		if (!rc)
-			continue;
-		while (i--) { /* back to the old state: needs no more mappings than it had */
-			if (!mapcomp_plan(&p->maps, l->v[i].a, l->v[i].b, back, &plan))
-				mapcomp_apply(&p->maps, &plan);
-			mapcomp_plan_free(&plan);
-		}
-		return rc;
-	}
-	return 0;
-}
-
-/* Caller holds the lock. */
+/*
+ * Caller holds the lock. One plan for every run of the type, made before the
+ * pause; the pause holds only the claim's store and the backend calls; the
+ * access map and (on a release) the type map are brought up to date after
+ * the resume: a released type's pages behave as ram_rw from the moment its
+ * claim is cleared (M5), and the access map is read by planners only, under
+ * the lock.
+ */
 static int set_claim_locked(struct p2m *p, uint32_t type, const struct p2m_claim *c, char *err,
 			    size_t errlen)
 {
 	struct p2m_claim *slot = &p->claims[type - IOREQVM_MEM_IOREQ_SERVER];
 	struct p2m_claim old = *slot;
 	bool release = !c->flags;
-	struct run_list l = { .type = type, .cap = 16 };
-	l.v = malloc(l.cap * sizeof(*l.v));
-	int rc = l.v ? runmap_foreach(runmap_root(&p->types), 0, p->nr_pages, collect_type, &l)
-		     : -ENOMEM;
-	if (rc) {
-		free(l.v);
+	enum mem_access from = claim_access(&old), to = release ? MEM_ACCESS_RW : claim_access(c);
+	struct run_list l = { .type = type, .access = to, .cap = 16 };
+	struct mapcomp_plan plan = { 0 };
+	int rc = 0;
+	if (from != to || release) {
+		l.v = malloc(l.cap * sizeof(*l.v));
+		rc = l.v ? runmap_foreach(runmap_root(&p->types), 0, p->nr_pages, collect_type, &l)
+			 : -ENOMEM;
+	}
+	if (!rc)
+		rc = mapcomp_plan_ranges(&p->maps, l.v, from != to ? l.n : 0, &plan);
+	if (rc == -ENOSPC)
+		snprintf(err, errlen, "the claim needs %u mappings, above the backend's limit of %u "
+			 "(K4)", plan.used_after, p->maps.target.limit);
+	else if (rc)
 		snprintf(err, errlen, "out of memory");
+	if (rc) {
+		mapcomp_plan_free(&plan);
+		free(l.v);
 		return rc;
 	}
-	enum mem_access from = claim_access(&old), to = release ? MEM_ACCESS_RW : claim_access(c);
+
 	p->pauser.pause(p->pauser.ctx);
-	if (!release)
-		store_claim(slot, c); /* trapped accesses see it from now on */
-	rc = from == to ? 0 : remap_runs(p, &l, to, from);
-	if (rc) {
+	store_claim(slot, c); /* trapped accesses see it from now on */
+	rc = mapcomp_apply_calls(&p->maps, &plan);
+	if (rc)
 		store_claim(slot, &old);
-		snprintf(err, errlen, rc == -ENOSPC ? "the claim needs more mappings than the "
-			 "backend's limit of %u" : "mapping change failed (%u limit)",
-			 p->maps.target.limit);
+	p->pauser.resume(p->pauser.ctx);
+
+	if (!rc)
+		rc = mapcomp_record(&p->maps, &plan);
+	if (rc) {
+		snprintf(err, errlen, "backend mapping change failed: %s", strerror(-rc));
+		rc = -EIO;
 	} else if (release) {
 		/* C4: what is left of the type is plain RAM again. */
 		for (size_t i = 0; i < l.n && rc >= 0; i++)
 			rc = runmap_assign(&p->types, l.v[i].a, l.v[i].b, IOREQVM_MEM_RAM_RW);
 		rc = rc < 0 ? rc : 0;
-		store_claim(slot, c);
 	}
-	p->pauser.resume(p->pauser.ctx);
+	mapcomp_plan_free(&plan);
 	free(l.v);
 	urcu_bp_synchronize_rcu();
 	runmap_free_retired(&p->types);

@@ -3,9 +3,9 @@
  * Unit tests of the P2M with a mock backend: every S rule (allowed and
  * refused transitions, edges of guest-physical space, overflow, all or
  * nothing), the mapping compiler (minimal unmap/map sequences, merge/split,
- * the limit, a list of ranges as one plan), O(runs) cost, and statistics
- * without the writer lock. The mock checks that mappings never overlap and
- * records every call.
+ * the limit, a list of ranges as one plan), O(runs) cost, one plan per
+ * claim change (P3), and statistics without the writer lock. The mock
+ * checks that mappings never overlap and records every call.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -453,6 +453,33 @@ static void test_p2m_p3_one_run_vs_many_runs(void **state)
 	destroy(f);
 }
 
+/* The mock's mappings equal the access of every RAM page (64 MiB) and are maximal. */
+static void assert_mappings_exact(struct fixture *f)
+{
+	unsigned runs = 0;
+	enum mem_access prev = 99;
+	for (uint64_t pfn = 0; pfn < 16384; pfn++) {
+		enum mem_access want = p2m_type_access(&f->p2m, type_of(f, pfn));
+		assert_int_equal(mock_access(&f->mock, pfn << 12), want);
+		if (want != prev && want != MEM_ACCESS_NONE)
+			runs++;
+		prev = want;
+	}
+	assert_int_equal(f->mock.live, runs);
+}
+
+static void claim_as(struct fixture *f, uint32_t server, uint32_t type, uint32_t flags)
+{
+	struct p2m_claim c = { .server = server, .flags = flags, .enabled = true };
+	assert_int_equal(p2m_set_claim(&f->p2m, type, &c, f->err, sizeof(f->err)), 0);
+}
+
+static void release(struct fixture *f, uint32_t type)
+{
+	struct p2m_claim none = { 0 };
+	assert_int_equal(p2m_set_claim(&f->p2m, type, &none, f->err, sizeof(f->err)), 0);
+}
+
 /* (gpa, size, access) of every mapping, for comparing states. */
 struct map_set {
 	struct { uint64_t gpa, size; enum mem_access acc; } m[MAXMAP];
@@ -551,6 +578,44 @@ static void test_mapcomp_list_of_ranges_is_one_minimal_plan(void **state)
 	}
 }
 
+/*
+ * DESIGN P3 (issue 15, defect 5): a release spanning many runs is one plan
+ * applied in one pause: its backend calls are exactly the mappings that
+ * differ between before and after (no mapping made and unmade on the way,
+ * as one plan per run did), at most 4 per run changed, and the mappings
+ * after are the maximal runs. Two claimed types alternate page by page:
+ * releasing one makes a mapping per run, releasing the other merges all.
+ */
+static void test_p2m_p3_release_of_many_runs_is_one_minimal_plan(void **state)
+{
+	enum { RUNS = 500 };
+	struct fixture *f = make(64 << 20, MAXMAP);
+	uint32_t rw = IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE;
+	claim_as(f, 1, IOREQVM_MEM_IOREQ_SERVER, rw);
+	claim_as(f, 2, IOREQVM_MEM_IOREQ_SERVER1, rw);
+	for (uint64_t i = 0; i < RUNS; i++) {
+		assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0x400 + 2 * i, 1), 0);
+		assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER1, 0x401 + 2 * i, 1), 0);
+	}
+	static struct map_set before, after;
+	for (int step = 0; step < 2; step++) {
+		uint32_t type = step ? IOREQVM_MEM_IOREQ_SERVER : IOREQVM_MEM_IOREQ_SERVER1;
+		snapshot(&f->mock, &before);
+		unsigned calls = f->mock.maps + f->mock.unmaps, pauses = f->mock.pauses;
+		release(f, type);
+		calls = f->mock.maps + f->mock.unmaps - calls;
+		snapshot(&f->mock, &after);
+		assert_int_equal(f->mock.pauses - pauses, 1);
+		assert_int_equal(calls, set_difference(&before, &after));
+		assert_true(calls <= 4 * RUNS);
+		assert_mappings_exact(f);
+		/* step 0: a mapping per released run; step 1: all merged into one */
+		assert_int_equal(f->mock.live, step ? 2 : 2 + RUNS);
+		assert_true(calls >= RUNS);
+	}
+	destroy(f);
+}
+
 static void stats_inside_change(struct mock *k)
 {
 	struct p2m_stats st;
@@ -599,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_p2m_p3_one_run_vs_many_runs),
 		cmocka_unit_test(test_mapcomp_list_of_ranges_is_one_minimal_plan),
 		cmocka_unit_test(test_p2m_stats_answer_while_a_change_holds_the_lock),
+		cmocka_unit_test(test_p2m_p3_release_of_many_runs_is_one_minimal_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
