@@ -144,7 +144,9 @@ static const struct { const char *name; unsigned runs; uint64_t pages; } claim_c
 	{ "1 page, 1 run", 1, 1 },
 	{ "1 Ki pages, 1 run", 1, 1024 },
 	{ "1 Mi pages, 1 run", 1, 1 << 20 },
-	{ "1 Mi pages, 10 Ki runs", 10240, 1 << 20 },
+	/* 5 Ki: 10 Ki scattered WRITE-claimed runs (2 slots each, and 2 kept to
+	 * release each, C4) are past KVM's slot budget. */
+	{ "1 Mi pages, 5 Ki runs", 5120, 1 << 20 },
 };
 
 static int claims_table(const char *backend, const struct guest_ram *layout)

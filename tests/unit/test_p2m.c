@@ -4,8 +4,9 @@
  * refused transitions, edges of guest-physical space, overflow, all or
  * nothing), the mapping compiler (minimal unmap/map sequences, merge/split,
  * the limit, a list of ranges as one plan), O(runs) cost, one plan per
- * claim change (P3), and statistics without the writer lock. The mock
- * checks that mappings never overlap and records every call.
+ * claim change (P3), the release budget (C4, K4), and statistics without
+ * the writer lock. The mock checks that mappings never overlap and records
+ * every call.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -468,6 +469,35 @@ static void assert_mappings_exact(struct fixture *f)
 	assert_int_equal(f->mock.live, runs);
 }
 
+static int count_runs(void *ctx, uint64_t a, uint64_t b, uint8_t v)
+{
+	uint64_t *runs = ctx;
+	runs[v]++;
+	return 0;
+}
+
+/*
+ * DESIGN C4, K4: what the release budget promises, checked after each
+ * change, with the runs counted afresh from the type map (the P2M counts
+ * them incrementally).
+ */
+static void assert_budget_holds(struct fixture *f)
+{
+	struct p2m_stats st;
+	p2m_get_stats(&f->p2m, &st);
+	assert_int_equal(st.mappings_used, f->mock.live);
+	uint64_t runs[IOREQVM_MEM_NR_TYPES] = { 0 }, ioreq = 0, armed = 0;
+	runmap_foreach(runmap_root(&f->p2m.types), 0, f->p2m.nr_pages, count_runs, runs);
+	for (uint32_t t = IOREQVM_MEM_IOREQ_SERVER; t <= IOREQVM_MEM_IOREQ_SERVER7; t++) {
+		struct p2m_claim c = p2m_get_claim(&f->p2m, t);
+		ioreq += runs[t];
+		armed += c.flags && c.enabled ? runs[t] : 0;
+	}
+	assert_int_equal(st.nr_ioreq_runs, ioreq);
+	assert_int_equal(st.nr_armed_runs, armed);
+	assert_true(st.mappings_used + 2 * armed <= st.mappings_limit);
+}
+
 static void claim_as(struct fixture *f, uint32_t server, uint32_t type, uint32_t flags)
 {
 	struct p2m_claim c = { .server = server, .flags = flags, .enabled = true };
@@ -478,6 +508,119 @@ static void release(struct fixture *f, uint32_t type)
 {
 	struct p2m_claim none = { 0 };
 	assert_int_equal(p2m_set_claim(&f->p2m, type, &none, f->err, sizeof(f->err)), 0);
+}
+
+/*
+ * DESIGN C4, I5, K4 (issue 15, defect 3): claimed pages (READ|WRITE: no
+ * mapping) alternating with ram_ro pages (one mapping each) need one more
+ * mapping per claimed page once released. set_mem_type is refused, with
+ * ENOSPC and nothing changed, while the release still fits; then the
+ * release always succeeds, whichever way it comes: flags 0, the owner
+ * destroyed, or the owner disabled and then released.
+ */
+static void test_p2m_c4_release_budget_refuses_before_release_could_fail(void **state)
+{
+	for (int how = 0; how < 3; how++) {
+		struct fixture *f = make(64 << 20, 40);
+		claim_as(f, 3, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_READ |
+			 IOREQVM_MEM_ACCESS_WRITE);
+		uint64_t pfn = 0x400, k = 0;
+		int rc;
+		for (;; k++, pfn += 2) {
+			rc = SET(f, IOREQVM_MEM_IOREQ_SERVER, pfn, 1);
+			if (rc)
+				break;
+			assert_budget_holds(f);
+			rc = SET(f, IOREQVM_MEM_RAM_RO, pfn + 1, 1);
+			if (rc)
+				break;
+			assert_budget_holds(f);
+		}
+		assert_int_equal(rc, -ENOSPC);
+		assert_non_null(strstr(f->err, "C4"));
+		assert_non_null(strstr(f->err, "limit of 40"));
+		/* Refused well before the mappings themselves ran out. */
+		assert_true(f->mock.live < 40);
+		assert_true(k >= 5);
+		unsigned maps = f->mock.maps, unmaps = f->mock.unmaps;
+		if (how == 0) {
+			release(f, IOREQVM_MEM_IOREQ_SERVER);
+		} else if (how == 1) {
+			p2m_release_server(&f->p2m, 3);
+		} else {
+			assert_int_equal(p2m_set_server_enabled(&f->p2m, 3, false), 0);
+			assert_mappings_exact(f);
+			p2m_release_server(&f->p2m, 3);
+		}
+		assert_true(f->mock.maps > maps); /* releasing needed new mappings */
+		(void)unmaps;
+		assert_int_equal(p2m_count_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER), 0);
+		assert_int_equal(p2m_get_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER).flags, 0);
+		for (uint64_t i = 0; i < k; i++)
+			assert_int_equal(type_of(f, 0x400 + 2 * i), IOREQVM_MEM_RAM_RW);
+		assert_mappings_exact(f);
+		assert_true(f->mock.live <= 40);
+		/* The type is free again for anyone. */
+		claim_as(f, 4, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+		destroy(f);
+	}
+}
+
+/*
+ * DESIGN C4, C5, K4: random types, claims, flag changes and enables under a
+ * small limit; whatever was accepted, every disable and release afterwards,
+ * in any order, succeeds and leaves the mappings exact.
+ */
+static void test_p2m_c4_random_state_every_release_and_disable_fits(void **state)
+{
+	uint64_t x = 0x5eed;
+	for (int round = 0; round < 40; round++) {
+		struct fixture *f = make(64 << 20, 24 + round % 9);
+		static const uint32_t flag_set[] = { IOREQVM_MEM_ACCESS_WRITE, IOREQVM_MEM_ACCESS_READ,
+						     IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE };
+		for (uint32_t s = 0; s < 3; s++)
+			claim_as(f, s + 1, IOREQVM_MEM_IOREQ_SERVER + s, flag_set[s]);
+		for (int i = 0; i < 300; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint64_t a = 0x300 + (x >> 20) % 64, n = 1 + (x >> 40) % 3;
+			unsigned what = (x >> 8) % 8;
+			if (what < 5) {
+				static const uint32_t types[] = {
+					IOREQVM_MEM_RAM_RW, IOREQVM_MEM_RAM_RO, IOREQVM_MEM_IOREQ_SERVER,
+					IOREQVM_MEM_IOREQ_SERVER1, IOREQVM_MEM_IOREQ_SERVER2 };
+				SET(f, types[what], a, n); /* refusals are fine */
+			} else if (what == 5) {
+				uint32_t s = (x >> 50) % 3;
+				struct p2m_claim c = p2m_get_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER + s);
+				c.flags = flag_set[(x >> 52) % 3];
+				p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER + s, &c, f->err,
+					      sizeof(f->err));
+			} else {
+				p2m_set_server_enabled(&f->p2m, 1 + (x >> 50) % 3, what == 6);
+			}
+			assert_budget_holds(f);
+		}
+		assert_mappings_exact(f);
+		/* Tear down in a random order: disables and releases never fail. */
+		bool gone[3] = { false, false, false };
+		for (int left = 3; left;) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint32_t s = (x >> 33) % 3;
+			if (gone[s])
+				continue;
+			if ((x >> 40) & 1) {
+				assert_int_equal(p2m_set_server_enabled(&f->p2m, s + 1, false), 0);
+			} else {
+				p2m_release_server(&f->p2m, s + 1);
+				gone[s] = true;
+				left--;
+				assert_int_equal(p2m_count_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER + s), 0);
+			}
+			assert_mappings_exact(f);
+			assert_true(f->mock.live <= f->p2m.maps.target.limit);
+		}
+		destroy(f);
+	}
 }
 
 /* (gpa, size, access) of every mapping, for comparing states. */
@@ -665,6 +808,8 @@ int main(void)
 		cmocka_unit_test(test_mapcomp_list_of_ranges_is_one_minimal_plan),
 		cmocka_unit_test(test_p2m_stats_answer_while_a_change_holds_the_lock),
 		cmocka_unit_test(test_p2m_p3_release_of_many_runs_is_one_minimal_plan),
+		cmocka_unit_test(test_p2m_c4_release_budget_refuses_before_release_could_fail),
+		cmocka_unit_test(test_p2m_c4_random_state_every_release_and_disable_fits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
