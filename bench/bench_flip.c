@@ -74,7 +74,8 @@ static int row(const char *image, const char *backend, unsigned target, bool cap
 		p2m_get_stats(p, &st);
 		if (st.mappings_used + 2 > goal)
 			break;
-		if (p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, pfn, 1, err, sizeof(err)))
+		if (p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, pfn, 1, P2M_OWNER_VMM, err,
+				     sizeof(err)))
 			break;
 		pfn += 2;
 	}
@@ -86,8 +87,10 @@ static int row(const char *image, const char *backend, unsigned target, bool cap
 	int done = 0;
 	for (int i = 0; i < FLIPS; i++, done++) {
 		double a = now_ms();
-		if (p2m_set_mem_type(p, IOREQVM_MEM_IOREQ_SERVER, page, 1, err, sizeof(err)) ||
-		    p2m_set_mem_type(p, IOREQVM_MEM_RAM_RW, page, 1, err, sizeof(err))) {
+		if (p2m_set_mem_type(p, IOREQVM_MEM_IOREQ_SERVER, page, 1, P2M_OWNER_VMM, err,
+				     sizeof(err)) ||
+		    p2m_set_mem_type(p, IOREQVM_MEM_RAM_RW, page, 1, P2M_OWNER_VMM, err,
+				     sizeof(err))) {
 			fprintf(stderr, "bench_flip: %s\n", err);
 			break;
 		}

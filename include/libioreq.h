@@ -97,8 +97,11 @@ int libioreq_map_mem_type_to_ioreq_server(struct libioreq *x, uint16_t id, uint1
 /* ---- memory types and interrupts --------------------------------------- */
 
 /*
- * set_mem_type(type, first_pfn, nr): all or nothing (S1-S4). -EINVAL a
- * rule broken (the message names it and the page).
+ * set_mem_type(type, first_pfn, nr): all or nothing (S1-S4). Pages of a
+ * claimed ioreq_server type change type only through the claim's owner,
+ * and only the owner sets pages to it (R5): for any other connection
+ * -EPERM, the message naming the owning server. -EINVAL a rule broken
+ * (the message names it and the page).
  * -ENOSPC: the backend's mapping limit, or the release budget: ioreqvm
  * keeps mappings in use + 2 x (runs of claimed pages whose owner is
  * enabled) within the limit, so that releasing any claim, destroying or

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * P2M type changes and lookups. set_mem_type: under the writer lock, walk
- * the runs of the range's window once to check S1-S4 and count the
+ * the runs of the range's window once to check S1-S4 and R5 and count the
  * ioreq_server runs there, plan the mapping change and check the release
  * budget (may refuse with ENOSPC), then pause the vCPUs, publish the new
  * type tree, apply the mappings, resume, and free the old nodes after an
@@ -156,7 +156,7 @@ enum mem_access p2m_type_access(const struct p2m *p, uint32_t type)
 
 struct check_ctx {
 	struct p2m *p;
-	uint32_t to;
+	uint32_t to, owned;
 	uint64_t a, b;                /* the range; the walk covers its window */
 	uint64_t before[NR_IOREQ];    /* runs per ioreq_server type in the window */
 	char *err;
@@ -165,7 +165,7 @@ struct check_ctx {
 
 /*
  * One run [s, e) of type @from in the window of the change: counted, and if
- * it lies in the range, checked against S1 and S3.
+ * it lies in the range, checked against R5, S1 and S3.
  */
 static int check_run(void *opaque, uint64_t s, uint64_t e, uint8_t from)
 {
@@ -177,6 +177,12 @@ static int check_run(void *opaque, uint64_t s, uint64_t e, uint8_t from)
 	if (s < c->a)
 		s = c->a;
 	uint32_t to = c->to;
+	if (ioreqvm_mem_type_is_ioreq(from) && !(c->owned & (1u << from))) {
+		snprintf(c->err, c->errlen, "pfn 0x%" PRIx64 " is %s, claimed by server %u of another "
+			 "connection (R5)", s, p2m_type_name(from),
+			 c->p->claims[IOREQ_INDEX(from)].server);
+		return -EPERM;
+	}
 	const char *why = NULL;
 	if (ioreqvm_mem_type_is_ioreq(to)) {
 		if (from != IOREQVM_MEM_RAM_RW)
@@ -218,7 +224,7 @@ static void runs_after(const struct p2m *p, const struct check_ctx *c, uint64_t 
 }
 
 int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first, uint64_t nr,
-		     char *err, size_t errlen)
+		     uint32_t owned_types, char *err, size_t errlen)
 {
 	if (type >= IOREQVM_MEM_NR_TYPES) {
 		snprintf(err, errlen, "unknown memory type %" PRIu32 " (S4)", type);
@@ -241,14 +247,24 @@ int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first, uint64_t nr,
 
 	pthread_mutex_lock(&p->lock);
 	int rc = 0;
-	if (ioreqvm_mem_type_is_ioreq(type) && !p->claims[IOREQ_INDEX(type)].flags) {
-		snprintf(err, errlen, "type %s is not claimed by any IOREQ server (S2)",
-			 p2m_type_name(type));
-		rc = -EINVAL;
-		goto out;
+	if (ioreqvm_mem_type_is_ioreq(type)) {
+		const struct p2m_claim *claim = &p->claims[IOREQ_INDEX(type)];
+		if (!claim->flags) {
+			snprintf(err, errlen, "type %s is not claimed by any IOREQ server (S2)",
+				 p2m_type_name(type));
+			rc = -EINVAL;
+			goto out;
+		}
+		if (!(owned_types & (1u << type))) {
+			snprintf(err, errlen, "type %s is claimed by server %u of another connection: "
+				 "only its owner sets pages to it (R5)", p2m_type_name(type),
+				 claim->server);
+			rc = -EPERM;
+			goto out;
+		}
 	}
-	struct check_ctx cc = { .p = p, .to = type, .a = first, .b = first + nr, .err = err,
-				.errlen = errlen };
+	struct check_ctx cc = { .p = p, .to = type, .owned = owned_types, .a = first,
+				.b = first + nr, .err = err, .errlen = errlen };
 	uint64_t wa = first ? first - 1 : 0, wb = cc.b < p->nr_pages ? cc.b + 1 : cc.b;
 	rc = runmap_foreach(runmap_root(&p->types), wa, wb, check_run, &cc);
 	if (rc)

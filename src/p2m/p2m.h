@@ -63,6 +63,9 @@ struct p2m_stats {
 	unsigned mappings_used, mappings_limit;
 };
 
+/* owned_types of the VMM itself (tests, benchmarks): it acts on every claim. */
+#define P2M_OWNER_VMM UINT32_MAX
+
 struct p2m {
 	pthread_mutex_t lock; /* writers */
 	struct runmap types;  /* value: enum ioreqvm_mem_type */
@@ -85,13 +88,17 @@ int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target
 void p2m_destroy(struct p2m *p);
 
 /*
- * set_mem_type(type, first_pfn, nr) with S1-S5. 0, or -EINVAL (rule
- * broken: message in err), -ENOSPC (mapping limit or release budget,
- * nothing changed), -ENOMEM, -EIO (backend failed mid-change: internal
- * error).
+ * set_mem_type(type, first_pfn, nr) with S1-S5, for a caller that owns the
+ * claims of the ioreq_server types whose bits are set in @owned_types (bit
+ * t for type t; P2M_OWNER_VMM for all). R5: pages of a claimed type change
+ * type, and pages are set to a claimed type, only by the claim's owner.
+ * 0, or -EINVAL (rule broken: message in err), -EPERM (another owner's
+ * claim: the message names its server), -ENOSPC (mapping limit or release
+ * budget, nothing changed), -ENOMEM, -EIO (backend failed mid-change:
+ * internal error).
  */
 int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first_pfn, uint64_t nr,
-		     char *err, size_t errlen);
+		     uint32_t owned_types, char *err, size_t errlen);
 
 /* S5: the type of @pfn. 0 or -EINVAL (outside guest-physical space). */
 int p2m_get_mem_type(struct p2m *p, uint64_t pfn, uint32_t *type);

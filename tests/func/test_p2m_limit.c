@@ -51,7 +51,8 @@ static void test_p2m_limit_enospc_changes_nothing_guest_runs(void **state)
 		p2m_get_stats(p, &st);
 		if (st.mappings_used + 2 > limit)
 			break;
-		assert_int_equal(p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, pfn, 1, err, sizeof(err)), 0);
+		assert_int_equal(p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, pfn, 1, P2M_OWNER_VMM, err,
+						  sizeof(err)), 0);
 		pfn += 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -59,7 +60,8 @@ static void test_p2m_limit_enospc_changes_nothing_guest_runs(void **state)
 		(unsigned long long)(pfn - 0x2000) / 2, st.mappings_used,
 		(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	uint64_t maps = st.nr_map_calls, unmaps = st.nr_unmap_calls;
-	int rc = p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, pfn, 1, err, sizeof(err));
+	int rc = p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, pfn, 1, P2M_OWNER_VMM, err,
+				  sizeof(err));
 	assert_int_equal(rc, -ENOSPC);
 	fprintf(stderr, "refused as expected: %s\n", err);
 	uint32_t t;

@@ -4,9 +4,9 @@
  * refused transitions, edges of guest-physical space, overflow, all or
  * nothing), the mapping compiler (minimal unmap/map sequences, merge/split,
  * the limit, a list of ranges as one plan), O(runs) cost, one plan per
- * claim change (P3), the release budget (C4, K4), and statistics without
- * the writer lock. The mock checks that mappings never overlap and records
- * every call.
+ * claim change (P3), the release budget (C4, K4), statistics without the
+ * writer lock, and R5 on claimed pages. The mock checks that mappings never
+ * overlap and records every call.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -130,7 +130,8 @@ static void claim(struct fixture *f, uint32_t type, uint32_t flags)
 	assert_int_equal(p2m_set_claim(&f->p2m, type, &c, f->err, sizeof(f->err)), 0);
 }
 
-#define SET(f, t, a, n) p2m_set_mem_type(&(f)->p2m, (t), (a), (n), (f)->err, sizeof((f)->err))
+#define SET(f, t, a, n) \
+	p2m_set_mem_type(&(f)->p2m, (t), (a), (n), P2M_OWNER_VMM, (f)->err, sizeof((f)->err))
 
 static void test_p2m_initial_types_ram_and_hole(void **state)
 {
@@ -784,6 +785,52 @@ static void test_p2m_stats_answer_while_a_change_holds_the_lock(void **state)
 	destroy(f);
 }
 
+/*
+ * DESIGN R5 (issue 15, defect 7): pages of a claimed type change type only
+ * through the claim's owner, and only the owner sets pages to the type;
+ * anyone else gets EPERM naming the owning server, and nothing changes.
+ */
+static void test_p2m_r5_claimed_pages_change_only_through_the_owner(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	claim_as(f, 3, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	claim_as(f, 5, IOREQVM_MEM_IOREQ_SERVER1, IOREQVM_MEM_ACCESS_WRITE);
+	uint32_t owner = 1u << IOREQVM_MEM_IOREQ_SERVER, other = 1u << IOREQVM_MEM_IOREQ_SERVER1;
+	char *e = f->err;
+	size_t el = sizeof(f->err);
+	assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, 0x800, 1, owner, e, el),
+			 0);
+	unsigned maps = f->mock.maps, unmaps = f->mock.unmaps;
+	/* Taking the page away: refused, for a stranger and for another claim's owner. */
+	for (int who = 0; who < 2; who++) {
+		uint32_t owned = who ? other : 0;
+		assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_RAM_RW, 0x800, 1, owned, e, el),
+				 -EPERM);
+		assert_non_null(strstr(f->err, "pfn 0x800 is ioreq_server, claimed by server 3"));
+		assert_non_null(strstr(f->err, "R5"));
+		/* A range holding it: all or nothing. */
+		assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_RAM_RW, 0x7f0, 0x20, owned, e,
+						  el), -EPERM);
+		/* Giving pages the type. */
+		assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, 0x900, 1, owned,
+						  e, el), -EPERM);
+		assert_non_null(strstr(f->err, "claimed by server 3"));
+		assert_int_equal(type_of(f, 0x800), IOREQVM_MEM_IOREQ_SERVER);
+		assert_int_equal(type_of(f, 0x900), IOREQVM_MEM_RAM_RW);
+	}
+	assert_int_equal(f->mock.maps, maps);
+	assert_int_equal(f->mock.unmaps, unmaps);
+	/* Pages of no claimed type are anyone's. */
+	assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_RAM_RO, 0x7f0, 0x10, 0, e, el), 0);
+	/* The owner does both. */
+	assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, 0x900, 1, owner, e, el),
+			 0);
+	assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_RAM_RW, 0x800, 1, owner, e, el), 0);
+	assert_int_equal(type_of(f, 0x800), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(type_of(f, 0x900), IOREQVM_MEM_IOREQ_SERVER);
+	destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -810,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_p2m_p3_release_of_many_runs_is_one_minimal_plan),
 		cmocka_unit_test(test_p2m_c4_release_budget_refuses_before_release_could_fail),
 		cmocka_unit_test(test_p2m_c4_random_state_every_release_and_disable_fits),
+		cmocka_unit_test(test_p2m_r5_claimed_pages_change_only_through_the_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
