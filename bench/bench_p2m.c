@@ -64,7 +64,7 @@ static int measure(struct p2m *p, unsigned runs, uint64_t pages, struct result *
 			uint64_t stride = pages / runs;
 			for (unsigned i = 0; i < runs; i++)
 				if (p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, BASE + i * stride, stride / 2,
-						     err, sizeof(err))) {
+						     P2M_OWNER_VMM, err, sizeof(err))) {
 					fprintf(stderr, "layout: %s\n", err);
 					return -1;
 				}
@@ -73,7 +73,7 @@ static int measure(struct p2m *p, unsigned runs, uint64_t pages, struct result *
 		p2m_get_stats(p, &a);
 		uint32_t to = runs > 1 ? IOREQVM_MEM_RAM_RW : IOREQVM_MEM_RAM_RO;
 		double t0 = now_us();
-		int rc = p2m_set_mem_type(p, to, BASE, pages, err, sizeof(err));
+		int rc = p2m_set_mem_type(p, to, BASE, pages, P2M_OWNER_VMM, err, sizeof(err));
 		t[rep] = now_us() - t0;
 		p2m_get_stats(p, &b);
 		if (rc) {
@@ -84,7 +84,8 @@ static int measure(struct p2m *p, unsigned runs, uint64_t pages, struct result *
 		r->bytes = a.bytes;
 		r->runs = a.nr_runs;
 		/* Back to all ram_rw for the next repetition. */
-		if (runs == 1 && p2m_set_mem_type(p, IOREQVM_MEM_RAM_RW, BASE, pages, err, sizeof(err)))
+		if (runs == 1 && p2m_set_mem_type(p, IOREQVM_MEM_RAM_RW, BASE, pages, P2M_OWNER_VMM,
+						  err, sizeof(err)))
 			return -1;
 	}
 	qsort(t, REPS, sizeof(t[0]), cmp_double);
@@ -113,8 +114,8 @@ static int measure_claim(struct p2m *p, unsigned runs, uint64_t pages, struct re
 		uint64_t stride = pages / runs, len = runs > 1 ? stride / 2 : pages;
 		double t0 = now_us();
 		for (unsigned i = 0; i < runs; i++)
-			if (p2m_set_mem_type(p, IOREQVM_MEM_IOREQ_SERVER, BASE + i * stride, len, err,
-					     sizeof(err))) {
+			if (p2m_set_mem_type(p, IOREQVM_MEM_IOREQ_SERVER, BASE + i * stride, len,
+					     P2M_OWNER_VMM, err, sizeof(err))) {
 				fprintf(stderr, "mark: %s\n", err);
 				return -1;
 			}
@@ -144,7 +145,9 @@ static const struct { const char *name; unsigned runs; uint64_t pages; } claim_c
 	{ "1 page, 1 run", 1, 1 },
 	{ "1 Ki pages, 1 run", 1, 1024 },
 	{ "1 Mi pages, 1 run", 1, 1 << 20 },
-	{ "1 Mi pages, 10 Ki runs", 10240, 1 << 20 },
+	/* 5 Ki: 10 Ki scattered WRITE-claimed runs (2 slots each, and 2 kept to
+	 * release each, C4) are past KVM's slot budget. */
+	{ "1 Mi pages, 5 Ki runs", 5120, 1 << 20 },
 };
 
 static int claims_table(const char *backend, const struct guest_ram *layout)

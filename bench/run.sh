@@ -343,6 +343,25 @@ out=BENCHMARKS.md.new
 	echo "grows with the size of the slots replaced (KVM allocates and frees per-page"
 	echo "metadata for a slot): the number of calls stays at most 4 per run changed"
 	echo "(a split: 1 delete + 3 creates; merging n runs: n+1 deletes + 1 create)."
+	echo
+	echo "## P3: releasing a claimed type spread over many runs (issue 15)"
+	echo
+	echo "bench/bench_release.c, with the p2m guest running (1 vCPU, 512 MiB): type 4"
+	echo "claimed READ|WRITE on N one-page runs alternating with ram_rw pages (the"
+	echo "release merges everything into one mapping) or with ram_ro pages (one new"
+	echo "mapping per run), then released. N is the most the release budget allows"
+	echo "(mappings + 2 x claimed runs <= the limit, C4), at most 20000: on kvm ~10900"
+	echo "of its 32764 slots, on tcg its cap (~120 of 379 mappings); \"none\" is the P2M"
+	echo "alone (backend calls do nothing, limit 65536, no guest). Each layout is"
+	echo "released by the one-plan path and, in the same run, by e7e7b56's path (a plan"
+	echo "and an apply per run, inside the pause), replayed by the benchmark. \"vCPUs"
+	echo "held\" is pause to resume (for none: the P2M's own work in the pause),"
+	echo "median (min-max); the other times are medians; 3 releases on kvm, 9 elsewhere."
+	rel="$([ -c /dev/kvm ] && echo "kvm ")tcg none"
+	echo "Command: \`$dir/bench/bench_release $dir/guests/p2m.elf $rel\`."
+	echo
+	# shellcheck disable=SC2086
+	"$dir/bench/bench_release" "$dir/guests/p2m.elf" $rel 2>/dev/null
 } >"$out"
 mv "$out" BENCHMARKS.md
 echo "BENCHMARKS.md rewritten" >&2

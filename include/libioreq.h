@@ -72,7 +72,11 @@ int libioreq_dm_ready(struct libioreq *x);
 
 /* Create a server, with a buffered ring if @bufioreq. -ENOSPC past the VM's limit. */
 int libioreq_create_ioreq_server(struct libioreq *x, bool bufioreq, uint16_t *id);
-/* Destroy: its ranges and claims are released; requests in flight get defaults. */
+/*
+ * Destroy: its ranges and claims are released (never refused for want of
+ * mappings: see the release budget at libioreq_set_mem_type); requests in
+ * flight get defaults.
+ */
 int libioreq_destroy_ioreq_server(struct libioreq *x, uint16_t id);
 /*
  * Map [start, end] (inclusive) of kind IOREQVM_IO_RANGE_PORT / _MEMORY / _PCI
@@ -86,15 +90,37 @@ int libioreq_map_io_range_to_ioreq_server(struct libioreq *x, uint16_t id, uint3
 /* Remove a range mapped with exactly these bounds. -ENOENT if none. */
 int libioreq_unmap_io_range_from_ioreq_server(struct libioreq *x, uint16_t id, uint32_t type,
 					      uint64_t start, uint64_t end);
-/* Enable or disable: a disabled server receives nothing (I4). */
+/*
+ * Enable or disable: a disabled server receives nothing (I4), and its
+ * claimed pages behave as ram_rw. Disabling always works; enabling a server
+ * with claimed pages can fail with -ENOSPC (the release budget, below).
+ */
 int libioreq_set_ioreq_server_state(struct libioreq *x, uint16_t id, bool enabled);
-/* Claim (flags READ/WRITE) or release (flags 0) an ioreq_server memory type. */
+/*
+ * Claim (flags READ/WRITE) or release (flags 0) an ioreq_server memory type
+ * (C1-C4). A release always works: every page of the type is ram_rw when it
+ * returns. A flag change of a type with pages can fail with -ENOSPC (the
+ * release budget, below). -EBUSY another server's claim, -EINVAL releasing
+ * a type this server does not hold, -ENOENT / -EPERM as for any server op.
+ */
 int libioreq_map_mem_type_to_ioreq_server(struct libioreq *x, uint16_t id, uint16_t type,
 					  uint32_t flags);
 
 /* ---- memory types and interrupts --------------------------------------- */
 
-/* set_mem_type(type, first_pfn, nr): all or nothing (S1-S4). */
+/*
+ * set_mem_type(type, first_pfn, nr): all or nothing (S1-S4). Pages of a
+ * claimed ioreq_server type change type only through the claim's owner,
+ * and only the owner sets pages to it (R5): for any other connection
+ * -EPERM, the message naming the owning server. -EINVAL a rule broken
+ * (the message names it and the page).
+ * -ENOSPC: the backend's mapping limit, or the release budget: ioreqvm
+ * keeps mappings in use + 2 x (runs of claimed pages whose owner is
+ * enabled) within the limit, so that releasing any claim, destroying or
+ * disabling its server or losing its connection never needs more mappings
+ * than exist (a released run may split a read-only mapping in three).
+ * `ioreqctl info` shows the mappings in use and the limit.
+ */
 int libioreq_set_mem_type(struct libioreq *x, uint16_t type, uint64_t first_pfn, uint32_t nr);
 int libioreq_get_mem_type(struct libioreq *x, uint64_t pfn, uint16_t *type);
 int libioreq_set_isa_irq_level(struct libioreq *x, uint8_t isa_irq, uint8_t level);

@@ -158,7 +158,9 @@ static int op_set_mem_type(struct vm *vm, struct ctl_caller *c, const void *req,
 	const struct ioreqvm_op_set_mem_type *r = req;
 	if (r->pad)
 		return bad_pad(rep);
-	return p2m_set_mem_type(&vm->p2m, r->mem_type, r->first_pfn, r->nr, rep->msg,
+	/* R5: claimed pages change only through the claim's owner. */
+	uint32_t owned = ioreq_servers_owned_types(&vm->servers, c->conn);
+	return p2m_set_mem_type(&vm->p2m, r->mem_type, r->first_pfn, r->nr, owned, rep->msg,
 				sizeof(rep->msg));
 }
 

@@ -285,6 +285,22 @@ void ioreq_servers_drop_owner(struct ioreq_servers *ss, const void *owner)
 		finish_destroy(ss, gone[i]);
 }
 
+uint32_t ioreq_servers_owned_types(struct ioreq_servers *ss, const void *owner)
+{
+	uint32_t owned = 0;
+	pthread_mutex_lock(&ss->lock);
+	for (uint32_t t = IOREQVM_MEM_IOREQ_SERVER; t <= IOREQVM_MEM_IOREQ_SERVER7; t++) {
+		struct p2m_claim c = p2m_claim_peek(ss->p2m, t);
+		for (unsigned i = 0; c.flags && i < IOREQ_MAX_SERVERS; i++) {
+			struct ioreq_server *s = ss->table[i];
+			if (s && s->id == c.server && s->owner == owner)
+				owned |= 1u << t;
+		}
+	}
+	pthread_mutex_unlock(&ss->lock);
+	return owned;
+}
+
 int ioreq_server_info(struct ioreq_servers *ss, const void *owner, uint16_t id,
 		      struct ioreqvm_op_info *info, int *shm_fd, int *evt_fd, char *err,
 		      size_t errlen)

@@ -105,6 +105,11 @@ int ioreq_server_claim(struct ioreq_servers *ss, const void *owner, uint16_t id,
 		       uint32_t flags, char *err, size_t errlen);
 /* Destroy every server of @owner (its connection closed). */
 void ioreq_servers_drop_owner(struct ioreq_servers *ss, const void *owner);
+/*
+ * The ioreq_server types whose claim belongs to a server of @owner: bit t
+ * set for type t, as p2m_set_mem_type takes it (R5).
+ */
+uint32_t ioreq_servers_owned_types(struct ioreq_servers *ss, const void *owner);
 
 /* Reports for ioreqctl. */
 void ioreq_servers_list(struct ioreq_servers *ss, struct ioreqvm_op_server_list *out);

@@ -3,9 +3,10 @@
  * Mapping compiler. A change of [a, b) can only alter the mappings that
  * overlap [a - 1, b + 1): the window is the union of the access runs there
  * (the runs of the pages just outside may merge with or split from the
- * changed range). Old runs of the window come from the access map, new ones
- * are the old list repainted and re-merged; runs equal in both are left
- * alone; the rest become unmaps and maps.
+ * changed range). A list of ranges merges the windows that overlap; the old
+ * runs of each merged window come from the access map once, the new ones
+ * are the old list repainted with every range inside it and re-merged;
+ * runs equal in both are left alone; the rest become unmaps and maps.
  */
 #include "p2m/mapcomp.h"
 
@@ -83,10 +84,12 @@ void mapcomp_destroy(struct mapcomp *mc)
 
 void mapcomp_plan_free(struct mapcomp_plan *plan)
 {
+	free(plan->paint);
 	free(plan->del);
 	free(plan->add);
+	plan->paint = NULL;
 	plan->del = plan->add = NULL;
-	plan->nr_del = plan->nr_add = 0;
+	plan->nr_paint = plan->nr_del = plan->nr_add = 0;
 }
 
 static bool same_run(const struct map_run *x, const struct map_run *y)
@@ -94,68 +97,149 @@ static bool same_run(const struct map_run *x, const struct map_run *y)
 	return x->start == y->start && x->end == y->end && x->access == y->access;
 }
 
-int mapcomp_plan(struct mapcomp *mc, uint64_t a, uint64_t b, enum mem_access access,
-		 struct mapcomp_plan *plan)
+/* Append without merging: unmaps and maps name whole mappings. */
+static int list_append(struct run_list *l, const struct map_run *r)
 {
-	memset(plan, 0, sizeof(*plan));
-	plan->a = a;
-	plan->b = b;
-	plan->access = access;
-	if (a >= b || b > mc->access.size)
-		return -EINVAL;
-	if (access != MEM_ACCESS_NONE && host_offset(mc->ram, a, b) < 0)
-		return -EINVAL;
-
-	const struct run_node *root = runmap_root(&mc->access);
-	uint64_t lo = runmap_lookup(root, a ? a - 1 : a)->start;
-	uint64_t hi = runmap_lookup(root, b < mc->access.size ? b : b - 1)->end;
-
-	struct run_list old = { 0 }, neu = { 0 };
-	int rc = runmap_foreach(root, lo, hi, collect, &old);
-	for (size_t i = 0; !rc && i < old.n; i++) {
-		const struct map_run *o = &old.v[i];
-		if (o->start < a)
-			rc = list_push(&neu, o->start, o->end < a ? o->end : a, o->access);
-		if (!rc && o->start < b && o->end > a)
-			rc = list_push(&neu, o->start > a ? o->start : a, o->end < b ? o->end : b,
-				       access);
-		if (!rc && o->end > b)
-			rc = list_push(&neu, o->start > b ? o->start : b, o->end, o->access);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		struct map_run *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
 	}
-	if (rc)
-		goto fail;
+	l->v[l->n++] = *r;
+	return 0;
+}
 
-	/* Drop runs present in both lists (both are sorted, disjoint). */
-	size_t i = 0, j = 0, nd = 0, na = 0;
-	while (i < old.n || j < neu.n) {
-		if (i < old.n && j < neu.n && same_run(&old.v[i], &neu.v[j])) {
+/* @neu = the runs of @old with the ranges @r[0, n) painted over, re-merged. */
+static int repaint(const struct run_list *old, const struct mapcomp_range *r, size_t n,
+		   struct run_list *neu)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < old->n; i++) {
+		const struct map_run *o = &old->v[i];
+		for (uint64_t pos = o->start; pos < o->end;) {
+			while (j < n && r[j].b <= pos)
+				j++;
+			uint64_t end = o->end;
+			enum mem_access acc = o->access;
+			if (j < n && r[j].a <= pos) {
+				end = r[j].b < end ? r[j].b : end;
+				acc = r[j].access;
+			} else if (j < n && r[j].a < end) {
+				end = r[j].a;
+			}
+			int rc = list_push(neu, pos, end, acc);
+			if (rc)
+				return rc;
+			pos = end;
+		}
+	}
+	return 0;
+}
+
+/* Runs in only one of @old and @neu (both sorted, disjoint) go to @del / @add. */
+static int diff(const struct run_list *old, const struct run_list *neu, struct run_list *del,
+		struct run_list *add)
+{
+	size_t i = 0, j = 0;
+	int rc = 0;
+	while (!rc && (i < old->n || j < neu->n)) {
+		if (i < old->n && j < neu->n && same_run(&old->v[i], &neu->v[j])) {
 			i++, j++;
-		} else if (j == neu.n || (i < old.n && old.v[i].start <= neu.v[j].start)) {
-			if (old.v[i].access != MEM_ACCESS_NONE)
-				old.v[nd++] = old.v[i];
+		} else if (j == neu->n || (i < old->n && old->v[i].start <= neu->v[j].start)) {
+			if (old->v[i].access != MEM_ACCESS_NONE)
+				rc = list_append(del, &old->v[i]);
 			i++;
 		} else {
-			if (neu.v[j].access != MEM_ACCESS_NONE)
-				neu.v[na++] = neu.v[j];
+			if (neu->v[j].access != MEM_ACCESS_NONE)
+				rc = list_append(add, &neu->v[j]);
 			j++;
 		}
 	}
-	if ((uint64_t)mc->used - nd + na > mc->target.limit) {
-		rc = -ENOSPC;
-		goto fail;
-	}
-	plan->del = old.v;
-	plan->nr_del = nd;
-	plan->add = neu.v;
-	plan->nr_add = na;
-	return 0;
-fail:
-	free(old.v);
-	free(neu.v);
 	return rc;
 }
 
-int mapcomp_apply(struct mapcomp *mc, struct mapcomp_plan *plan)
+/* First page of the window of @r: the start of the run holding the page before it. */
+static uint64_t window_lo(const struct run_node *root, const struct mapcomp_range *r)
+{
+	return runmap_lookup(root, r->a ? r->a - 1 : 0)->start;
+}
+
+/* End of the window of @r: the end of the run holding the page after it. */
+static uint64_t window_hi(const struct run_node *root, uint64_t size, const struct mapcomp_range *r)
+{
+	return runmap_lookup(root, r->b < size ? r->b : r->b - 1)->end;
+}
+
+int mapcomp_plan_ranges(struct mapcomp *mc, const struct mapcomp_range *r, size_t n,
+			struct mapcomp_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->used_after = mc->used;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].a >= r[i].b || r[i].b > mc->access.size || (i && r[i].a < r[i - 1].b))
+			return -EINVAL;
+		if (r[i].access != MEM_ACCESS_NONE && host_offset(mc->ram, r[i].a, r[i].b) < 0)
+			return -EINVAL;
+	}
+	if (!n)
+		return 0;
+	plan->paint = malloc(n * sizeof(*r));
+	if (!plan->paint)
+		return -ENOMEM;
+	memcpy(plan->paint, r, n * sizeof(*r));
+	plan->nr_paint = n;
+
+	const struct run_node *root = runmap_root(&mc->access);
+	uint64_t size = mc->access.size;
+	struct run_list old = { 0 }, neu = { 0 }, del = { 0 }, add = { 0 };
+	int rc = 0;
+	for (size_t i = 0; !rc && i < n;) {
+		/* Ranges i..j-1 whose windows overlap or touch make one window [lo, hi). */
+		uint64_t lo = window_lo(root, &r[i]), hi = window_hi(root, size, &r[i]);
+		size_t j = i + 1;
+		while (j < n && window_lo(root, &r[j]) <= hi)
+			hi = window_hi(root, size, &r[j++]);
+		old.n = neu.n = 0;
+		rc = runmap_foreach(root, lo, hi, collect, &old);
+		if (!rc)
+			rc = repaint(&old, &r[i], j - i, &neu);
+		if (!rc)
+			rc = diff(&old, &neu, &del, &add);
+		i = j;
+	}
+	free(old.v);
+	free(neu.v);
+	plan->used_after = (unsigned)((uint64_t)mc->used - del.n + add.n);
+	if (!rc && (uint64_t)mc->used - del.n + add.n > mc->target.limit)
+		rc = -ENOSPC;
+	if (rc) {
+		free(del.v);
+		free(add.v);
+		mapcomp_plan_free(plan);
+		return rc;
+	}
+	plan->del = del.v;
+	plan->nr_del = del.n;
+	plan->add = add.v;
+	plan->nr_add = add.n;
+	return 0;
+}
+
+int mapcomp_plan(struct mapcomp *mc, uint64_t a, uint64_t b, enum mem_access access,
+		 struct mapcomp_plan *plan)
+{
+	if (a >= b || b > mc->access.size) {
+		memset(plan, 0, sizeof(*plan));
+		return -EINVAL;
+	}
+	struct mapcomp_range r = { .a = a, .b = b, .access = access };
+	return mapcomp_plan_ranges(mc, &r, 1, plan);
+}
+
+int mapcomp_apply_calls(struct mapcomp *mc, const struct mapcomp_plan *plan)
 {
 	for (size_t i = 0; i < plan->nr_del; i++) {
 		int rc = mc->target.unmap(mc->target.ctx, plan->del[i].start << GUEST_PAGE_SHIFT);
@@ -176,7 +260,21 @@ int mapcomp_apply(struct mapcomp *mc, struct mapcomp_plan *plan)
 			return rc;
 		mc->used++;
 	}
-	int rc = runmap_assign(&mc->access, plan->a, plan->b, (uint8_t)plan->access);
+	return 0;
+}
+
+int mapcomp_record(struct mapcomp *mc, const struct mapcomp_plan *plan)
+{
+	int rc = 0;
+	for (size_t i = 0; i < plan->nr_paint && rc >= 0; i++)
+		rc = runmap_assign(&mc->access, plan->paint[i].a, plan->paint[i].b,
+				   (uint8_t)plan->paint[i].access);
 	runmap_free_retired(&mc->access); /* the access map has no concurrent readers */
 	return rc < 0 ? rc : 0;
+}
+
+int mapcomp_apply(struct mapcomp *mc, struct mapcomp_plan *plan)
+{
+	int rc = mapcomp_apply_calls(mc, plan);
+	return rc ? rc : mapcomp_record(mc, plan);
 }

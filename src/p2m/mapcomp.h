@@ -2,9 +2,10 @@
 /*
  * The mapping compiler (DESIGN K2-K4): keeps the backend's mappings equal to
  * the maximal runs of equal effective access (RW or RO; NONE is unmapped),
- * and turns an access change of a page range into the fewest unmap/map
- * calls: only mappings whose extent or access changes are touched (a split
- * is one unmap and up to three maps). Plans are made before anything
+ * and turns an access change of a page range, or of a list of ranges, into
+ * the fewest unmap/map calls: only mappings whose extent or access changes
+ * are touched (a split is one unmap and up to three maps), and a list is
+ * one plan, never one plan per range (P3). Plans are made before anything
  * changes, so a change past the backend's mapping limit fails with -ENOSPC
  * and leaves everything as it was. Counts every call, for tests and P3.
  */
@@ -32,11 +33,18 @@ struct map_run {
 	enum mem_access access;
 };
 
-struct mapcomp_plan {
+/* Pages [a, b) to get @access; a list of them is sorted and disjoint. */
+struct mapcomp_range {
 	uint64_t a, b;
 	enum mem_access access;
+};
+
+struct mapcomp_plan {
+	struct mapcomp_range *paint; /* the ranges, for the access map */
+	size_t nr_paint;
 	struct map_run *del, *add; /* mappings to remove, then to create */
 	size_t nr_del, nr_add;
+	unsigned used_after; /* mappings in place once applied (set on -ENOSPC too) */
 };
 
 struct mapcomp {
@@ -62,11 +70,29 @@ void mapcomp_destroy(struct mapcomp *mc);
 int mapcomp_plan(struct mapcomp *mc, uint64_t a, uint64_t b, enum mem_access access,
 		 struct mapcomp_plan *plan);
 /*
+ * One plan giving each of the @n ranges @r (sorted, disjoint, non-empty)
+ * its access: the windows of the ranges are merged, the old runs of each
+ * merged window collected once, repainted, re-merged and diffed, so the
+ * plan costs O(ranges + runs in their windows) and its calls are exactly
+ * the mappings that differ between before and after (at most 4 per run
+ * changed). Same returns as mapcomp_plan; the caller may free @r after.
+ */
+int mapcomp_plan_ranges(struct mapcomp *mc, const struct mapcomp_range *r, size_t n,
+			struct mapcomp_plan *plan);
+/*
  * Carry out a plan made on the current state; vCPUs must be out of guest
  * code (K3). 0, or -errno of a backend call (then the mapping state is
  * unknown: the caller treats it as an internal error).
  */
 int mapcomp_apply(struct mapcomp *mc, struct mapcomp_plan *plan);
+/*
+ * mapcomp_apply in two halves, for a caller keeping its pause short: the
+ * backend calls (vCPUs out of guest code, K3; same returns), then, at any
+ * time before the next plan, recording the plan's result in the access
+ * map (0 or -ENOMEM: then the access map is partly old).
+ */
+int mapcomp_apply_calls(struct mapcomp *mc, const struct mapcomp_plan *plan);
+int mapcomp_record(struct mapcomp *mc, const struct mapcomp_plan *plan);
 void mapcomp_plan_free(struct mapcomp_plan *plan);
 
 #endif

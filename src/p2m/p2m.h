@@ -7,6 +7,21 @@
  * nothing, together with the mapping changes they imply (K2-K4).
  * Claims (section 3) live here as a table per ioreq_server type; the claim
  * operations themselves belong to the IOREQ-server layer.
+ *
+ * The release budget (C4, I5, K4). Releasing a claim, destroying its owner
+ * and disabling the owner must never fail, yet each turns the type's pages
+ * RW, which can need more mappings (a RO run inside a RO mapping splits it
+ * in three: 2 more). So every operation that can add mappings or claimed
+ * runs keeps
+ *     mappings in use + 2 x (armed runs) <= the backend's limit,
+ * where an armed run is a run of the type map whose type is an
+ * ioreq_server type (4..11) claimed by an enabled owner (mapped RO or NONE;
+ * a disabled owner's runs are RW already and need no room). set_mem_type,
+ * a claim or flag change and enabling an owner refuse with -ENOSPC and
+ * change nothing when the result would break it. A release or a disable
+ * turns armed runs RW, at most 2 mappings each, and disarms them, so the
+ * sum never grows: any release or disable, in any order, fits. Runs are
+ * counted per type incrementally, from the window of each change.
  */
 #ifndef IOREQVM_P2M_H
 #define IOREQVM_P2M_H
@@ -43,8 +58,13 @@ struct p2m_stats {
 	uint64_t nr_unmap_calls;
 	uint64_t nr_runs;       /* type runs now */
 	uint64_t bytes;         /* memory held by the type map */
+	uint64_t nr_ioreq_runs; /* runs of ioreq_server types (4..11) */
+	uint64_t nr_armed_runs; /* of those, claimed by an enabled owner (the budget) */
 	unsigned mappings_used, mappings_limit;
 };
+
+/* owned_types of the VMM itself (tests, benchmarks): it acts on every claim. */
+#define P2M_OWNER_VMM UINT32_MAX
 
 struct p2m {
 	pthread_mutex_t lock; /* writers */
@@ -53,8 +73,13 @@ struct p2m {
 	const struct guest_ram *ram;
 	uint64_t nr_pages; /* guest-physical space: RAM, the PCI hole, 4 GiB at least */
 	struct p2m_claim claims[IOREQVM_MEM_NR_IOREQ_TYPES];
+	uint64_t ioreq_runs[IOREQVM_MEM_NR_IOREQ_TYPES]; /* runs of each type (the budget) */
 	struct p2m_pauser pauser;
 	uint64_t nr_set_calls;
+	/* What p2m_get_stats answers: written at the end of every change, so a
+	 * reader never waits behind one (the lock is never held across it). */
+	pthread_mutex_t stats_lock;
+	struct p2m_stats stats;
 };
 
 /* RAM pages ram_rw, the rest (and the VGA window) mmio_dm; maps the RAM. 0 or -errno. */
@@ -63,12 +88,17 @@ int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target
 void p2m_destroy(struct p2m *p);
 
 /*
- * set_mem_type(type, first_pfn, nr) with S1-S5. 0, or -EINVAL (rule
- * broken: message in err), -ENOSPC (mapping limit, nothing changed),
- * -ENOMEM, -EIO (backend failed mid-change: internal error).
+ * set_mem_type(type, first_pfn, nr) with S1-S5, for a caller that owns the
+ * claims of the ioreq_server types whose bits are set in @owned_types (bit
+ * t for type t; P2M_OWNER_VMM for all). R5: pages of a claimed type change
+ * type, and pages are set to a claimed type, only by the claim's owner.
+ * 0, or -EINVAL (rule broken: message in err), -EPERM (another owner's
+ * claim: the message names its server), -ENOSPC (mapping limit or release
+ * budget, nothing changed), -ENOMEM, -EIO (backend failed mid-change:
+ * internal error).
  */
 int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first_pfn, uint64_t nr,
-		     char *err, size_t errlen);
+		     uint32_t owned_types, char *err, size_t errlen);
 
 /* S5: the type of @pfn. 0 or -EINVAL (outside guest-physical space). */
 int p2m_get_mem_type(struct p2m *p, uint64_t pfn, uint32_t *type);
@@ -88,19 +118,30 @@ struct p2m_claim p2m_claim_peek(const struct p2m *p, uint32_t type);
  * Set the claim of ioreq_server @type (DESIGN C4, C5, K2): claim->flags 0
  * releases it, and every page still of that type becomes ram_rw. Pages of
  * the type get their new access before this returns, with the vCPUs paused
- * around the change, so a claim holds for every access that starts after
- * it. All or nothing: -ENOSPC (mappings would not fit) changes nothing.
- * The C1-C3 checks belong to the caller. 0 or -errno, message in err.
+ * around the change (one plan for all its runs, made before the pause), so
+ * a claim holds for every access that starts after it. A claim, flag
+ * change or enable is all or nothing: -ENOSPC (mappings or the release
+ * budget would not fit) changes nothing. A release or disable cannot run
+ * out of mappings (the budget); it fails only with -ENOMEM before anything
+ * changed. The C1-C3 checks belong to the caller. 0 or -errno, message in err.
  */
 int p2m_set_claim(struct p2m *p, uint32_t type, const struct p2m_claim *claim, char *err,
 		  size_t errlen);
-/* The claims of @server follow its enabled state (C5: disabled = ram_rw). */
+/*
+ * The claims of @server follow its enabled state (C5: disabled = ram_rw).
+ * Disabling never runs out of mappings; enabling may (-ENOSPC).
+ */
 int p2m_set_server_enabled(struct p2m *p, uint32_t server, bool enabled);
-/* Release every claim of @server (C4), e.g. when it is destroyed. */
+/*
+ * Release every claim of @server (C4), e.g. when it is destroyed. Cannot
+ * fail for want of mappings (the budget); a backend or memory failure,
+ * which would be a bug or a host in trouble, is logged loudly.
+ */
 void p2m_release_server(struct p2m *p, uint32_t server);
 /* Pages of @type now (O(runs)). */
 uint64_t p2m_count_type(struct p2m *p, uint32_t type);
 
+/* Counters as of the last finished change; never waits behind a change. */
 void p2m_get_stats(struct p2m *p, struct p2m_stats *st);
 
 const char *p2m_type_name(uint32_t type);

@@ -4,8 +4,9 @@
  * IMAGE): malformed messages are refused and the connection keeps being
  * served; each DM op through libioreq with its errors (EEXIST overlap,
  * ENOENT, EPERM, ENOSPC past the server limit); servers die with their
- * connection (I5); set/get_mem_type on the wire; guest memory mapping;
- * the socket is 0600 and another user is refused.
+ * connection (I5); set/get_mem_type on the wire; claimed pages change only
+ * through their claim's owner (R5); guest memory mapping; the socket is
+ * 0600 and another user is refused.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -193,6 +194,62 @@ static void test_ctl_mem_types_on_the_wire(void **state)
 	libioreq_close(a);
 }
 
+static uint16_t wire_type(struct libioreq *x, uint64_t pfn)
+{
+	uint16_t t = 99;
+	assert_int_equal(libioreq_get_mem_type(x, pfn, &t), 0);
+	return t;
+}
+
+/*
+ * DESIGN R5 (issue 15, defect 7): a connection acts only on what it
+ * created. Connection A claims type 4 and gives a page the type; B, even
+ * with a claim of its own (type 5), can neither take the page back to
+ * ram_rw nor give pages type 4: EPERM naming A's server. A can.
+ */
+static void test_ctl_r5_claimed_pages_change_only_through_their_owner(void **state)
+{
+	struct libioreq *a, *b;
+	assert_int_equal(libioreq_connect(path, &a), 0);
+	assert_int_equal(libioreq_connect(path, &b), 0);
+	uint16_t sa, sb;
+	assert_int_equal(libioreq_create_ioreq_server(a, false, &sa), 0);
+	assert_int_equal(libioreq_create_ioreq_server(b, false, &sb), 0);
+	assert_int_equal(libioreq_map_mem_type_to_ioreq_server(a, sa, IOREQVM_MEM_IOREQ_SERVER,
+							       IOREQVM_MEM_ACCESS_WRITE), 0);
+	assert_int_equal(libioreq_set_mem_type(a, IOREQVM_MEM_IOREQ_SERVER, 0x800, 1), 0);
+	assert_int_equal(wire_type(b, 0x800), IOREQVM_MEM_IOREQ_SERVER);
+	char want[64];
+	snprintf(want, sizeof(want), "claimed by server %u of another connection", sa);
+	for (int round = 0; round < 2; round++) {
+		if (round) /* a claim of its own does not make B the owner of type 4 */
+			assert_int_equal(libioreq_map_mem_type_to_ioreq_server(
+						 b, sb, IOREQVM_MEM_IOREQ_SERVER1,
+						 IOREQVM_MEM_ACCESS_WRITE), 0);
+		assert_int_equal(libioreq_set_mem_type(b, IOREQVM_MEM_RAM_RW, 0x800, 1), -EPERM);
+		assert_non_null(strstr(libioreq_error(b), "pfn 0x800 is ioreq_server"));
+		assert_non_null(strstr(libioreq_error(b), want));
+		assert_non_null(strstr(libioreq_error(b), "R5"));
+		assert_int_equal(wire_type(b, 0x800), IOREQVM_MEM_IOREQ_SERVER);
+		assert_int_equal(libioreq_set_mem_type(b, IOREQVM_MEM_IOREQ_SERVER, 0x801, 1), -EPERM);
+		assert_non_null(strstr(libioreq_error(b), want));
+		assert_int_equal(wire_type(b, 0x801), IOREQVM_MEM_RAM_RW);
+	}
+	/* Pages of no claimed type stay anyone's. */
+	assert_int_equal(libioreq_set_mem_type(b, IOREQVM_MEM_RAM_RO, 0x900, 1), 0);
+	assert_int_equal(libioreq_set_mem_type(b, IOREQVM_MEM_RAM_RW, 0x900, 1), 0);
+	/* The owner does both. */
+	assert_int_equal(libioreq_set_mem_type(a, IOREQVM_MEM_RAM_RW, 0x800, 1), 0);
+	assert_int_equal(wire_type(a, 0x800), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(libioreq_set_mem_type(a, IOREQVM_MEM_IOREQ_SERVER, 0x801, 1), 0);
+	assert_int_equal(wire_type(a, 0x801), IOREQVM_MEM_IOREQ_SERVER);
+	assert_int_equal(libioreq_destroy_ioreq_server(a, sa), 0);
+	assert_int_equal(wire_type(b, 0x801), IOREQVM_MEM_RAM_RW); /* C4 */
+	assert_int_equal(libioreq_destroy_ioreq_server(b, sb), 0);
+	libioreq_close(b);
+	libioreq_close(a);
+}
+
 static void test_ctl_guest_memory_is_shared(void **state)
 {
 	struct libioreq *a;
@@ -243,6 +300,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ctl_malformed_messages_refused_connection_kept),
 		cmocka_unit_test(test_ctl_ops_and_their_errors),
 		cmocka_unit_test(test_ctl_mem_types_on_the_wire),
+		cmocka_unit_test(test_ctl_r5_claimed_pages_change_only_through_their_owner),
 		cmocka_unit_test(test_ctl_guest_memory_is_shared),
 		cmocka_unit_test(test_ctl_socket_owner_only),
 	};

@@ -51,7 +51,8 @@ static struct p2m_abi_mailbox *mailbox(struct harness *h)
 static void set_type(struct harness *h, uint32_t type, uint64_t gpa, uint64_t pages)
 {
 	char err[256];
-	int rc = p2m_set_mem_type(&h->vm.p2m, type, PFN(gpa), pages, err, sizeof(err));
+	int rc = p2m_set_mem_type(&h->vm.p2m, type, PFN(gpa), pages, P2M_OWNER_VMM, err,
+				  sizeof(err));
 	if (rc)
 		fail_msg("set_mem_type(%u, 0x%llx, %llu): %s", type, (unsigned long long)PFN(gpa),
 			 (unsigned long long)pages, err);
@@ -235,12 +236,12 @@ static void test_p2m_guest_s4_refusals_leave_running_guest_alone(void **state)
 		usleep(1000);
 	char err[256];
 	struct p2m *p = &h->vm.p2m;
-	assert_int_equal(p2m_set_mem_type(p, IOREQVM_MEM_MMIO_DM, PFN(P2M_ABI_PAGE), 1, err,
-					  sizeof(err)), -EINVAL);
-	assert_int_equal(p2m_set_mem_type(p, IOREQVM_MEM_IOREQ_SERVER, PFN(P2M_ABI_PAGE), 1, err,
-					  sizeof(err)), -EINVAL);
-	assert_int_equal(p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, PFN(P2M_ABI_PAGE), 0, err,
-					  sizeof(err)), -EINVAL);
+	assert_int_equal(p2m_set_mem_type(p, IOREQVM_MEM_MMIO_DM, PFN(P2M_ABI_PAGE), 1,
+					  P2M_OWNER_VMM, err, sizeof(err)), -EINVAL);
+	assert_int_equal(p2m_set_mem_type(p, IOREQVM_MEM_IOREQ_SERVER, PFN(P2M_ABI_PAGE), 1,
+					  P2M_OWNER_VMM, err, sizeof(err)), -EINVAL);
+	assert_int_equal(p2m_set_mem_type(p, IOREQVM_MEM_RAM_RO, PFN(P2M_ABI_PAGE), 0,
+					  P2M_OWNER_VMM, err, sizeof(err)), -EINVAL);
 	uint32_t t;
 	assert_int_equal(p2m_get_mem_type(p, PFN(P2M_ABI_PAGE), &t), 0);
 	assert_int_equal(t, IOREQVM_MEM_RAM_RW);

@@ -3,8 +3,10 @@
  * Unit tests of the P2M with a mock backend: every S rule (allowed and
  * refused transitions, edges of guest-physical space, overflow, all or
  * nothing), the mapping compiler (minimal unmap/map sequences, merge/split,
- * the limit), and O(runs) cost. The mock checks that mappings never overlap
- * and records every call.
+ * the limit, a list of ranges as one plan), O(runs) cost, one plan per
+ * claim change (P3), the release budget (C4, K4), statistics without the
+ * writer lock, and R5 on claimed pages. The mock checks that mappings never
+ * overlap and records every call.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +26,8 @@ struct mock {
 	struct { uint64_t gpa, size; enum mem_access acc; bool used; } m[MAXMAP];
 	unsigned maps, unmaps, pauses, resumes, live;
 	bool paused;
+	struct p2m *p2m;       /* for on_pause */
+	void (*on_pause)(struct mock *k);
 };
 
 static int mock_map(void *ctx, uint64_t gpa, uint64_t size, uint64_t off, enum mem_access acc)
@@ -68,6 +72,8 @@ static void mock_pause(void *ctx)
 	struct mock *k = ctx;
 	k->pauses++;
 	k->paused = true;
+	if (k->on_pause)
+		k->on_pause(k);
 }
 
 static void mock_resume(void *ctx)
@@ -101,6 +107,7 @@ static struct fixture *make(uint64_t ram_size, unsigned limit)
 				.limit = limit };
 	struct p2m_pauser pz = { .ctx = &f->mock, .pause = mock_pause, .resume = mock_resume };
 	assert_int_equal(p2m_init(&f->p2m, &f->ram, &t, &pz), 0);
+	f->mock.p2m = &f->p2m;
 	return f;
 }
 
@@ -123,7 +130,8 @@ static void claim(struct fixture *f, uint32_t type, uint32_t flags)
 	assert_int_equal(p2m_set_claim(&f->p2m, type, &c, f->err, sizeof(f->err)), 0);
 }
 
-#define SET(f, t, a, n) p2m_set_mem_type(&(f)->p2m, (t), (a), (n), (f)->err, sizeof((f)->err))
+#define SET(f, t, a, n) \
+	p2m_set_mem_type(&(f)->p2m, (t), (a), (n), P2M_OWNER_VMM, (f)->err, sizeof((f)->err))
 
 static void test_p2m_initial_types_ram_and_hole(void **state)
 {
@@ -447,6 +455,382 @@ static void test_p2m_p3_one_run_vs_many_runs(void **state)
 	destroy(f);
 }
 
+/* The mock's mappings equal the access of every RAM page (64 MiB) and are maximal. */
+static void assert_mappings_exact(struct fixture *f)
+{
+	unsigned runs = 0;
+	enum mem_access prev = 99;
+	for (uint64_t pfn = 0; pfn < 16384; pfn++) {
+		enum mem_access want = p2m_type_access(&f->p2m, type_of(f, pfn));
+		assert_int_equal(mock_access(&f->mock, pfn << 12), want);
+		if (want != prev && want != MEM_ACCESS_NONE)
+			runs++;
+		prev = want;
+	}
+	assert_int_equal(f->mock.live, runs);
+}
+
+static int count_runs(void *ctx, uint64_t a, uint64_t b, uint8_t v)
+{
+	uint64_t *runs = ctx;
+	runs[v]++;
+	return 0;
+}
+
+/*
+ * DESIGN C4, K4: what the release budget promises, checked after each
+ * change, with the runs counted afresh from the type map (the P2M counts
+ * them incrementally).
+ */
+static void assert_budget_holds(struct fixture *f)
+{
+	struct p2m_stats st;
+	p2m_get_stats(&f->p2m, &st);
+	assert_int_equal(st.mappings_used, f->mock.live);
+	uint64_t runs[IOREQVM_MEM_NR_TYPES] = { 0 }, ioreq = 0, armed = 0;
+	runmap_foreach(runmap_root(&f->p2m.types), 0, f->p2m.nr_pages, count_runs, runs);
+	for (uint32_t t = IOREQVM_MEM_IOREQ_SERVER; t <= IOREQVM_MEM_IOREQ_SERVER7; t++) {
+		struct p2m_claim c = p2m_get_claim(&f->p2m, t);
+		ioreq += runs[t];
+		armed += c.flags && c.enabled ? runs[t] : 0;
+	}
+	assert_int_equal(st.nr_ioreq_runs, ioreq);
+	assert_int_equal(st.nr_armed_runs, armed);
+	assert_true(st.mappings_used + 2 * armed <= st.mappings_limit);
+}
+
+static void claim_as(struct fixture *f, uint32_t server, uint32_t type, uint32_t flags)
+{
+	struct p2m_claim c = { .server = server, .flags = flags, .enabled = true };
+	assert_int_equal(p2m_set_claim(&f->p2m, type, &c, f->err, sizeof(f->err)), 0);
+}
+
+static void release(struct fixture *f, uint32_t type)
+{
+	struct p2m_claim none = { 0 };
+	assert_int_equal(p2m_set_claim(&f->p2m, type, &none, f->err, sizeof(f->err)), 0);
+}
+
+/*
+ * DESIGN C4, I5, K4 (issue 15, defect 3): claimed pages (READ|WRITE: no
+ * mapping) alternating with ram_ro pages (one mapping each) need one more
+ * mapping per claimed page once released. set_mem_type is refused, with
+ * ENOSPC and nothing changed, while the release still fits; then the
+ * release always succeeds, whichever way it comes: flags 0, the owner
+ * destroyed, or the owner disabled and then released.
+ */
+static void test_p2m_c4_release_budget_refuses_before_release_could_fail(void **state)
+{
+	for (int how = 0; how < 3; how++) {
+		struct fixture *f = make(64 << 20, 40);
+		claim_as(f, 3, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_READ |
+			 IOREQVM_MEM_ACCESS_WRITE);
+		uint64_t pfn = 0x400, k = 0;
+		int rc;
+		for (;; k++, pfn += 2) {
+			rc = SET(f, IOREQVM_MEM_IOREQ_SERVER, pfn, 1);
+			if (rc)
+				break;
+			assert_budget_holds(f);
+			rc = SET(f, IOREQVM_MEM_RAM_RO, pfn + 1, 1);
+			if (rc)
+				break;
+			assert_budget_holds(f);
+		}
+		assert_int_equal(rc, -ENOSPC);
+		assert_non_null(strstr(f->err, "C4"));
+		assert_non_null(strstr(f->err, "limit of 40"));
+		/* Refused well before the mappings themselves ran out. */
+		assert_true(f->mock.live < 40);
+		assert_true(k >= 5);
+		unsigned maps = f->mock.maps, unmaps = f->mock.unmaps;
+		if (how == 0) {
+			release(f, IOREQVM_MEM_IOREQ_SERVER);
+		} else if (how == 1) {
+			p2m_release_server(&f->p2m, 3);
+		} else {
+			assert_int_equal(p2m_set_server_enabled(&f->p2m, 3, false), 0);
+			assert_mappings_exact(f);
+			p2m_release_server(&f->p2m, 3);
+		}
+		assert_true(f->mock.maps > maps); /* releasing needed new mappings */
+		(void)unmaps;
+		assert_int_equal(p2m_count_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER), 0);
+		assert_int_equal(p2m_get_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER).flags, 0);
+		for (uint64_t i = 0; i < k; i++)
+			assert_int_equal(type_of(f, 0x400 + 2 * i), IOREQVM_MEM_RAM_RW);
+		assert_mappings_exact(f);
+		assert_true(f->mock.live <= 40);
+		/* The type is free again for anyone. */
+		claim_as(f, 4, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+		destroy(f);
+	}
+}
+
+/*
+ * DESIGN C4, C5, K4: random types, claims, flag changes and enables under a
+ * small limit; whatever was accepted, every disable and release afterwards,
+ * in any order, succeeds and leaves the mappings exact.
+ */
+static void test_p2m_c4_random_state_every_release_and_disable_fits(void **state)
+{
+	uint64_t x = 0x5eed;
+	for (int round = 0; round < 40; round++) {
+		struct fixture *f = make(64 << 20, 24 + round % 9);
+		static const uint32_t flag_set[] = { IOREQVM_MEM_ACCESS_WRITE, IOREQVM_MEM_ACCESS_READ,
+						     IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE };
+		for (uint32_t s = 0; s < 3; s++)
+			claim_as(f, s + 1, IOREQVM_MEM_IOREQ_SERVER + s, flag_set[s]);
+		for (int i = 0; i < 300; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint64_t a = 0x300 + (x >> 20) % 64, n = 1 + (x >> 40) % 3;
+			unsigned what = (x >> 8) % 8;
+			if (what < 5) {
+				static const uint32_t types[] = {
+					IOREQVM_MEM_RAM_RW, IOREQVM_MEM_RAM_RO, IOREQVM_MEM_IOREQ_SERVER,
+					IOREQVM_MEM_IOREQ_SERVER1, IOREQVM_MEM_IOREQ_SERVER2 };
+				SET(f, types[what], a, n); /* refusals are fine */
+			} else if (what == 5) {
+				uint32_t s = (x >> 50) % 3;
+				struct p2m_claim c = p2m_get_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER + s);
+				c.flags = flag_set[(x >> 52) % 3];
+				p2m_set_claim(&f->p2m, IOREQVM_MEM_IOREQ_SERVER + s, &c, f->err,
+					      sizeof(f->err));
+			} else {
+				p2m_set_server_enabled(&f->p2m, 1 + (x >> 50) % 3, what == 6);
+			}
+			assert_budget_holds(f);
+		}
+		assert_mappings_exact(f);
+		/* Tear down in a random order: disables and releases never fail. */
+		bool gone[3] = { false, false, false };
+		for (int left = 3; left;) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint32_t s = (x >> 33) % 3;
+			if (gone[s])
+				continue;
+			if ((x >> 40) & 1) {
+				assert_int_equal(p2m_set_server_enabled(&f->p2m, s + 1, false), 0);
+			} else {
+				p2m_release_server(&f->p2m, s + 1);
+				gone[s] = true;
+				left--;
+				assert_int_equal(p2m_count_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER + s), 0);
+			}
+			assert_mappings_exact(f);
+			assert_true(f->mock.live <= f->p2m.maps.target.limit);
+		}
+		destroy(f);
+	}
+}
+
+/* (gpa, size, access) of every mapping, for comparing states. */
+struct map_set {
+	struct { uint64_t gpa, size; enum mem_access acc; } m[MAXMAP];
+	unsigned n;
+};
+
+static void snapshot(struct mock *k, struct map_set *s)
+{
+	s->n = 0;
+	for (unsigned i = 0; i < MAXMAP; i++) {
+		if (!k->m[i].used)
+			continue;
+		s->m[s->n].gpa = k->m[i].gpa;
+		s->m[s->n].size = k->m[i].size;
+		s->m[s->n].acc = k->m[i].acc;
+		s->n++;
+	}
+}
+
+static bool in_set(const struct map_set *s, uint64_t gpa, uint64_t size, enum mem_access acc)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->m[i].gpa == gpa && s->m[i].size == size && s->m[i].acc == acc)
+			return true;
+	return false;
+}
+
+/* Mappings in one state and not the other: the fewest calls any change can make. */
+static unsigned set_difference(const struct map_set *x, const struct map_set *y)
+{
+	unsigned d = 0;
+	for (unsigned i = 0; i < x->n; i++)
+		d += !in_set(y, x->m[i].gpa, x->m[i].size, x->m[i].acc);
+	for (unsigned i = 0; i < y->n; i++)
+		d += !in_set(x, y->m[i].gpa, y->m[i].size, y->m[i].acc);
+	return d;
+}
+
+static void plan_and_apply(struct fixture *f, const struct mapcomp_range *r, size_t n)
+{
+	struct mapcomp_plan plan;
+	f->mock.paused = true; /* the mock checks calls come while paused (K3) */
+	assert_int_equal(mapcomp_plan_ranges(&f->p2m.maps, r, n, &plan), 0);
+	assert_int_equal(mapcomp_apply(&f->p2m.maps, &plan), 0);
+	mapcomp_plan_free(&plan);
+	f->mock.paused = false;
+}
+
+/*
+ * DESIGN P3: a list of ranges is one plan. Random lists (touching,
+ * adjacent and far apart ranges, every access) over a random state: the
+ * mappings end as when the ranges are applied one by one, and the plan's
+ * calls are exactly the mappings that differ between before and after.
+ */
+static void test_mapcomp_list_of_ranges_is_one_minimal_plan(void **state)
+{
+	static struct map_set before, one, each;
+	uint64_t x = 77;
+	for (int round = 0; round < 200; round++) {
+		struct fixture *f = make(64 << 20, MAXMAP), *g = make(64 << 20, MAXMAP);
+		static const enum mem_access acc[] = { MEM_ACCESS_RW, MEM_ACCESS_RO,
+							MEM_ACCESS_NONE };
+		struct mapcomp_range r[24];
+		for (int i = 0; i < 40; i++) { /* the same random start in both */
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			r[0].a = 0x100 + (x >> 20) % 256;
+			r[0].b = r[0].a + 1 + (x >> 40) % 6;
+			r[0].access = acc[(x >> 8) % 3];
+			plan_and_apply(f, r, 1);
+			plan_and_apply(g, r, 1);
+		}
+		size_t n = 0;
+		uint64_t at = 0x100;
+		while (n < 24) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			at += (x >> 20) % 4; /* 0: adjacent to the previous range */
+			r[n] = (struct mapcomp_range){ .a = at, .b = at + 1 + (x >> 30) % 5,
+						       .access = acc[(x >> 8) % 3] };
+			if (r[n].b > 0x200)
+				break;
+			at = r[n++].b;
+		}
+		snapshot(&f->mock, &before);
+		unsigned calls = f->mock.maps + f->mock.unmaps;
+		plan_and_apply(f, r, n);
+		calls = f->mock.maps + f->mock.unmaps - calls;
+		for (size_t i = 0; i < n; i++)
+			plan_and_apply(g, &r[i], 1);
+		snapshot(&f->mock, &one);
+		snapshot(&g->mock, &each);
+		assert_int_equal(set_difference(&one, &each), 0);
+		assert_int_equal(calls, set_difference(&before, &one));
+		assert_int_equal(f->p2m.maps.used, f->mock.live);
+		destroy(f);
+		destroy(g);
+	}
+}
+
+/*
+ * DESIGN P3 (issue 15, defect 5): a release spanning many runs is one plan
+ * applied in one pause: its backend calls are exactly the mappings that
+ * differ between before and after (no mapping made and unmade on the way,
+ * as one plan per run did), at most 4 per run changed, and the mappings
+ * after are the maximal runs. Two claimed types alternate page by page:
+ * releasing one makes a mapping per run, releasing the other merges all.
+ */
+static void test_p2m_p3_release_of_many_runs_is_one_minimal_plan(void **state)
+{
+	enum { RUNS = 500 };
+	struct fixture *f = make(64 << 20, MAXMAP);
+	uint32_t rw = IOREQVM_MEM_ACCESS_READ | IOREQVM_MEM_ACCESS_WRITE;
+	claim_as(f, 1, IOREQVM_MEM_IOREQ_SERVER, rw);
+	claim_as(f, 2, IOREQVM_MEM_IOREQ_SERVER1, rw);
+	for (uint64_t i = 0; i < RUNS; i++) {
+		assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0x400 + 2 * i, 1), 0);
+		assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER1, 0x401 + 2 * i, 1), 0);
+	}
+	static struct map_set before, after;
+	for (int step = 0; step < 2; step++) {
+		uint32_t type = step ? IOREQVM_MEM_IOREQ_SERVER : IOREQVM_MEM_IOREQ_SERVER1;
+		snapshot(&f->mock, &before);
+		unsigned calls = f->mock.maps + f->mock.unmaps, pauses = f->mock.pauses;
+		release(f, type);
+		calls = f->mock.maps + f->mock.unmaps - calls;
+		snapshot(&f->mock, &after);
+		assert_int_equal(f->mock.pauses - pauses, 1);
+		assert_int_equal(calls, set_difference(&before, &after));
+		assert_true(calls <= 4 * RUNS);
+		assert_mappings_exact(f);
+		/* step 0: a mapping per released run; step 1: all merged into one */
+		assert_int_equal(f->mock.live, step ? 2 : 2 + RUNS);
+		assert_true(calls >= RUNS);
+	}
+	destroy(f);
+}
+
+static void stats_inside_change(struct mock *k)
+{
+	struct p2m_stats st;
+	/* The writer holds the lock through the whole change. */
+	assert_int_equal(pthread_mutex_trylock(&k->p2m->lock), EBUSY);
+	p2m_get_stats(k->p2m, &st); /* must not wait for it */
+	assert_int_equal(st.nr_set_calls, 0); /* the snapshot before the change */
+	assert_int_equal(st.mappings_used, 2);
+}
+
+/* VM_INFO (issue 15): statistics answer while a change holds the writer lock. */
+static void test_p2m_stats_answer_while_a_change_holds_the_lock(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	f->mock.on_pause = stats_inside_change;
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 100, 10), 0);
+	f->mock.on_pause = NULL;
+	struct p2m_stats st;
+	p2m_get_stats(&f->p2m, &st);
+	assert_int_equal(st.nr_set_calls, 1); /* updated at the end of the change */
+	assert_int_equal(st.mappings_used, 4);
+	assert_int_equal(st.nr_runs, f->p2m.types.nr_runs);
+	destroy(f);
+}
+
+/*
+ * DESIGN R5 (issue 15, defect 7): pages of a claimed type change type only
+ * through the claim's owner, and only the owner sets pages to the type;
+ * anyone else gets EPERM naming the owning server, and nothing changes.
+ */
+static void test_p2m_r5_claimed_pages_change_only_through_the_owner(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	claim_as(f, 3, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	claim_as(f, 5, IOREQVM_MEM_IOREQ_SERVER1, IOREQVM_MEM_ACCESS_WRITE);
+	uint32_t owner = 1u << IOREQVM_MEM_IOREQ_SERVER, other = 1u << IOREQVM_MEM_IOREQ_SERVER1;
+	char *e = f->err;
+	size_t el = sizeof(f->err);
+	assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, 0x800, 1, owner, e, el),
+			 0);
+	unsigned maps = f->mock.maps, unmaps = f->mock.unmaps;
+	/* Taking the page away: refused, for a stranger and for another claim's owner. */
+	for (int who = 0; who < 2; who++) {
+		uint32_t owned = who ? other : 0;
+		assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_RAM_RW, 0x800, 1, owned, e, el),
+				 -EPERM);
+		assert_non_null(strstr(f->err, "pfn 0x800 is ioreq_server, claimed by server 3"));
+		assert_non_null(strstr(f->err, "R5"));
+		/* A range holding it: all or nothing. */
+		assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_RAM_RW, 0x7f0, 0x20, owned, e,
+						  el), -EPERM);
+		/* Giving pages the type. */
+		assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, 0x900, 1, owned,
+						  e, el), -EPERM);
+		assert_non_null(strstr(f->err, "claimed by server 3"));
+		assert_int_equal(type_of(f, 0x800), IOREQVM_MEM_IOREQ_SERVER);
+		assert_int_equal(type_of(f, 0x900), IOREQVM_MEM_RAM_RW);
+	}
+	assert_int_equal(f->mock.maps, maps);
+	assert_int_equal(f->mock.unmaps, unmaps);
+	/* Pages of no claimed type are anyone's. */
+	assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_RAM_RO, 0x7f0, 0x10, 0, e, el), 0);
+	/* The owner does both. */
+	assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_IOREQ_SERVER, 0x900, 1, owner, e, el),
+			 0);
+	assert_int_equal(p2m_set_mem_type(&f->p2m, IOREQVM_MEM_RAM_RW, 0x800, 1, owner, e, el), 0);
+	assert_int_equal(type_of(f, 0x800), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(type_of(f, 0x900), IOREQVM_MEM_IOREQ_SERVER);
+	destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +852,12 @@ int main(void)
 		cmocka_unit_test(test_p2m_every_change_is_paused_and_resumed),
 		cmocka_unit_test(test_p2m_random_changes_keep_mappings_exact),
 		cmocka_unit_test(test_p2m_p3_one_run_vs_many_runs),
+		cmocka_unit_test(test_mapcomp_list_of_ranges_is_one_minimal_plan),
+		cmocka_unit_test(test_p2m_stats_answer_while_a_change_holds_the_lock),
+		cmocka_unit_test(test_p2m_p3_release_of_many_runs_is_one_minimal_plan),
+		cmocka_unit_test(test_p2m_c4_release_budget_refuses_before_release_could_fail),
+		cmocka_unit_test(test_p2m_c4_random_state_every_release_and_disable_fits),
+		cmocka_unit_test(test_p2m_r5_claimed_pages_change_only_through_the_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
