@@ -284,7 +284,8 @@ static void refuse(struct ctl_server *cs, int fd, int result, const char *msg)
 	ctl_outq_init(&q);
 	int fl = fcntl(fd, F_GETFL);
 	if (fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
-		ctl_outq_reply(&q, fd, NULL, &rep, 0); /* sent now or never */
+		ctl_outq_reply(&q, fd, NULL, &rep, 1);
+	ctl_outq_clear(&q); /* sent now or never: a new socket has room for one */
 	shutdown(fd, SHUT_RDWR);
 	fd_reaper_close(cs->reaper, fd);
 }

@@ -383,7 +383,9 @@ static void test_r4_connection_limit_says_why(void **state)
 					  NULL, NULL), 0);
 	}
 	struct libioreq *x = NULL;
-	assert_int_equal(libioreq_connect(path, &x), -EMFILE);
+	int crc = libioreq_connect(path, &x);
+	fprintf(stderr, "65th connect: %d: %s\n", crc, libioreq_error(NULL));
+	assert_int_equal(crc, -EMFILE);
 	assert_non_null(strstr(libioreq_error(NULL), "too many control connections"));
 	for (unsigned i = 0; i < CTL_MAX_CONNS; i++)
 		close(fds[i]);
