@@ -135,7 +135,11 @@ static void __attribute__((format(printf, 2, 3))) doom(struct ctl_conn *c, const
 /* Control thread: hand a doomed, idle connection to the worker's teardown. */
 static void drop(struct ctl_server *cs, struct ctl_conn *c)
 {
-	log_info("ctl: device model (pid %d) %s", (int)c->caller.pid, c->why);
+	/* A plain hang-up is news only with -v; a peer dropped for misbehaving always is. */
+	if (strcmp(c->why, "disconnected"))
+		log_err("ctl: device model (pid %d) %s", (int)c->caller.pid, c->why);
+	else
+		log_info("ctl: device model (pid %d) %s", (int)c->caller.pid, c->why);
 	pthread_mutex_lock(&cs->lock);
 	for (unsigned j = 0; j < CTL_MAX_CONNS; j++)
 		if (cs->conns[j] == c)

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hostile control-socket peer for check_hostile.sh (issue 15; DESIGN R1).
+ * Speaks the wire protocol by hand, as an attacker would:
+ *   hostile_peer stuck SOCKET COUNT
+ *     sends COUNT LIST_SERVERS requests (fewer if its socket takes no
+ *     more), never reads a reply;
+ *   hostile_peer linger SOCKET SECONDS
+ *     sends a request carrying the last reference to a loopback TCP socket
+ *     with SO_LINGER SECONDS and unsent data, whose close() blocks that
+ *     long; prints the VMM's answer.
+ * Each prints "ready" once its attack is in place, then waits to be killed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ioreqvm/ctl_proto.h"
+
+static _Noreturn void die(const char *what)
+{
+	fprintf(stderr, "hostile_peer: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int connect_vm(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("connect");
+	return fd;
+}
+
+static _Noreturn void stuck(const char *path, unsigned count)
+{
+	int fd = connect_vm(path);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	struct ioreqvm_ctl_req r = { .magic = IOREQVM_CTL_MAGIC, .version = IOREQVM_CTL_VERSION,
+				     .op = IOREQVM_OP_LIST_SERVERS };
+	unsigned n = 0;
+	while (n < count && send(fd, &r, sizeof(r), MSG_NOSIGNAL) == (ssize_t)sizeof(r))
+		r.seq = ++n;
+	printf("ready: %u requests sent, no reply read\n", n);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+/* A connected loopback TCP socket whose close() lingers @secs seconds. */
+static int lingering_socket(int secs, int *keep)
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int small = 4096;
+	setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&sa, &len) < 0)
+		die("tcp listener");
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(c, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("tcp connect");
+	int s = accept(l, NULL, NULL); /* never read: the window closes */
+	if (s < 0)
+		die("accept");
+	close(l);
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	static char junk[65536];
+	size_t queued = 0;
+	ssize_t w;
+	while ((w = send(c, junk, sizeof(junk), MSG_NOSIGNAL)) > 0)
+		queued += (size_t)w;
+	usleep(200000);
+	while ((w = send(c, junk, sizeof(junk), MSG_NOSIGNAL)) > 0)
+		queued += (size_t)w;
+	struct linger lg = { .l_onoff = 1, .l_linger = secs };
+	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	fprintf(stderr, "hostile_peer: %zu bytes queued on a socket lingering %d s\n", queued, secs);
+	*keep = s;
+	return c;
+}
+
+static _Noreturn void linger_fd(const char *path, int secs)
+{
+	int keep;
+	int t = lingering_socket(secs, &keep);
+	int fd = connect_vm(path);
+	struct ioreqvm_ctl_req r = { .magic = IOREQVM_CTL_MAGIC, .version = IOREQVM_CTL_VERSION,
+				     .op = IOREQVM_OP_VM_INFO, .seq = 1 };
+	union { struct cmsghdr a; char b[CMSG_SPACE(sizeof(int))]; } cb;
+	struct iovec iov = { &r, sizeof(r) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
+			    .msg_controllen = sizeof(cb.b) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &t, sizeof(int));
+	if (sendmsg(fd, &m, 0) != (ssize_t)sizeof(r))
+		die("sendmsg");
+	close(t); /* the VMM holds the last reference now */
+	struct ioreqvm_ctl_rep rep;
+	if (recv(fd, &rep, sizeof(rep), 0) != (ssize_t)sizeof(rep))
+		die("recv");
+	rep.msg[sizeof(rep.msg) - 1] = 0;
+	printf("ready: answer %d: %s\n", rep.result, rep.msg);
+	fflush(stdout);
+	(void)keep; /* open: the peer never reads, the window stays shut */
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "stuck"))
+		stuck(argv[2], (unsigned)atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "linger"))
+		linger_fd(argv[2], atoi(argv[3]));
+	fprintf(stderr, "usage: hostile_peer stuck SOCKET COUNT | linger SOCKET SECONDS\n");
+	return 2;
+}
