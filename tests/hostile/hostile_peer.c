@@ -6,15 +6,17 @@
  *     sends COUNT LIST_SERVERS requests (fewer if its socket takes no
  *     more), never reads a reply;
  *   hostile_peer linger SOCKET SECONDS
- *     sends a request carrying the last reference to a loopback TCP socket
- *     with SO_LINGER SECONDS and unsent data, whose close() blocks that
- *     long; prints the VMM's answer.
+ *     sends a request carrying a loopback TCP socket with SO_LINGER
+ *     SECONDS and unsent data, whose last close() blocks that long, and
+ *     makes sure the VMM's reference is the last; prints the VMM's answer.
  * Each prints "ready" once its attack is in place, then waits to be killed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,34 +92,73 @@ static int lingering_socket(int secs, int *keep)
 	return c;
 }
 
+struct closer {
+	int fd;
+	volatile bool done;
+};
+
+static void *close_thread(void *arg)
+{
+	struct closer *c = arg;
+	close(c->fd);
+	c->done = true;
+	return NULL;
+}
+
+/*
+ * Whoever drops the last reference to the lingering socket lingers. We
+ * send it, then drop ours from a thread of our own: if that close returns
+ * at once, the VMM's reference was the last one (the case under test); if
+ * it lingers, the VMM had already let go of its copy, and we try again
+ * with a new socket (the thread is left to its linger).
+ */
 static _Noreturn void linger_fd(const char *path, int secs)
 {
-	int keep;
-	int t = lingering_socket(secs, &keep);
-	int fd = connect_vm(path);
-	struct ioreqvm_ctl_req r = { .magic = IOREQVM_CTL_MAGIC, .version = IOREQVM_CTL_VERSION,
-				     .op = IOREQVM_OP_VM_INFO, .seq = 1 };
-	union { struct cmsghdr a; char b[CMSG_SPACE(sizeof(int))]; } cb;
-	struct iovec iov = { &r, sizeof(r) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
-			    .msg_controllen = sizeof(cb.b) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &t, sizeof(int));
-	if (sendmsg(fd, &m, 0) != (ssize_t)sizeof(r))
-		die("sendmsg");
-	close(t); /* the VMM holds the last reference now */
-	struct ioreqvm_ctl_rep rep;
-	if (recv(fd, &rep, sizeof(rep), 0) != (ssize_t)sizeof(rep))
-		die("recv");
-	rep.msg[sizeof(rep.msg) - 1] = 0;
-	printf("ready: answer %d: %s\n", rep.result, rep.msg);
-	fflush(stdout);
-	(void)keep; /* open: the peer never reads, the window stays shut */
-	for (;;)
-		pause();
+	for (int attempt = 1; attempt <= 8; attempt++) {
+		int keep;
+		int t = lingering_socket(secs, &keep);
+		int fd = connect_vm(path);
+		struct ioreqvm_ctl_req r = { .magic = IOREQVM_CTL_MAGIC,
+					     .version = IOREQVM_CTL_VERSION,
+					     .op = IOREQVM_OP_VM_INFO, .seq = 1 };
+		union { struct cmsghdr a; char b[CMSG_SPACE(sizeof(int))]; } cb;
+		struct iovec iov = { &r, sizeof(r) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
+				    .msg_controllen = sizeof(cb.b) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &t, sizeof(int));
+		if (sendmsg(fd, &m, 0) != (ssize_t)sizeof(r))
+			die("sendmsg");
+		static struct closer closers[8];
+		struct closer *c = &closers[attempt - 1];
+		c->fd = t;
+		pthread_t th;
+		if (pthread_create(&th, NULL, close_thread, c))
+			die("pthread_create");
+		pthread_detach(th);
+		struct ioreqvm_ctl_rep rep;
+		if (recv(fd, &rep, sizeof(rep), 0) != (ssize_t)sizeof(rep))
+			die("recv");
+		rep.msg[sizeof(rep.msg) - 1] = 0;
+		for (int i = 0; i < 50 && !c->done; i++)
+			usleep(10000);
+		if (!c->done) {
+			fprintf(stderr, "hostile_peer: attempt %d: our own close lingers (the VMM "
+				"closed its copy first); again\n", attempt);
+			close(fd);
+			continue;
+		}
+		printf("ready: answer %d: %s\n", rep.result, rep.msg);
+		fflush(stdout);
+		(void)keep; /* open: the peer never reads, the window stays shut */
+		for (;;)
+			pause();
+	}
+	fprintf(stderr, "hostile_peer: the VMM never held the last reference in 8 attempts\n");
+	exit(1);
 }
 
 int main(int argc, char **argv)
