@@ -42,10 +42,11 @@ struct ctl_op_desc {
 	uint32_t req_size;
 	ctl_op_fn fn;
 	/*
-	 * Reads state only, under short locks: the control thread runs it at
-	 * once. Every other op changes the VM and runs on the worker, in order.
+	 * Never waits: reads state, or raises an interrupt, under short locks
+	 * only; the control thread runs it at once. Every other op (servers,
+	 * ranges, types, claims) runs on the worker, in order.
 	 */
-	bool read_only;
+	bool quick;
 };
 
 /*

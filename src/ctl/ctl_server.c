@@ -246,7 +246,7 @@ static bool serve_one(struct ctl_server *cs, struct ctl_conn *c, bool hup)
 	}
 	if (!d) {
 		log_info("ctl: pid %d: refused message: %s", (int)c->caller.pid, rep->msg);
-	} else if (!d->read_only) {
+	} else if (!d->quick) {
 		c->op = d;
 		memcpy(c->payload, payload, d->req_size);
 		c->busy = true;

@@ -7,12 +7,13 @@
  *
  * Threads (DESIGN R1: the control plane never waits on a peer):
  *  - the control thread polls the non-blocking sockets, reads requests,
- *    answers the read-only ops itself and queues replies a slow reader
- *    has not taken (bounded: past CTL_MAX_QUEUED_REPLIES it drops him);
- *  - one worker runs every op that changes the VM (servers, ranges,
- *    types, claims, interrupts) and every connection's teardown, in
- *    arrival order, so those ops are serialised and a long one (a type
- *    change over thousands of runs) leaves the control thread answering;
+ *    answers the quick ops itself (state reads, interrupts) and queues
+ *    replies a slow reader has not taken (bounded: past
+ *    CTL_MAX_QUEUED_REPLIES it drops him);
+ *  - one worker runs every op that changes servers, ranges, types or
+ *    claims, and every connection's teardown, in arrival order, so those
+ *    ops are serialised and a long one (a type change over thousands of
+ *    runs) leaves the control thread answering;
  *  - the fd reaper closes what peers handed us (fd_reaper.h).
  * A connection has at most one request in progress: the next is read once
  * the reply to the last exists.
