@@ -19,12 +19,9 @@ struct run_list {
 	size_t n, cap;
 };
 
-static int list_push(struct run_list *l, uint64_t s, uint64_t e, enum mem_access acc)
+/* Append without merging: unmaps and maps name whole mappings. */
+static int list_append(struct run_list *l, const struct map_run *r)
 {
-	if (l->n && l->v[l->n - 1].access == acc && l->v[l->n - 1].end == s) {
-		l->v[l->n - 1].end = e; /* merge */
-		return 0;
-	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 8;
 		struct map_run *v = realloc(l->v, cap * sizeof(*v));
@@ -33,8 +30,18 @@ static int list_push(struct run_list *l, uint64_t s, uint64_t e, enum mem_access
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct map_run){ .start = s, .end = e, .access = acc };
+	l->v[l->n++] = *r;
 	return 0;
+}
+
+/* Append, merging with the last run when it has the same access and touches. */
+static int list_push(struct run_list *l, uint64_t s, uint64_t e, enum mem_access acc)
+{
+	if (l->n && l->v[l->n - 1].access == acc && l->v[l->n - 1].end == s) {
+		l->v[l->n - 1].end = e;
+		return 0;
+	}
+	return list_append(l, &(struct map_run){ .start = s, .end = e, .access = acc });
 }
 
 static int collect(void *ctx, uint64_t s, uint64_t e, uint8_t v)
@@ -95,21 +102,6 @@ void mapcomp_plan_free(struct mapcomp_plan *plan)
 static bool same_run(const struct map_run *x, const struct map_run *y)
 {
 	return x->start == y->start && x->end == y->end && x->access == y->access;
-}
-
-/* Append without merging: unmaps and maps name whole mappings. */
-static int list_append(struct run_list *l, const struct map_run *r)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-		struct map_run *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *r;
-	return 0;
 }
 
 /* @neu = the runs of @old with the ranges @r[0, n) painted over, re-merged. */
