@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Dispatch of one trapped guest access (DESIGN M7, I8, I9). MMIO accesses
- * are resolved against the P2M first, never a cached view: RAM-typed pages
- * are served from guest memory (a vCPU can trap on a page whose mapping is
- * being replaced), writes to ram_ro are dropped; the rest goes to an in-VMM
- * server (I8) or in-VMM device by range, else to the default: reads all
- * ones, writes dropped, both counted, the first ones shown with -v.
+ * The exit path's decision for one trapped guest access (DESIGN M2, M7, C5,
+ * C6, I7, I8, I9), whichever backend trapped it. MMIO is cut at page edges
+ * (C7) and each part resolved against the P2M once, never a cached view: a
+ * RAM-typed page is served from guest memory (a vCPU can trap on a page
+ * whose mapping is being replaced), a write to ram_ro is dropped, a claimed
+ * page goes to its owner for the kinds it claimed, and a page of no RAM type
+ * (and every port) goes to an enabled IOREQ server's range, an in-VMM device,
+ * else the default: reads all ones, writes dropped, both counted, the first
+ * ones shown with -v.
  */
 #include "core/io_dispatch.h"
 
@@ -40,26 +43,58 @@ enum io_result io_unbacked(struct vcpu *vcpu, struct io_access *a)
 	return IO_DONE;
 }
 
-/* I8 after the P2M: an enabled server's range, then in-VMM devices, then I9. */
-static enum io_result io_devices(struct vcpu *vcpu, struct io_access *a)
+/*
+ * K3: what may wait (a device model's answer, an in-VMM device) runs with
+ * the vCPU out of guest mode, so a change of mappings never waits for it.
+ * A backend that serves from inside guest mode is taken out here and put
+ * back after; if the VM stopped meanwhile, the access ends the run.
+ */
+static void wait_begin(struct vcpu *vcpu, enum io_from from)
 {
-	uint32_t kind = a->space == IO_SPACE_PIO ? IOREQVM_IO_RANGE_PORT : IOREQVM_IO_RANGE_MEMORY;
-	uint32_t flags = 0;
-	struct ioreq_server *s = ioreq_select(&vcpu->vm->servers, kind, a->addr, a->size, &flags);
-	if (s) {
-		uint8_t type = a->space == IO_SPACE_PIO ? IOREQVM_IOREQ_TYPE_PIO
-							: IOREQVM_IOREQ_TYPE_COPY;
-		enum io_result r = ioreq_send(s, vcpu, type, a->addr, a, flags);
-		ioreq_server_put(s);
-		return r;
-	}
-	const struct iomap_entry *e = iomap_find(&vcpu->vm->iomap[a->space], a->addr, a->size);
-	if (e)
-		return e->fn(e->opaque, vcpu, a);
-	return io_unbacked(vcpu, a);
+	if (from == IO_FROM_GUEST)
+		vm_vcpu_leave_guest(vcpu);
 }
 
-/* An access to a RAM-typed page that no claim takes: memory, as the type says. */
+static enum io_result wait_end(struct vcpu *vcpu, enum io_from from, enum io_result r)
+{
+	if (from == IO_FROM_GUEST && !vm_vcpu_enter_guest(vcpu))
+		return IO_STOP;
+	return r;
+}
+
+/* K8: guest RAM [gpa, gpa + len) changed behind the vCPUs' translated code. */
+static void code_changed(struct vcpu *vcpu, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = vcpu->vm;
+	if (vm->ops->code_changed)
+		vm->ops->code_changed(vm, vcpu, gpa, len);
+}
+
+/* I8 for a port, or a page of no RAM type: an enabled server's range, an in-VMM device, I9. */
+static enum io_result io_devices(struct vcpu *vcpu, struct io_access *a, enum io_from from)
+{
+	bool pio = a->space == IO_SPACE_PIO;
+	bool posted = false;
+	struct ioreq_server *s = ioreq_route(&vcpu->vm->servers,
+					     pio ? IOREQVM_IO_RANGE_PORT : IOREQVM_IO_RANGE_MEMORY,
+					     pio ? IOREQVM_IOREQ_TYPE_PIO : IOREQVM_IOREQ_TYPE_COPY,
+					     a, &posted);
+	if (posted)
+		return IO_DONE; /* I7: in place, even from guest mode */
+	enum io_result r;
+	wait_begin(vcpu, from);
+	if (s) {
+		r = ioreq_send(s, vcpu, pio ? IOREQVM_IOREQ_TYPE_PIO : IOREQVM_IOREQ_TYPE_COPY,
+			       a->addr, a);
+		ioreq_server_put(s);
+	} else {
+		const struct iomap_entry *e = iomap_find(&vcpu->vm->iomap[a->space], a->addr, a->size);
+		r = e ? e->fn(e->opaque, vcpu, a) : io_unbacked(vcpu, a);
+	}
+	return wait_end(vcpu, from, r);
+}
+
+/* A RAM-typed page, or a claimed one for an access its claim does not take: memory. */
 static enum io_result io_ram(struct vcpu *vcpu, struct io_access *a, uint32_t type)
 {
 	struct vm *vm = vcpu->vm;
@@ -72,95 +107,71 @@ static enum io_result io_ram(struct vcpu *vcpu, struct io_access *a, uint32_t ty
 		a->data = 0;
 		memcpy(&a->data, p, a->size);
 	} else if (type == IOREQVM_MEM_RAM_RO) {
-		atomic_fetch_add(&vm->ro_writes_dropped, 1);
+		atomic_fetch_add(&vm->ro_writes_dropped, 1); /* M2 */
 	} else {
 		memcpy(p, &a->data, a->size);
+		code_changed(vcpu, a->addr, a->size);
 	}
 	return IO_DONE;
 }
 
 /*
- * I8's first step: a page of a claimed ioreq_server type goes to the owner
- * for the access kinds it claimed (C6: as IOREQ_TYPE_COPY, never posted,
- * and the VMM does not write the page itself). Any other access, or an
- * owner gone or disabled, behaves as ram_rw (M5, C5).
+ * C6: an access of a kind the owner claimed goes to it as IOREQ_TYPE_COPY,
+ * never posted, and the VMM does not touch the page itself; the owner may
+ * have written RAM when it completes a write (K8). Owner gone meanwhile:
+ * ram_rw (M5, C5).
  */
-static enum io_result io_claimed(struct vcpu *vcpu, struct io_access *a, uint32_t type)
+static enum io_result io_claimed(struct vcpu *vcpu, struct io_access *a, uint32_t type,
+				 uint16_t owner, enum io_from from)
 {
-	struct vm *vm = vcpu->vm;
-	struct p2m_claim c = p2m_claim_peek(&vm->p2m, type);
-	uint32_t kind = a->is_write ? IOREQVM_MEM_ACCESS_WRITE : IOREQVM_MEM_ACCESS_READ;
-	if ((c.flags & kind) && c.enabled) {
-		struct ioreq_server *s = ioreq_server_get(&vm->servers, (uint16_t)c.server);
-		if (s) {
-			enum io_result r = ioreq_send(s, vcpu, IOREQVM_IOREQ_TYPE_COPY, a->addr, a, 0);
-			ioreq_server_put(s);
-			return r;
-		}
-	}
-	return io_ram(vcpu, a, type);
+	struct ioreq_server *s = ioreq_server_get(&vcpu->vm->servers, owner);
+	if (!s)
+		return io_ram(vcpu, a, type);
+	wait_begin(vcpu, from);
+	enum io_result r = ioreq_send(s, vcpu, IOREQVM_IOREQ_TYPE_COPY, a->addr, a);
+	ioreq_server_put(s);
+	r = wait_end(vcpu, from, r);
+	if (a->is_write)
+		code_changed(vcpu, a->addr, a->size);
+	return r;
 }
 
-static enum io_result io_mmio(struct vcpu *vcpu, struct io_access *a)
+/* The part of an MMIO access inside one page: one P2M lookup decides (I8). */
+static enum io_result io_page(struct vcpu *vcpu, struct io_access *a, enum io_from from)
 {
 	struct vm *vm = vcpu->vm;
 	uint32_t type = p2m_lookup(&vm->p2m, a->addr);
 	vcpu_count(&vcpu->nr_mmio_exits);
-	switch (p2m_type_access(&vm->p2m, type)) {
-	case MEM_ACCESS_RW:
-		return io_ram(vcpu, a, type);
-	case MEM_ACCESS_RO:
-		if (!a->is_write || type == IOREQVM_MEM_RAM_RO)
-			return io_ram(vcpu, a, type);
-		break;
-	case MEM_ACCESS_NONE:
-		break;
+	if (type == IOREQVM_MEM_MMIO_DM)
+		return io_devices(vcpu, a, from);
+	if (ioreqvm_mem_type_is_ioreq(type)) {
+		struct p2m_claim c = p2m_claim_peek(&vm->p2m, type);
+		uint32_t kind = a->is_write ? IOREQVM_MEM_ACCESS_WRITE : IOREQVM_MEM_ACCESS_READ;
+		if ((c.flags & kind) && c.enabled)
+			return io_claimed(vcpu, a, type, (uint16_t)c.server, from);
 	}
-	if (type != IOREQVM_MEM_MMIO_DM)
-		return io_claimed(vcpu, a, type);
-	return io_devices(vcpu, a);
+	return io_ram(vcpu, a, type);
 }
 
-/* KVM and tcg hand over accesses inside one page; split any other. */
-static enum io_result io_mmio_split(struct vcpu *vcpu, struct io_access *a)
+enum io_result io_dispatch(struct vcpu *vcpu, struct io_access *a, enum io_from from)
 {
+	if (a->space == IO_SPACE_PIO)
+		return io_devices(vcpu, a, from);
 	uint64_t room = GUEST_PAGE_SIZE - (a->addr & (GUEST_PAGE_SIZE - 1));
 	if (a->size <= room)
-		return io_mmio(vcpu, a);
+		return io_page(vcpu, a, from);
+	/* C7: each page's part on its own, as KVM cuts an MMIO exit. */
 	struct io_access lo = *a, hi = *a;
 	lo.size = (uint8_t)room;
+	lo.data = a->data & ((1ULL << (8 * room)) - 1);
 	hi.addr = a->addr + room;
 	hi.size = (uint8_t)(a->size - room);
 	hi.data = a->data >> (8 * room);
-	if (io_mmio(vcpu, &lo) == IO_STOP || io_mmio(vcpu, &hi) == IO_STOP)
+	if (io_page(vcpu, &lo, from) == IO_STOP || io_page(vcpu, &hi, from) == IO_STOP)
 		return IO_STOP;
 	if (!a->is_write) {
 		uint64_t lo_mask = (1ULL << (8 * room)) - 1;
 		a->data = (lo.data & lo_mask) | (hi.data << (8 * room));
 	}
 	return IO_DONE;
-}
-
-bool io_dispatch_post(struct vcpu *vcpu, struct io_access *a)
-{
-	struct vm *vm = vcpu->vm;
-	if (!ioreq_may_post(a))
-		return false;
-	if (a->space == IO_SPACE_PIO)
-		return ioreq_post(&vm->servers, IOREQVM_IO_RANGE_PORT, IOREQVM_IOREQ_TYPE_PIO, a);
-	/* As io_mmio: only a page of no RAM or claimable type goes to a range. */
-	uint64_t room = GUEST_PAGE_SIZE - (a->addr & (GUEST_PAGE_SIZE - 1));
-	if (a->size > room || p2m_lookup(&vm->p2m, a->addr) != IOREQVM_MEM_MMIO_DM)
-		return false;
-	if (!ioreq_post(&vm->servers, IOREQVM_IO_RANGE_MEMORY, IOREQVM_IOREQ_TYPE_COPY, a))
-		return false;
-	vcpu_count(&vcpu->nr_mmio_exits);
-	return true;
-}
-
-enum io_result io_dispatch(struct vcpu *vcpu, struct io_access *a)
-{
-	if (a->space == IO_SPACE_MMIO)
-		return io_mmio_split(vcpu, a);
-	return io_devices(vcpu, a);
 }

@@ -1,9 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The CPU backend interface: the only way code above src/cpu/ reaches KVM (or
- * the software CPU). A backend turns its raw exits into struct vcpu_exit and
- * never decides what an access means; the shared exit path (vcpu_loop.c) does.
- * No header outside src/cpu/<backend>/ includes <linux/kvm.h> or unicorn.
+ * the software CPU). No header outside src/cpu/<backend>/ includes
+ * <linux/kvm.h> or unicorn.
+ *
+ * A backend never decides what an access means: it hands every trapped
+ * access, whole, to the shared exit path (io_dispatch, core/io_dispatch.h),
+ * which looks the page up in the P2M once and applies M, C and I rules. It
+ * does so in one of two shapes:
+ *  - from an exit (kvm): vcpu_run returns VCPU_EXIT_IO, the vCPU loop
+ *    (vcpu_loop.c) calls io_dispatch(IO_FROM_EXIT) and a read's data goes
+ *    back to the guest on the next vcpu_run;
+ *  - from inside guest mode (tcg, K13): the engine cannot leave a memory or
+ *    port callback, so the backend calls io_dispatch(IO_FROM_GUEST) in the
+ *    callback; the exit path takes the vCPU out of guest mode (K3) around
+ *    waits itself, and IO_STOP asks the backend to stop at its next chance.
+ * Either way a backend may first serve its own platform devices, those KVM
+ * keeps in the kernel (local APICs, I/O APIC, PIC, PIT), and nothing else.
  */
 #ifndef IOREQVM_CPU_BACKEND_H
 #define IOREQVM_CPU_BACKEND_H
@@ -101,11 +114,16 @@ struct cpu_backend_ops {
 	/* Make vcpu_run return VCPU_EXIT_KICKED soon; any thread. */
 	void (*vcpu_kick)(struct vcpu *vcpu);
 	/*
-	 * The vCPU's thread is about to sleep in user space until a device
-	 * model answers (@blocked), or has woken (!@blocked). Optional: tcg
-	 * lets the other vCPUs execute meanwhile (K13).
+	 * The vCPU's thread, waiting in user space for a device model's answer
+	 * for @waited_ns so far, is about to sleep; called before every sleep
+	 * of that wait. Returns the longest it may sleep before calling again,
+	 * 0 for no bound. Optional (NULL: kvm, whose vCPUs run independently):
+	 * tcg holds the execution turn for a while, then lets the other vCPUs
+	 * execute meanwhile (K13).
 	 */
-	void (*vcpu_block)(struct vcpu *vcpu, bool blocked);
+	uint64_t (*vcpu_block)(struct vcpu *vcpu, uint64_t waited_ns);
+	/* The wait is over (answered, server gone, VM stopping); after vcpu_block only. */
+	void (*vcpu_unblock)(struct vcpu *vcpu);
 	int (*vcpu_get_regs)(struct vcpu *vcpu, struct vcpu_regs *regs);
 
 	/* Drive an interrupt line (GSI) of the platform's interrupt controllers. */
@@ -113,11 +131,13 @@ struct cpu_backend_ops {
 	/* Deliver an MSI (address 0xfeexxxxx, data); NULL if unsupported. */
 	int (*signal_msi)(struct vm *vm, uint64_t addr, uint32_t data);
 	/*
-	 * Guest RAM [gpa, gpa + len) was written by someone other than the
-	 * vCPUs (a device model): forget code translated from it (K8). NULL
-	 * when the backend executes from guest RAM directly (kvm).
+	 * Guest RAM [gpa, gpa + len) was written behind the CPU's back: by the
+	 * exit path for vCPU @self (a trapped write served into RAM, or one a
+	 * device model completed on a claimed page), or by a device model
+	 * (@self NULL). Forget code translated from it (K8), in @self's engine
+	 * at once. NULL when the backend executes from guest RAM directly (kvm).
 	 */
-	int (*code_changed)(struct vm *vm, uint64_t gpa, uint64_t len);
+	int (*code_changed)(struct vm *vm, struct vcpu *self, uint64_t gpa, uint64_t len);
 };
 
 /* Backends built in, in "auto" preference order; NULL-terminated. */

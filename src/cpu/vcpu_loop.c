@@ -19,7 +19,7 @@ typedef enum io_result (*exit_handler_fn)(struct vcpu *vcpu, struct vcpu_exit *e
 
 static enum io_result exit_io(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
-	return io_dispatch(vcpu, &exit->io);
+	return io_dispatch(vcpu, &exit->io, IO_FROM_EXIT);
 }
 
 static enum io_result exit_kicked(struct vcpu *vcpu, struct vcpu_exit *exit)

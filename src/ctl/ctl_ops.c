@@ -190,7 +190,7 @@ static int op_modified_memory(struct vm *vm, struct ctl_caller *c, const void *r
 	}
 	/* K8: tcg forgets code translated from these pages; kvm runs RAM as it is. */
 	if (vm->ops->code_changed)
-		return vm->ops->code_changed(vm, r->first_pfn * GUEST_PAGE_SIZE,
+		return vm->ops->code_changed(vm, NULL, r->first_pfn * GUEST_PAGE_SIZE,
 					     r->nr * GUEST_PAGE_SIZE);
 	return 0;
 }

@@ -65,7 +65,7 @@ static enum io_result cfc_io(void *opaque, struct vcpu *vcpu, struct io_access *
 	if (!s)
 		return io_unbacked(vcpu, a);
 	enum io_result r = ioreq_send(s, vcpu, IOREQVM_IOREQ_TYPE_PCI_CONFIG,
-				      ((uint64_t)sbdf << 32) | reg, a, 0);
+				      ((uint64_t)sbdf << 32) | reg, a);
 	ioreq_server_put(s);
 	return r;
 }

@@ -139,27 +139,30 @@ static bool try_post(struct ioreq_server *s, uint8_t type, uint64_t addr, const 
 	return ok;
 }
 
-static bool postable(const struct ioreq_server *s, uint8_t type, uint64_t addr,
-		     const struct io_access *a, uint32_t range_flags)
+/* I7: what may go through the ring: a write of at most 8 bytes below 1 MiB (20 address bits). */
+static bool postable(const struct ioreq_server *s, uint8_t type, const struct io_access *a,
+		     uint32_t range_flags)
 {
 	return (range_flags & IOREQVM_IO_RANGE_BUFFERED) && s->bufioreq && a->is_write &&
 	       a->size <= 8 && (type == IOREQVM_IOREQ_TYPE_PIO || type == IOREQVM_IOREQ_TYPE_COPY) &&
-	       addr < (1u << 20);
+	       a->addr < (1u << 20);
 }
 
-bool ioreq_post(struct ioreq_servers *ss, uint32_t kind, uint8_t type,
-		const struct io_access *a)
+struct ioreq_server *ioreq_route(struct ioreq_servers *ss, uint32_t kind, uint8_t type,
+				 const struct io_access *a, bool *posted)
 {
-	if (!ioreq_may_post(a))
-		return false; /* cheap refusals before the lookup */
 	uint32_t flags = 0;
-	bool done = false;
+	*posted = false;
 	urcu_bp_read_lock();
 	struct ioreq_server *s = ioreq_select_rcu(ss, kind, a->addr, a->size, &flags);
-	if (s && postable(s, type, a->addr, a, flags))
-		done = try_post(s, type, a->addr, a);
+	if (s && postable(s, type, a, flags) && try_post(s, type, a->addr, a)) {
+		*posted = true;
+		s = NULL;
+	} else if (s) {
+		atomic_fetch_add(&s->refs, 1); /* valid: inside the read section */
+	}
 	urcu_bp_read_unlock();
-	return done;
+	return s;
 }
 
 static uint64_t now_ns(void)
@@ -176,11 +179,8 @@ static void futex_wait(void *word, uint32_t val, long ns)
 }
 
 enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t type,
-			  uint64_t addr, struct io_access *a, uint32_t range_flags)
+			  uint64_t addr, struct io_access *a)
 {
-	if (postable(s, type, addr, a, range_flags) && try_post(s, type, addr, a))
-		return IO_DONE;
-
 	struct ioreqvm_ioreq *slot = &s->slots[vcpu->id];
 	uint32_t *word = (uint32_t *)((uint8_t *)slot + IOREQVM_IOREQ_STATE_WORD);
 	uint32_t *sleeping = &s->notify->vcpu[vcpu->id].vcpu_sleeping;
@@ -237,14 +237,12 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 			break;
 		}
 		long wait_ns = IOREQ_WAIT_NS;
-		if (!blocked && vm->ops->vcpu_block) {
-			uint64_t held = now_ns() - start;
-			if (held < IOREQ_TURN_HOLD_NS) {
-				wait_ns = IOREQ_TURN_HOLD_NS - (long)held;
-			} else {
-				vm->ops->vcpu_block(vcpu, true); /* K13: others run meanwhile */
-				blocked = true;
-			}
+		if (vm->ops->vcpu_block) {
+			/* K13: the backend may let others run meanwhile, and bound our sleep. */
+			uint64_t bound = vm->ops->vcpu_block(vcpu, now_ns() - start);
+			if (bound && bound < (uint64_t)wait_ns)
+				wait_ns = (long)bound;
+			blocked = true;
 		}
 		if (!slept) {
 			atomic_fetch_add_explicit(&s->nr_sleeps, 1, memory_order_relaxed);
@@ -258,7 +256,7 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 		__atomic_store_n(sleeping, 0, __ATOMIC_RELAXED);
 	}
 	if (blocked)
-		vm->ops->vcpu_block(vcpu, false);
+		vm->ops->vcpu_unblock(vcpu);
 	if (answered) {
 		if (!a->is_write)
 			a->data = __atomic_load_n(&slot->data, __ATOMIC_RELAXED) & size_mask(a->size);

@@ -17,12 +17,6 @@
 
 extern const uint8_t tcg_stub_start[], tcg_stub_done[], tcg_stub_real_cs[], tcg_stub_end[];
 
-void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
-uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque);
-void tcg_hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque);
-void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *opaque);
-bool tcg_hook_invalid(uc_engine *uc, void *opaque);
-
 static int uc_err_to_errno(uc_err e)
 {
 	switch (e) {
@@ -268,6 +262,21 @@ static uc_err map_ro(struct tcg_vcpu *c, uint64_t start, uint64_t end, uint8_t *
 	if (start == end)
 		return UC_ERR_OK;
 	return uc_mem_map_ptr(c->uc, start, end - start, UC_PROT_READ | UC_PROT_EXEC, host);
+}
+
+uint64_t tcg_engine_ro_end(struct tcg_vcpu *c, uint64_t gpa)
+{
+	size_t lo = 0, hi = c->nr_regions;
+	while (lo < hi) { /* the first region ending after gpa */
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->regions[mid].end <= gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->nr_regions && c->regions[lo].start <= gpa && c->regions[lo].kind == TCG_REGION_RO)
+		return c->regions[lo].end;
+	return gpa;
 }
 
 int tcg_engine_step_scratch(struct tcg_vcpu *c, uint64_t lo, uint64_t hi, uint8_t *scratch,

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tcg backend: trapped memory accesses (K11, K13, K14). NONE runs are MMIO
- * regions whose callbacks carry at most 4 bytes: the accessing instruction
- * (RIP is exact in a callback) is decoded with capstone and the pieces are
- * put back together, so the exit path sees one access per guest access, as
- * a KVM MMIO exit (the part inside the page, C7). Writes to RO runs stop the
- * engine from the write-protection hook and are forwarded: a plain store is
- * stepped over, anything else is stepped once against a scratch copy of the
- * page (tcg_engine.c maps it). Accesses the engine cannot map are reported
- * with the address, since libunicorn 2.0.1 checks virtual addresses.
+ * tcg backend: trapped accesses (K11, K13, K14), each handed whole to the
+ * shared exit path from inside the engine's callback (tcg_dispatch), which
+ * decides what it means. Ports come from the IN/OUT hooks. NONE runs are
+ * MMIO regions whose callbacks carry at most 4 bytes: the accessing
+ * instruction (RIP is exact in a callback) is decoded with capstone and the
+ * pieces are put back together, so the exit path sees one access per guest
+ * access, as a KVM MMIO exit. Writes to RO runs stop the engine from the
+ * write-protection hook and are handed over: a plain store is stepped over,
+ * anything else is stepped once against a scratch copy of the page
+ * (tcg_engine.c maps it). Accesses the engine cannot map are reported with
+ * the address, since libunicorn 2.0.1 checks virtual addresses.
  */
 #include <inttypes.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/io_dispatch.h"
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"
 
@@ -200,9 +203,38 @@ int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 	return 0;
 }
 
-static bool p2m_is_ram(struct vm *vm, uint64_t gpa)
+/*
+ * Hand one whole guest access to the shared exit path, inside the callback
+ * (K13), unless it is for our own platform devices (K5). The exit path
+ * leaves guest mode around waits itself; a stop it reports, or mappings
+ * changed meanwhile, are acted on at the next block (never stop here, K3).
+ */
+void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a)
 {
-	return p2m_type_access(&vm->p2m, p2m_lookup(&vm->p2m, gpa)) != MEM_ACCESS_NONE;
+	struct tcg_platform *p = &c->t->plat;
+	if (a->space == IO_SPACE_PIO ? tcg_platform_pio(p, a) : tcg_platform_mmio(p, c->vcpu->id, a))
+		return;
+	if (io_dispatch(c->vcpu, a, IO_FROM_GUEST) == IO_STOP)
+		atomic_fetch_or(&c->attn, TCG_ATTN_STOP);
+	else if (c->gen_applied != atomic_load(&c->t->maps_gen))
+		atomic_fetch_or(&c->attn, TCG_ATTN_KICK); /* new mappings from the next block */
+}
+
+uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
+{
+	struct tcg_vcpu *c = opaque;
+	struct io_access a = { .space = IO_SPACE_PIO, .addr = port, .size = (uint8_t)size };
+	tcg_dispatch(c, &a);
+	return (uint32_t)a.data;
+}
+
+void tcg_hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque)
+{
+	struct tcg_vcpu *c = opaque;
+	uint32_t mask = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	struct io_access a = { .space = IO_SPACE_PIO, .addr = port, .size = (uint8_t)size,
+			       .is_write = true, .data = value & mask };
+	tcg_dispatch(c, &a);
 }
 
 static void dispatch_mmio(struct tcg_vcpu *c, uint64_t addr, uint8_t len, bool is_write,
@@ -213,8 +245,6 @@ static void dispatch_mmio(struct tcg_vcpu *c, uint64_t addr, uint8_t len, bool i
 	tcg_dispatch(c, &a);
 	if (!is_write)
 		*data = a.data;
-	else if (p2m_is_ram(c->vcpu->vm, addr))
-		tcg_vm_code_changed(c->t, c, addr, len); /* K8: served into RAM */
 }
 
 /*
@@ -353,33 +383,6 @@ bool tcg_hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	return false;
 }
 
-/*
- * Forward the write [addr, addr + n) with @data, cut at page boundaries as
- * KVM cuts an MMIO exit (C7): a part on a RW page is plain memory, every
- * other part one request.
- */
-static void forward_write(struct tcg_vcpu *c, uint64_t addr, unsigned n, uint64_t data)
-{
-	struct vm *vm = c->vcpu->vm;
-	while (n) {
-		uint64_t room = GUEST_PAGE_SIZE - (addr & (GUEST_PAGE_SIZE - 1));
-		unsigned part = n < room ? n : (unsigned)room;
-		if (p2m_type_access(&vm->p2m, p2m_lookup(&vm->p2m, addr)) == MEM_ACCESS_RW) {
-			uint8_t *p = guest_ram_ptr(&vm->ram, addr, part);
-			if (p) {
-				memcpy(p, &data, part);
-				tcg_vm_code_changed(c->t, c, addr, part); /* K8 */
-			}
-		} else {
-			uint64_t d = part >= 8 ? data : data & ((1ULL << (8 * part)) - 1);
-			dispatch_mmio(c, addr, (uint8_t)part, true, &d);
-		}
-		data = part >= 8 ? 0 : data >> (8 * part);
-		addr += part;
-		n -= part;
-	}
-}
-
 static bool writes_to(const struct tcg_insn *d, uint64_t addr)
 {
 	for (unsigned i = 0; i < d->nr_mem; i++)
@@ -455,7 +458,8 @@ bool tcg_hook_wprot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, in
 		c->stop = TCG_STOP_WPROT_STEP;
 		return false;
 	}
-	forward_write(c, addr, n, (uint64_t)value);
+	uint64_t d = (uint64_t)value;
+	dispatch_mmio(c, addr, (uint8_t)n, true, &d);
 	c->stop = TCG_STOP_WPROT;
 	return false;
 }
@@ -466,10 +470,10 @@ int tcg_wprot_step(struct tcg_vcpu *c, uc_err *step_err)
 	uint64_t addr = c->wp_addr, n = c->wp_size;
 	uint64_t lo = addr & ~(GUEST_PAGE_SIZE - 1);
 	uint64_t hi = (addr + n + GUEST_PAGE_SIZE - 1) & ~(GUEST_PAGE_SIZE - 1);
-	/* The scratch window: the write's pages that are RO (the first one is). */
-	if (hi - lo > GUEST_PAGE_SIZE &&
-	    p2m_type_access(&vm->p2m, p2m_lookup(&vm->p2m, hi - GUEST_PAGE_SIZE)) != MEM_ACCESS_RO)
-		hi -= GUEST_PAGE_SIZE;
+	/* The scratch window: the write's pages in the RO region of the first. */
+	uint64_t ro_end = tcg_engine_ro_end(c, lo);
+	if (hi > ro_end)
+		hi = ro_end > lo ? ro_end : lo + GUEST_PAGE_SIZE;
 	if (!c->scratch) {
 		c->scratch = aligned_alloc(GUEST_PAGE_SIZE, TCG_SCRATCH_PAGES * GUEST_PAGE_SIZE);
 		if (!c->scratch)
@@ -487,6 +491,6 @@ int tcg_wprot_step(struct tcg_vcpu *c, uc_err *step_err)
 	/* The part of the write outside the window went where it belongs. */
 	uint64_t data = 0, in = addr + n <= hi ? n : hi - addr;
 	memcpy(&data, c->scratch + (addr - lo), in);
-	forward_write(c, addr, (unsigned)in, data);
+	dispatch_mmio(c, addr, (uint8_t)in, true, &data);
 	return 0;
 }

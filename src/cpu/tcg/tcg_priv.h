@@ -50,6 +50,15 @@ struct tcg_vcpu;
  */
 #define TCG_SLICE_NS 4000000ULL
 #define TCG_WAKE_SLICE_NS 100000ULL /* ... or this, for one back from a device model */
+/*
+ * K13: a vCPU waiting for a device model's answer passes its turn on only
+ * after waiting this long (vcpu_block): about two wake-ups here (the
+ * model's and ours, DESIGN section 7). Passing it at once cost a wake-up of
+ * the next vCPU, by which time the model had stopped spinning, so that
+ * vCPU's request woke the model and passed the turn again (BENCHMARKS.md,
+ * throughput with 2 vCPUs).
+ */
+#define TCG_TURN_HOLD_NS 200000ULL
 struct tcg_turns {
 	pthread_mutex_t lock;
 	bool single; /* one vCPU: turns are never taken */
@@ -183,6 +192,7 @@ struct tcg_vcpu {
 
 	pthread_cond_t turn_cond; /* with t->turns.lock */
 	bool has_turn;
+	bool turn_passed; /* by vcpu_block, during a wait for a device model (K13) */
 	struct tcg_code_drops drops;
 
 	enum tcg_stop stop;
@@ -269,6 +279,8 @@ int tcg_engine_sync_regions(struct tcg_vcpu *c);
  * (@real_cs < 0), or to real mode at @real_cs:0000 (an AP's SIPI).
  */
 int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs);
+/* End of the RO region holding @gpa in the engine, or @gpa if it is not in one. */
+uint64_t tcg_engine_ro_end(struct tcg_vcpu *c, uint64_t gpa);
 /*
  * Run the one instruction at RIP with the guest pages [lo, hi) of a RO
  * region backed by @scratch, writable, instead of guest RAM; the region is
@@ -279,7 +291,14 @@ int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs);
 int tcg_engine_step_scratch(struct tcg_vcpu *c, uint64_t lo, uint64_t hi, uint8_t *scratch,
 			    uc_err *step_err);
 
-/* tcg_mem.c: MMIO callbacks, RO write protection, instruction decoding */
+/* tcg_vcpu.c: the engine's block, exception and invalid-instruction hooks */
+void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
+void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *opaque);
+bool tcg_hook_invalid(uc_engine *uc, void *opaque);
+
+/* tcg_mem.c: trapped accesses (port hooks, MMIO callbacks, RO write protection), decoding */
+uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque);
+void tcg_hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque);
 uint64_t tcg_mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *opaque);
 void tcg_mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value,
 		    void *opaque);
@@ -299,7 +318,10 @@ void tcg_stop_error(struct tcg_vcpu *c, const char *fmt, ...)
  * exception), is left in c->stop with its uc_err in *step_err.
  */
 int tcg_wprot_step(struct tcg_vcpu *c, uc_err *step_err);
-/* Serve one access through the shared exit path, inside the callback (K13). */
+/*
+ * Serve one whole access: our platform devices (K5), else the shared exit
+ * path, inside the callback (K13).
+ */
 void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a);
 
 /* tcg_cpuid.c: CPUID (K12) */

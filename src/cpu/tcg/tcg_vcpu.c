@@ -5,9 +5,9 @@
  * delivered through the guest's IDT with the STI shadow kept, K10; HLT
  * sleeping until an interrupt or a kick; INIT and SIPI restarting the
  * engine in real mode, K9), the block hook that stops the engine for kicks,
- * turns and interrupts (never uc_emu_stop from another thread), port I/O
- * served inside the IN/OUT hooks (K3), exceptions from the intr hook,
- * registers for fault reports. Ends with the ops table.
+ * turns and interrupts (never uc_emu_stop from another thread), the turn
+ * held and passed while a device model answers (K13), exceptions from the
+ * intr hook, registers for fault reports. Ends with the ops table.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/io_dispatch.h"
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"
 #include "cpu/tcg/tcg_vm.h"
@@ -25,12 +24,6 @@
 #define RFLAGS_IF (1ULL << 9)
 #define EXC_UD 6
 #define EXC_PF 14
-
-void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
-uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque);
-void tcg_hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque);
-void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *opaque);
-bool tcg_hook_invalid(uc_engine *uc, void *opaque);
 
 void tcg_vcpu_wake(struct tcg_vcpu *c, unsigned bits)
 {
@@ -63,48 +56,6 @@ void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 	}
 	c->last_block = addr;
 	c->last_block_size = size;
-}
-
-void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a)
-{
-	struct tcg_platform *p = &c->t->plat;
-	bool done = a->space == IO_SPACE_PIO ? tcg_platform_pio(p, a)
-					     : tcg_platform_mmio(p, c->vcpu->id, a);
-	if (done || io_dispatch_post(c->vcpu, a))
-		return;
-	/*
-	 * K13: while the access is served, perhaps by a device model, this vCPU
-	 * counts as out of guest code for the K3 pause, so a model that changes
-	 * types or claims before it answers never waits on us; the mappings
-	 * change under the waiting engine and reach it at its next block. If a
-	 * change is under way when the answer comes, wait here until it is done.
-	 * If it has to sleep, ioreq_send passes the execution turn on
-	 * (tcg_vcpu_block) and takes it back before we return into the engine.
-	 */
-	vm_vcpu_leave_guest(c->vcpu);
-	enum io_result r = io_dispatch(c->vcpu, a);
-	bool run_on = vm_vcpu_enter_guest(c->vcpu);
-	if (r == IO_STOP || !run_on)
-		atomic_fetch_or(&c->attn, TCG_ATTN_STOP); /* K3: never stop here */
-	else if (c->gen_applied != atomic_load(&c->t->maps_gen))
-		atomic_fetch_or(&c->attn, TCG_ATTN_KICK); /* new mappings from the next block */
-}
-
-uint32_t tcg_hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
-{
-	struct tcg_vcpu *c = opaque;
-	struct io_access a = { .space = IO_SPACE_PIO, .addr = port, .size = (uint8_t)size };
-	tcg_dispatch(c, &a);
-	return (uint32_t)a.data;
-}
-
-void tcg_hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque)
-{
-	struct tcg_vcpu *c = opaque;
-	uint32_t mask = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
-	struct io_access a = { .space = IO_SPACE_PIO, .addr = port, .size = (uint8_t)size,
-			       .is_write = true, .data = value & mask };
-	tcg_dispatch(c, &a);
 }
 
 /* Exceptions and int n: unwound to the instruction, so a stop here is exact. */
@@ -482,14 +433,30 @@ static int tcg_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 	return rc;
 }
 
-/* ioreq_send is about to sleep for a device model (K13): let others run meanwhile. */
-static void tcg_vcpu_block(struct vcpu *vcpu, bool blocked)
+/*
+ * ioreq_send is about to sleep for a device model (K13): hold the turn for
+ * TCG_TURN_HOLD_NS of the wait, then let the others run meanwhile.
+ */
+static uint64_t tcg_vcpu_block(struct vcpu *vcpu, uint64_t waited_ns)
 {
 	struct tcg_vcpu *c = vcpu->be;
-	if (blocked)
-		tcg_turn_give(&c->t->turns, c);
-	else
-		tcg_turn_take(&c->t->turns, c, false); /* inside a callback: no way out */
+	if (c->turn_passed || c->t->turns.single)
+		return 0; /* passed already, or nobody to pass it to */
+	if (waited_ns < TCG_TURN_HOLD_NS)
+		return TCG_TURN_HOLD_NS - waited_ns;
+	tcg_turn_give(&c->t->turns, c);
+	c->turn_passed = true;
+	return 0;
+}
+
+/* The answer came: take the turn back before returning into the engine. */
+static void tcg_vcpu_unblock(struct vcpu *vcpu)
+{
+	struct tcg_vcpu *c = vcpu->be;
+	if (!c->turn_passed)
+		return;
+	c->turn_passed = false;
+	tcg_turn_take(&c->t->turns, c, false); /* inside a callback: no way out */
 }
 
 static void tcg_vcpu_kick(struct vcpu *vcpu)
@@ -538,6 +505,7 @@ const struct cpu_backend_ops tcg_backend_ops = {
 	.vcpu_run = tcg_vcpu_run,
 	.vcpu_kick = tcg_vcpu_kick,
 	.vcpu_block = tcg_vcpu_block,
+	.vcpu_unblock = tcg_vcpu_unblock,
 	.vcpu_get_regs = tcg_vcpu_get_regs,
 	.irq_line = tcg_irq_line,
 	.signal_msi = tcg_signal_msi,

@@ -268,8 +268,8 @@ void tcg_vcpu_apply_code_drops(struct tcg_vcpu *c)
 	pthread_mutex_unlock(&d->lock);
 }
 
-int tcg_code_changed(struct vm *vm, uint64_t gpa, uint64_t len)
+int tcg_code_changed(struct vm *vm, struct vcpu *self, uint64_t gpa, uint64_t len)
 {
-	tcg_vm_code_changed(vm->be, NULL, gpa, len);
+	tcg_vm_code_changed(vm->be, self ? self->be : NULL, gpa, len);
 	return 0;
 }
