@@ -266,7 +266,7 @@ void vm_resume_vcpus(struct vm *vm)
 	pthread_mutex_unlock(&vm->hold_lock);
 }
 
-bool vm_vcpu_enter_guest(struct vcpu *vcpu)
+bool vm_vcpu_enter_guest_held(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	for (;;) {
@@ -288,16 +288,12 @@ bool vm_vcpu_enter_guest(struct vcpu *vcpu)
 	}
 }
 
-void vm_vcpu_leave_guest(struct vcpu *vcpu)
+void vm_vcpu_left_guest_held(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-	/* Dekker with vm_pause_vcpus: store in_guest, then load hold. */
-	atomic_store(&vcpu->in_guest, false);
-	if (atomic_load(&vm->hold)) {
-		pthread_mutex_lock(&vm->hold_lock);
-		pthread_cond_broadcast(&vm->left_cond);
-		pthread_mutex_unlock(&vm->hold_lock);
-	}
+	pthread_mutex_lock(&vm->hold_lock);
+	pthread_cond_broadcast(&vm->left_cond);
+	pthread_mutex_unlock(&vm->hold_lock);
 }
 
 uint64_t vm_mmio_exits(struct vm *vm)

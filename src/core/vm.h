@@ -107,9 +107,29 @@ void vm_destroy(struct vm *vm);
  */
 void vm_pause_vcpus(struct vm *vm);
 void vm_resume_vcpus(struct vm *vm);
-/* vCPU side: park while held. Returns false if the VM is stopping. */
-bool vm_vcpu_enter_guest(struct vcpu *vcpu);
-void vm_vcpu_leave_guest(struct vcpu *vcpu);
+/* The slow halves of the two below: a pause is under way, or the VM stops. */
+bool vm_vcpu_enter_guest_held(struct vcpu *vcpu);
+void vm_vcpu_left_guest_held(struct vcpu *vcpu);
+
+/*
+ * vCPU side: park while held. Returns false if the VM is stopping. Inline:
+ * tcg enters and leaves around every wait for a device model (K13).
+ * Dekker with vm_pause_vcpus: store in_guest, then load hold.
+ */
+static inline bool vm_vcpu_enter_guest(struct vcpu *vcpu)
+{
+	atomic_store(&vcpu->in_guest, true);
+	if (!atomic_load(&vcpu->vm->hold) && !atomic_load(&vcpu->vm->stopping))
+		return true;
+	return vm_vcpu_enter_guest_held(vcpu);
+}
+
+static inline void vm_vcpu_leave_guest(struct vcpu *vcpu)
+{
+	atomic_store(&vcpu->in_guest, false);
+	if (atomic_load(&vcpu->vm->hold))
+		vm_vcpu_left_guest_held(vcpu);
+}
 
 /* Print a vCPU's registers on stderr, one block, for fault reports. */
 void vm_dump_vcpu(struct vcpu *vcpu);
