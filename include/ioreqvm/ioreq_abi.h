@@ -106,6 +106,24 @@ static inline uint8_t ioreqvm_ioreq_state(const struct ioreqvm_ioreq *r)
 	return __atomic_load_n((const uint8_t *)r + IOREQVM_IOREQ_STATE_BYTE, __ATOMIC_ACQUIRE) & 0xf;
 }
 
+/*
+ * The state byte as a whole (state bits 0-3, data_is_ptr bit 4, dir bit 5,
+ * df bit 6, as the bit-fields above lay it out on x86; test_abi_xen checks
+ * it against Xen's ioreq_t): @state with direction @dir, data_is_ptr and
+ * df clear.
+ */
+static inline uint8_t ioreqvm_ioreq_state_byte(uint8_t state, uint8_t dir)
+{
+	return (uint8_t)((state & 0xf) | (dir & 1) << 5);
+}
+
+/* Publish a filled request: the whole state byte in one release store. */
+static inline void ioreqvm_ioreq_publish(struct ioreqvm_ioreq *r, uint8_t state, uint8_t dir)
+{
+	__atomic_store_n((uint8_t *)r + IOREQVM_IOREQ_STATE_BYTE, ioreqvm_ioreq_state_byte(state, dir),
+			 __ATOMIC_RELEASE);
+}
+
 /* Set the state, keeping the other bits of its byte; release ordering. */
 static inline void ioreqvm_ioreq_set_state(struct ioreqvm_ioreq *r, uint8_t state)
 {

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/exit_status.h"
 #include "core/log.h"
 #include "cpu/vcpu_loop.h"
 #include "dev/device.h"
@@ -171,6 +172,20 @@ void vm_stop(struct vm *vm, int status)
 	uint64_t one = 1;
 	ssize_t w = write(vm->stop_efd, &one, sizeof(one));
 	(void)w;
+}
+
+enum io_result vm_reset_requested(struct vcpu *vcpu)
+{
+	log_err("vCPU %u: guest requested a reset; ioreqvm does not reboot guests", vcpu->id);
+	vm_stop(vcpu->vm, VM_EXIT_RESET);
+	return IO_STOP;
+}
+
+enum io_result vm_poweroff_requested(struct vcpu *vcpu)
+{
+	log_info("vCPU %u: guest powered off", vcpu->id);
+	vm_stop(vcpu->vm, VM_EXIT_POWEROFF);
+	return IO_STOP;
 }
 
 void vm_join(struct vm *vm)

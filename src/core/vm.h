@@ -96,6 +96,14 @@ int vm_start(struct vm *vm, char *err, size_t errlen);
  * thread, including vCPU threads and signal-driven main loops.
  */
 void vm_stop(struct vm *vm, int status);
+/*
+ * The guest asked for a reset (keyboard controller pulse, port 0xcf9, a
+ * backend's reset exit): ioreqvm does not reboot guests, so it says so and
+ * stops the VM with VM_EXIT_RESET. Returns IO_STOP for the exit path.
+ */
+enum io_result vm_reset_requested(struct vcpu *vcpu);
+/* The guest powered off (ACPI sleep, a backend's exit): stop with VM_EXIT_POWEROFF. IO_STOP. */
+enum io_result vm_poweroff_requested(struct vcpu *vcpu);
 /* Kick and join all vCPU threads (after vm_stop). */
 void vm_join(struct vm *vm);
 void vm_destroy(struct vm *vm);

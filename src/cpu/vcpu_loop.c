@@ -45,16 +45,12 @@ static enum io_result exit_internal(struct vcpu *vcpu, struct vcpu_exit *exit)
 
 static enum io_result exit_reset(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
-	log_err("vCPU %u: guest requested a reset; ioreqvm does not reboot guests", vcpu->id);
-	vm_stop(vcpu->vm, VM_EXIT_RESET);
-	return IO_STOP;
+	return vm_reset_requested(vcpu);
 }
 
 static enum io_result exit_poweroff(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
-	log_info("vCPU %u: guest powered off", vcpu->id);
-	vm_stop(vcpu->vm, VM_EXIT_POWEROFF);
-	return IO_STOP;
+	return vm_poweroff_requested(vcpu);
 }
 
 static const exit_handler_fn exit_handlers[] = {

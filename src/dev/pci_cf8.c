@@ -10,9 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "core/exit_status.h"
 #include "core/io_dispatch.h"
-#include "core/log.h"
 #include "core/vm.h"
 #include "dev/device.h"
 #include "ioreq/ioreq_send.h"
@@ -34,10 +32,7 @@ static enum io_result cf8_io(void *opaque, struct vcpu *vcpu, struct io_access *
 		if (!a->is_write) {
 			a->data = 0;
 		} else if (a->data & RST_CNT_RESET) {
-			log_err("vCPU %u: guest requested a reset; ioreqvm does not reboot guests",
-				vcpu->id);
-			vm_stop(vcpu->vm, VM_EXIT_RESET);
-			return IO_STOP;
+			return vm_reset_requested(vcpu);
 		}
 		return IO_DONE;
 	}

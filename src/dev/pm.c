@@ -7,8 +7,6 @@
  * address latch and lives in pci_cf8.c. Reset is reported, not performed:
  * ioreqvm has no reboot.
  */
-#include "core/exit_status.h"
-#include "core/log.h"
 #include "core/vm.h"
 #include "dev/device.h"
 
@@ -24,11 +22,8 @@ static enum io_result pm1a_io(void *opaque, struct vcpu *vcpu, struct io_access 
 		a->data = 0;
 		return IO_DONE;
 	}
-	if (a->data & PM1A_SLP_EN) {
-		log_info("vCPU %u: guest powered off", vcpu->id);
-		vm_stop(vcpu->vm, VM_EXIT_POWEROFF);
-		return IO_STOP;
-	}
+	if (a->data & PM1A_SLP_EN)
+		return vm_poweroff_requested(vcpu);
 	return IO_DONE;
 }
 
@@ -40,9 +35,7 @@ static enum io_result reset_io(void *opaque, struct vcpu *vcpu, struct io_access
 	}
 	if ((a->data & 0xff) != KBC_PULSE_RESET)
 		return IO_DONE;
-	log_err("vCPU %u: guest requested a reset; ioreqvm does not reboot guests", vcpu->id);
-	vm_stop(vcpu->vm, VM_EXIT_RESET);
-	return IO_STOP;
+	return vm_reset_requested(vcpu);
 }
 
 static int pm_create(struct vm *vm, void **state)

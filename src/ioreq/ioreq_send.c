@@ -191,9 +191,8 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 	slot->vp_eport = 0;
 	slot->type = type;
 	/* One byte store: state READY with dir, and data_is_ptr and df clear. */
-	uint8_t flags = (uint8_t)(IOREQVM_STATE_IOREQ_READY |
-				  ((a->is_write ? IOREQVM_IOREQ_WRITE : IOREQVM_IOREQ_READ) << 5));
-	__atomic_store_n((uint8_t *)slot + IOREQVM_IOREQ_STATE_BYTE, flags, __ATOMIC_RELEASE);
+	ioreqvm_ioreq_publish(slot, IOREQVM_STATE_IOREQ_READY,
+			      a->is_write ? IOREQVM_IOREQ_WRITE : IOREQVM_IOREQ_READ);
 	atomic_fetch_add_explicit(&s->nr_requests, 1, memory_order_relaxed);
 	/*
 	 * A server that had to be woken answers after a wake-up at best: spinning

@@ -54,6 +54,20 @@ static void test_abi_ioreq_t_layout_matches_xen(void **state)
 	memset(&x, 0, sizeof(x));
 	x.state = 0xf;
 	assert_int_equal(((uint8_t *)&x)[IOREQVM_IOREQ_STATE_BYTE], 0xf);
+	/* The whole byte ioreqvm publishes a request with: Xen's state and dir, nothing else. */
+	for (uint8_t dir = 0; dir <= 1; dir++) {
+		memset(&x, 0, sizeof(x));
+		x.state = STATE_IOREQ_READY;
+		x.dir = dir;
+		assert_int_equal(((uint8_t *)&x)[IOREQVM_IOREQ_STATE_BYTE],
+				 ioreqvm_ioreq_state_byte(IOREQVM_STATE_IOREQ_READY, dir));
+		memset(&o, 0xff, sizeof(o));
+		ioreqvm_ioreq_publish(&o, IOREQVM_STATE_IOREQ_READY, dir);
+		assert_int_equal(o.state, STATE_IOREQ_READY);
+		assert_int_equal(o.dir, dir);
+		assert_int_equal(o.df, 0);
+		assert_int_equal(o.data_is_ptr, 0);
+	}
 }
 
 static void test_abi_ioreq_constants_match_xen(void **state)

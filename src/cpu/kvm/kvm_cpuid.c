@@ -11,10 +11,8 @@
 #include <unistd.h>
 
 #include "cpu/kvm/kvm_priv.h"
+#include "cpu/x86.h"
 
-#define MSR_IA32_ARCH_CAPABILITIES 0x10a
-#define CPUID_7_EDX_ARCH_CAPABILITIES (1u << 29)
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
 /*
  * Some hosts (kvm_pvm here) advertise ARCH_CAPABILITIES but refuse the MSR
@@ -29,7 +27,7 @@ static bool host_takes_arch_capabilities(struct kvm_vm *kvm)
 	} m;
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 1;
-	m.hdr.entries[0].index = MSR_IA32_ARCH_CAPABILITIES;
+	m.hdr.entries[0].index = X86_MSR_ARCH_CAPABILITIES;
 
 	if (ioctl(kvm->kvm_fd, KVM_GET_MSRS, &m) != 1)
 		return false;
@@ -73,9 +71,9 @@ int kvm_cpuid_prepare(struct kvm_vm *kvm, char *err, size_t errlen)
 	for (unsigned i = 0; i < kvm->cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &kvm->cpuid->entries[i];
 		if (e->function == 7 && e->index == 0 && !kvm->arch_caps_ok)
-			e->edx &= ~CPUID_7_EDX_ARCH_CAPABILITIES;
+			e->edx &= ~X86_CPUID_7_EDX_ARCH_CAPABILITIES;
 		if (e->function == 1)
-			e->ecx |= CPUID_1_ECX_HYPERVISOR;
+			e->ecx |= X86_CPUID_1_ECX_HYPERVISOR;
 	}
 	return 0;
 }

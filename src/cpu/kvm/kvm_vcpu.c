@@ -17,9 +17,9 @@
 #include "core/vm.h"
 #include "cpu/kvm/kvm_priv.h"
 #include "cpu/kvm/kvm_vm.h"
+#include "cpu/x86.h"
 
 #define KICK_SIGNAL SIGUSR1
-#define EFER_LMA (1ULL << 10)
 
 static void kick_handler(int sig)
 {
@@ -242,7 +242,7 @@ static int kvm_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *out)
 		.rip = r.rip, .rflags = r.rflags,
 		.cr0 = s.cr0, .cr2 = s.cr2, .cr3 = s.cr3, .cr4 = s.cr4, .efer = s.efer,
 		.cs = s.cs.selector, .ds = s.ds.selector, .ss = s.ss.selector,
-		.cs_base = s.cs.base, .cpl = s.cs.dpl, .long_mode = (s.efer & EFER_LMA) != 0,
+		.cs_base = s.cs.base, .cpl = s.cs.dpl, .long_mode = (s.efer & X86_EFER_LMA) != 0,
 	};
 	return 0;
 }

@@ -10,13 +10,6 @@
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"
 
-#define CPUID_1_ECX_X2APIC (1u << 21)
-#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
-#define CPUID_1_EDX_TSC (1u << 4)
-#define CPUID_1_EDX_MSR (1u << 5)
-#define CPUID_1_EDX_PAE (1u << 6)
-#define CPUID_1_EDX_APIC (1u << 9)
 
 /* libunicorn's own leaf 1 (family, model, features), read once per process. */
 static uint32_t leaf1[4];
@@ -62,10 +55,10 @@ int tcg_hook_cpuid(uc_engine *uc, void *opaque)
 	if ((uint32_t)tcg_reg(c, UC_X86_REG_RAX) != 1)
 		return 0;
 	uint32_t ebx = (leaf1[1] & 0x0000ffffu) | (uint32_t)c->vcpu->id << 24;
-	uint32_t ecx = (leaf1[2] & ~(CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE)) |
-		       CPUID_1_ECX_HYPERVISOR;
-	uint32_t edx = leaf1[3] | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_PAE |
-		       CPUID_1_EDX_APIC;
+	uint32_t ecx = (leaf1[2] & ~(X86_CPUID_1_ECX_X2APIC | X86_CPUID_1_ECX_TSC_DEADLINE)) |
+		       X86_CPUID_1_ECX_HYPERVISOR;
+	uint32_t edx = leaf1[3] | X86_CPUID_1_EDX_TSC | X86_CPUID_1_EDX_MSR | X86_CPUID_1_EDX_PAE |
+		       X86_CPUID_1_EDX_APIC;
 	tcg_set_reg(c, UC_X86_REG_RAX, leaf1[0]);
 	tcg_set_reg(c, UC_X86_REG_RBX, ebx);
 	tcg_set_reg(c, UC_X86_REG_RCX, ecx);

@@ -17,13 +17,6 @@
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"
 
-#define RFLAGS_TF (1ULL << 8)
-#define RFLAGS_IF (1ULL << 9)
-#define RFLAGS_NT (1ULL << 14)
-#define RFLAGS_RF (1ULL << 16)
-#define EFER_LMA (1ULL << 10)
-#define EXC_DF 8
-#define EXC_GP 13
 
 /* Offset of env->old_exception in a uc_context (error_code is 112 before). */
 static long exc_off = -1;
@@ -56,7 +49,7 @@ static void calibrate(void)
 	    uc_context_alloc(uc, &a) || uc_context_alloc(uc, &b) || uc_context_save(uc, a))
 		goto out;
 	uc_emu_start(uc, 0x1000, 0x2000, 0, 0);
-	if (intno != EXC_GP || uc_context_save(uc, b))
+	if (intno != X86_EXC_GP || uc_context_save(uc, b))
 		goto out;
 	long found = -1;
 	for (size_t off = 112; off + 4 <= size; off += 4) {
@@ -64,7 +57,7 @@ static void calibrate(void)
 		memcpy(&before, (char *)a + off, 4);
 		memcpy(&after, (char *)b + off, 4);
 		memcpy(&err, (char *)b + off - 112, 4);
-		if (before == -1 && after == EXC_GP && err == 0x1238) {
+		if (before == -1 && after == X86_EXC_GP && err == 0x1238) {
 			if (found >= 0) {
 				found = -1; /* ambiguous */
 				break;
@@ -120,8 +113,7 @@ bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa)
 {
 	uint64_t cr0 = tcg_reg(c, UC_X86_REG_CR0), cr3 = tcg_reg(c, UC_X86_REG_CR3);
 	uint64_t cr4 = tcg_reg(c, UC_X86_REG_CR4);
-	uc_x86_msr efer = { .rid = 0xC0000080 };
-	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+	uint64_t efer = tcg_efer(c);
 	if (!(cr0 & 0x80000000ULL)) {
 		*pa = va & 0xffffffffULL;
 		return true;
@@ -140,7 +132,7 @@ bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa)
 		*pa = (*pte & 0xfffff000u) | (va & 0xfff);
 		return true;
 	}
-	int levels = efer.value & EFER_LMA ? 4 : 3;
+	int levels = efer & X86_EFER_LMA ? 4 : 3;
 	uint64_t table = levels == 3 ? (cr3 & 0xffffffe0ULL) : cr3;
 	for (int l = levels; l >= 1; l--) {
 		unsigned shift = 12 + 9 * (unsigned)(l - 1);
@@ -164,10 +156,6 @@ bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa)
 }
 
 /* Error code bits of a #PF. */
-#define PF_P 1u
-#define PF_W 2u
-#define PF_U 4u
-#define PF_I 16u
 
 /*
  * The page walk with its permissions: 0 if @va may be accessed so, else the
@@ -177,10 +165,9 @@ static uint32_t access_fault(struct tcg_vcpu *c, uint64_t va, bool write, bool f
 {
 	uint64_t cr0 = tcg_reg(c, UC_X86_REG_CR0), cr3 = tcg_reg(c, UC_X86_REG_CR3);
 	uint64_t cr4 = tcg_reg(c, UC_X86_REG_CR4);
-	uc_x86_msr efer = { .rid = 0xC0000080 };
-	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
-	bool user = (tcg_reg(c, UC_X86_REG_CS) & 3) == 3, nxe = efer.value & (1ULL << 11);
-	uint32_t code = (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && nxe ? PF_I : 0);
+	uint64_t efer = tcg_efer(c);
+	bool user = (tcg_reg(c, UC_X86_REG_CS) & 3) == 3, nxe = efer & X86_EFER_NXE;
+	uint32_t code = (write ? X86_PF_W : 0) | (user ? X86_PF_U : 0) | (fetch && nxe ? X86_PF_I : 0);
 	if (!(cr0 & 0x80000000ULL))
 		return 0;
 	bool rw = true, us = true, nx = false;
@@ -198,7 +185,7 @@ static uint32_t access_fault(struct tcg_vcpu *c, uint64_t va, bool write, bool f
 			us = us && (*pte & 4);
 		}
 	} else {
-		int levels = efer.value & EFER_LMA ? 4 : 3;
+		int levels = efer & X86_EFER_LMA ? 4 : 3;
 		uint64_t table = levels == 3 ? (cr3 & 0xffffffe0ULL) : cr3;
 		for (int l = levels; l >= 1; l--) {
 			unsigned shift = 12 + 9 * (unsigned)(l - 1);
@@ -219,7 +206,7 @@ static uint32_t access_fault(struct tcg_vcpu *c, uint64_t va, bool write, bool f
 			table = *e;
 		}
 	}
-	code |= PF_P;
+	code |= X86_PF_P;
 	if (user && !us)
 		return code;
 	if (write && !rw && (user || (cr0 & 0x10000)))
@@ -282,10 +269,11 @@ static void *guest_va(struct tcg_vcpu *c, uint64_t va, uint64_t len)
 	return guest_ram_ptr(&c->vcpu->vm->ram, va, len);
 }
 
-static int fail(struct tcg_vcpu *c, int kind, const char *fmt, unsigned v, uint64_t a)
+static enum tcg_delivery fail(struct tcg_vcpu *c, enum tcg_delivery how, const char *fmt,
+			      unsigned v, uint64_t a)
 {
 	snprintf(c->reason, sizeof(c->reason), fmt, v, a);
-	return kind;
+	return how;
 }
 
 struct gate {
@@ -346,8 +334,8 @@ static int gate_slot(struct tcg_vcpu *c, const uc_x86_mmr *gdtr, uint16_t target
 }
 
 /* K10: CPL3 -> CPL0 through a temporary call gate, then the interrupt frame. */
-static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
-			   const struct gate *g)
+static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
+					const struct gate *g)
 {
 	struct vm *vm = c->vcpu->vm;
 	uc_x86_mmr gdtr = { 0 };
@@ -359,7 +347,7 @@ static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
 	uint8_t *slots = slot < 0 ? NULL : guest_va(c, gdtr.base + (uint64_t)slot * 8, 16);
 	uint8_t *code = guest_va(c, rip, 12);
 	if (!slots || !code)
-		return fail(c, VCPU_EXIT_INTERNAL,
+		return fail(c, TCG_DELIVER_UNSUPPORTED,
 			    "cannot raise privilege for vector %u at rip 0x%" PRIx64
 			    " (GDT or code not in identity-mapped RAM)", vector, rip);
 	uint8_t saved_slots[16], saved_code[12];
@@ -404,26 +392,26 @@ static int raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
 	c->stop = TCG_STOP_NONE;
 	if (e || stop != TCG_STOP_NONE || tcg_reg(c, UC_X86_REG_RIP) != g->offset ||
 	    (tcg_reg(c, UC_X86_REG_CS) & 3) != 0)
-		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
+		return fail(c, TCG_DELIVER_TRIPLE_FAULT,
 			    "vector %u from CPL3: the call gate to 0x%" PRIx64 " faulted", vector,
 			    g->offset);
 	(void)vm;
 	uint64_t sp;
 	if (!read_tss_stack(c, g->ist, &sp))
-		return fail(c, VCPU_EXIT_TRIPLE_FAULT, "vector %u: TSS stack pointer not in "
+		return fail(c, TCG_DELIVER_TRIPLE_FAULT, "vector %u: TSS stack pointer not in "
 			    "identity-mapped RAM (rip 0x%" PRIx64 ")", vector, rip);
 	sp &= ~15ULL;
 	uint64_t frame[6] = { ss, rsp, rflags, cs, rip, (uint64_t)err };
 	if (!push_frame(c, &sp, frame, err >= 0 ? 6 : 5, true))
-		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
+		return fail(c, TCG_DELIVER_TRIPLE_FAULT,
 			    "vector %u: kernel stack 0x%" PRIx64 " not in identity-mapped RAM",
 			    vector, sp);
 	tcg_set_reg(c, UC_X86_REG_RSP, sp);
-	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF);
+	rflags &= ~(X86_RFLAGS_TF | X86_RFLAGS_NT | X86_RFLAGS_RF);
 	if (g->type == 0xE)
-		rflags &= ~RFLAGS_IF;
+		rflags &= ~X86_RFLAGS_IF;
 	tcg_set_reg(c, UC_X86_REG_EFLAGS, rflags);
-	return 0;
+	return TCG_DELIVERED;
 }
 
 static bool read_gate(struct tcg_vcpu *c, unsigned vector, bool long_mode, struct gate *g)
@@ -451,32 +439,37 @@ static bool read_gate(struct tcg_vcpu *c, unsigned vector, bool long_mode, struc
 	return g->present && (g->type == 0xE || g->type == 0xF);
 }
 
-static int deliver_once(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft)
+/*
+ * One try at @vector. Besides TCG_DELIVERED and the final outcomes, what
+ * the CPU would raise instead: TCG_DELIVER_NO_GATE (#DF follows), or
+ * TCG_DELIVER_GP (a software interrupt through a gate of lower DPL).
+ */
+static enum tcg_delivery deliver_once(struct tcg_vcpu *c, unsigned vector, int64_t err,
+				      bool soft)
 {
-	uc_x86_msr efer = { .rid = 0xC0000080 };
-	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
-	bool long_mode = (efer.value & EFER_LMA) != 0;
+	uint64_t efer = tcg_efer(c);
+	bool long_mode = (efer & X86_EFER_LMA) != 0;
 	if (!(tcg_reg(c, UC_X86_REG_CR0) & 1))
-		return fail(c, VCPU_EXIT_INTERNAL,
+		return fail(c, TCG_DELIVER_UNSUPPORTED,
 			    "vector %u in real mode: not supported on tcg yet (rip 0x%" PRIx64 ")",
 			    vector, tcg_reg(c, UC_X86_REG_RIP));
 	struct gate g;
 	if (!read_gate(c, vector, long_mode, &g))
-		return -1;
+		return TCG_DELIVER_NO_GATE;
 	unsigned cpl = (unsigned)tcg_reg(c, UC_X86_REG_CS) & 3;
 	if (soft && g.dpl < cpl)
-		return -2; /* #GP(vector * 8 + 2) */
+		return TCG_DELIVER_GP; /* #GP(vector * 8 + 2) */
 	unsigned target_dpl = 0;
 	uc_x86_mmr gdtr = { 0 };
 	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
 	uint8_t *desc = (g.sel | 7) <= gdtr.limit ? guest_va(c, gdtr.base + (g.sel & ~7u), 8)
 						   : NULL;
 	if (!desc || !(desc[5] & 0x80) || !(desc[5] & 0x08))
-		return -1;
+		return TCG_DELIVER_NO_GATE;
 	target_dpl = (desc[5] >> 5) & 3;
 	if (target_dpl < cpl) {
 		if (!long_mode || cpl != 3)
-			return fail(c, VCPU_EXIT_INTERNAL,
+			return fail(c, TCG_DELIVER_UNSUPPORTED,
 				    "vector %u: privilege change from CPL%u outside long mode is not "
 				    "supported on tcg (rip 0x%" PRIx64 ")", vector,
 				    tcg_reg(c, UC_X86_REG_RIP));
@@ -488,7 +481,7 @@ static int deliver_once(struct tcg_vcpu *c, unsigned vector, int64_t err, bool s
 	bool pushed;
 	if (long_mode) {
 		if (g.ist && !read_tss_stack(c, g.ist, &sp))
-			return -1;
+			return TCG_DELIVER_NO_GATE;
 		sp &= ~15ULL;
 		uint64_t frame[6] = { tcg_reg(c, UC_X86_REG_SS), rsp, rflags, cs, rip, (uint64_t)err };
 		pushed = push_frame(c, &sp, frame, err >= 0 ? 6 : 5, true);
@@ -498,31 +491,31 @@ static int deliver_once(struct tcg_vcpu *c, unsigned vector, int64_t err, bool s
 		pushed = push_frame(c, &sp, frame, err >= 0 ? 4 : 3, false);
 	}
 	if (!pushed)
-		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
+		return fail(c, TCG_DELIVER_TRIPLE_FAULT,
 			    "vector %u: stack 0x%" PRIx64 " not in identity-mapped RAM", vector, sp);
 	tcg_set_reg(c, UC_X86_REG_RSP, sp);
 	if ((g.sel & ~3u) != (cs & ~3u))
 		tcg_set_reg(c, UC_X86_REG_CS, g.sel);
 	tcg_set_reg(c, UC_X86_REG_RIP, g.offset);
-	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF);
+	rflags &= ~(X86_RFLAGS_TF | X86_RFLAGS_NT | X86_RFLAGS_RF);
 	if (g.type == 0xE)
-		rflags &= ~RFLAGS_IF;
+		rflags &= ~X86_RFLAGS_IF;
 	tcg_set_reg(c, UC_X86_REG_EFLAGS, rflags);
-	return 0;
+	return TCG_DELIVERED;
 }
 
-int tcg_deliver(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft)
+enum tcg_delivery tcg_deliver(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft)
 {
 	/* Faults push RFLAGS with RF set, as the CPU does (the handler's is clear). */
 	if (!soft && vector < 32 && ((1u << vector) & 0x1b7ce1u))
-		tcg_set_reg(c, UC_X86_REG_EFLAGS, tcg_reg(c, UC_X86_REG_EFLAGS) | RFLAGS_RF);
-	int rc = deliver_once(c, vector, err, soft);
-	if (rc == -2)
-		rc = deliver_once(c, EXC_GP, (int64_t)vector * 8 + 2, false);
-	if (rc == -1 && vector != EXC_DF)
-		rc = deliver_once(c, EXC_DF, 0, false);
-	if (rc < 0)
-		return fail(c, VCPU_EXIT_TRIPLE_FAULT,
+		tcg_set_reg(c, UC_X86_REG_EFLAGS, tcg_reg(c, UC_X86_REG_EFLAGS) | X86_RFLAGS_RF);
+	enum tcg_delivery rc = deliver_once(c, vector, err, soft);
+	if (rc == TCG_DELIVER_GP)
+		rc = deliver_once(c, X86_EXC_GP, (int64_t)vector * 8 + 2, false);
+	if (rc == TCG_DELIVER_NO_GATE && vector != X86_EXC_DF)
+		rc = deliver_once(c, X86_EXC_DF, 0, false);
+	if (rc == TCG_DELIVER_NO_GATE || rc == TCG_DELIVER_GP)
+		return fail(c, TCG_DELIVER_TRIPLE_FAULT,
 			    "vector %u: no usable IDT gate for it nor for #DF (rip 0x%" PRIx64 ")",
 			    vector, tcg_reg(c, UC_X86_REG_RIP));
 	c->halted = false;

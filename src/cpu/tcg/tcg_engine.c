@@ -134,7 +134,7 @@ int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs)
 	if (e || e2)
 		return -EIO;
 	uint64_t efer = 0, cr0 = 0, cs_now = 0, rip = 0;
-	uc_x86_msr msr = { .rid = 0xC0000080 };
+	uc_x86_msr msr = { .rid = X86_MSR_EFER };
 	uc_reg_read(uc, UC_X86_REG_MSR, &msr);
 	efer = msr.value;
 	uc_reg_read(uc, UC_X86_REG_CR0, &cr0);

@@ -23,7 +23,6 @@
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"
 
-#define EFER_LMA (1ULL << 10)
 
 void tcg_stop_error(struct tcg_vcpu *c, const char *fmt, ...)
 {
@@ -153,9 +152,8 @@ int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 			buf[n] = *p;
 		}
 	}
-	uc_x86_msr efer = { .rid = 0xC0000080 };
-	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
-	bool wide = (efer.value & EFER_LMA) != 0;
+	uint64_t efer = tcg_efer(c);
+	bool wide = (efer & X86_EFER_LMA) != 0;
 
 	/* The cache: same address, mode and bytes (code may have changed, K8). */
 	struct tcg_decode_slot *e = &c->dcache[(rip ^ (rip >> 6)) % TCG_DECODE_SLOTS];

@@ -29,13 +29,7 @@
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"
 
-#define MSR_APIC_BASE 0x1b
-#define APIC_BASE_BSP (1ULL << 8)
-#define APIC_BASE_ENABLE (1ULL << 11)
-#define APIC_BASE_DEFAULT 0xFEE00000ULL
-#define APIC_BASE_WRITABLE (0x000ffffffffff000ULL | APIC_BASE_ENABLE)
-#define CR0_PE 1ULL
-#define EFER_LMA (1ULL << 10)
+#define APIC_BASE_WRITABLE (0x000ffffffffff000ULL | X86_APIC_BASE_ENABLE)
 
 static bool msr_opcode(const uint8_t *p)
 {
@@ -45,14 +39,13 @@ static bool msr_opcode(const uint8_t *p)
 /* The decoder for the mode the guest runs in now (compat mode counts as 32-bit, as in tcg_mem.c). */
 static csh decoder(struct tcg_vcpu *c)
 {
-	if (!(tcg_reg(c, UC_X86_REG_CR0) & CR0_PE)) {
+	if (!(tcg_reg(c, UC_X86_REG_CR0) & X86_CR0_PE)) {
 		if (!c->cs16 && cs_open(CS_ARCH_X86, CS_MODE_16, &c->cs16) != CS_ERR_OK)
 			c->cs16 = 0;
 		return c->cs16;
 	}
-	uc_x86_msr efer = { .rid = 0xC0000080 };
-	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
-	return efer.value & EFER_LMA ? c->cs64 : c->cs32;
+	uint64_t efer = tcg_efer(c);
+	return efer & X86_EFER_LMA ? c->cs64 : c->cs32;
 }
 
 void tcg_hook_new_block(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *opaque)
@@ -104,13 +97,13 @@ void tcg_hook_new_block(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *opaque)
 /* RDMSR/WRMSR of the APIC base at CPL0: done here. false: step it natively. */
 static bool serve_apic_base(struct tcg_vcpu *c, uint64_t rip, const uint8_t *op)
 {
-	if ((uint32_t)tcg_reg(c, UC_X86_REG_RCX) != MSR_APIC_BASE)
+	if ((uint32_t)tcg_reg(c, UC_X86_REG_RCX) != X86_MSR_APIC_BASE)
 		return false;
-	if ((tcg_reg(c, UC_X86_REG_CR0) & CR0_PE) && (tcg_reg(c, UC_X86_REG_CS) & 3))
+	if ((tcg_reg(c, UC_X86_REG_CR0) & X86_CR0_PE) && (tcg_reg(c, UC_X86_REG_CS) & 3))
 		return false; /* #GP, natively */
 	if (!c->apic_base)
-		c->apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE |
-			       (c->vcpu->id == 0 ? APIC_BASE_BSP : 0);
+		c->apic_base = X86_APIC_BASE_DEFAULT | X86_APIC_BASE_ENABLE |
+			       (c->vcpu->id == 0 ? X86_APIC_BASE_BSP : 0);
 	if (op[1] == 0x32) {
 		tcg_set_reg(c, UC_X86_REG_RAX, (uint32_t)c->apic_base);
 		tcg_set_reg(c, UC_X86_REG_RDX, c->apic_base >> 32);
@@ -121,7 +114,7 @@ static bool serve_apic_base(struct tcg_vcpu *c, uint64_t rip, const uint8_t *op)
 		 */
 		uint64_t v = (uint32_t)tcg_reg(c, UC_X86_REG_RAX) |
 			     (uint64_t)(uint32_t)tcg_reg(c, UC_X86_REG_RDX) << 32;
-		c->apic_base = (v & APIC_BASE_WRITABLE) | (c->apic_base & APIC_BASE_BSP);
+		c->apic_base = (v & APIC_BASE_WRITABLE) | (c->apic_base & X86_APIC_BASE_BSP);
 	}
 	tcg_set_reg(c, UC_X86_REG_RIP, rip + c->msr_len);
 	return true;

@@ -18,6 +18,7 @@
 
 #include "cpu/backend.h"
 #include "cpu/tcg/tcg_platform.h"
+#include "cpu/x86.h"
 
 /*
  * K4: libunicorn 2.0.1 aborts the process at about 4094 regions in one
@@ -240,6 +241,14 @@ static inline void tcg_set_reg(struct tcg_vcpu *c, int r, uint64_t v)
 	uc_reg_write(c->uc, r, &v);
 }
 
+/* The EFER MSR (0 if libunicorn refuses it). */
+static inline uint64_t tcg_efer(struct tcg_vcpu *c)
+{
+	uc_x86_msr efer = { .rid = X86_MSR_EFER };
+	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+	return efer.value;
+}
+
 /* tcg_turns.c: the execution turn (K7) */
 void tcg_turns_init(struct tcg_turns *t, unsigned nr_vcpus);
 void tcg_turns_destroy(struct tcg_turns *t);
@@ -352,12 +361,20 @@ int tcg_exception_state_init(void);
 uint32_t tcg_exception_take(struct tcg_vcpu *c, bool *is_int);
 /* Clear that "exception in flight" (a failed page walk of libunicorn's own). */
 void tcg_exception_clear(struct tcg_vcpu *c);
+/* What delivering a vector came to. */
+enum tcg_delivery {
+	TCG_DELIVERED = 0,        /* frame pushed, RIP at the handler */
+	TCG_DELIVER_TRIPLE_FAULT, /* not even #DF could be delivered: c->reason says why */
+	TCG_DELIVER_UNSUPPORTED,  /* a case tcg does not emulate: c->reason says which */
+	TCG_DELIVER_NO_GATE,      /* (internal to tcg_deliver.c) no usable gate: #DF next */
+	TCG_DELIVER_GP,           /* (internal) int n through a gate of lower DPL: #GP next */
+};
 /*
- * Deliver @vector (error code @err, or -1 for none) as the CPU would.
- * 0, or VCPU_EXIT_TRIPLE_FAULT / VCPU_EXIT_INTERNAL (reason filled) as a
- * positive exit kind when it cannot be delivered.
+ * Deliver @vector (error code @err, or -1 for none) as the CPU would,
+ * through #GP and #DF where it would: TCG_DELIVERED, TCG_DELIVER_TRIPLE_FAULT
+ * or TCG_DELIVER_UNSUPPORTED.
  */
-int tcg_deliver(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft);
+enum tcg_delivery tcg_deliver(struct tcg_vcpu *c, unsigned vector, int64_t err, bool soft);
 /* Exceptions that push an error code. */
 static inline bool tcg_exception_has_code(unsigned v)
 {

@@ -21,9 +21,6 @@
 #include "cpu/tcg/tcg_priv.h"
 #include "cpu/tcg/tcg_vm.h"
 
-#define RFLAGS_IF (1ULL << 9)
-#define EXC_UD 6
-#define EXC_PF 14
 
 void tcg_vcpu_wake(struct tcg_vcpu *c, unsigned bits)
 {
@@ -48,7 +45,7 @@ void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 	unsigned attn = atomic_load_explicit(&c->attn, memory_order_relaxed);
 	if (attn && !c->in_gate && c->stop == TCG_STOP_NONE) {
 		/* An interrupt alone stops only a vCPU that can take it. */
-		if (attn & ~TCG_ATTN_IRQ || tcg_reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) {
+		if (attn & ~TCG_ATTN_IRQ || tcg_reg(c, UC_X86_REG_EFLAGS) & X86_RFLAGS_IF) {
 			c->stop = TCG_STOP_ATTN;
 			uc_emu_stop(uc);
 			return; /* last_block stays the block we came from (STI shadow) */
@@ -74,7 +71,7 @@ bool tcg_hook_invalid(uc_engine *uc, void *opaque)
 	struct tcg_vcpu *c = opaque;
 	if (c->stop == TCG_STOP_NONE) {
 		c->stop = TCG_STOP_EXCEPTION;
-		c->exc_vector = EXC_UD;
+		c->exc_vector = X86_EXC_UD;
 	}
 	return true; /* libunicorn stops after #UD anyway; we deliver it */
 }
@@ -154,14 +151,24 @@ static void internal(struct vcpu_exit *exit, const char *fmt, ...)
 }
 
 /* Deliver a pending NMI, or the highest-priority interrupt if the vCPU can take it now. */
-static int deliver_interrupt(struct tcg_vcpu *c)
+static enum tcg_delivery deliver_interrupt(struct tcg_vcpu *c)
 {
-	bool intr_ok = (tcg_reg(c, UC_X86_REG_EFLAGS) & RFLAGS_IF) != 0;
+	bool intr_ok = (tcg_reg(c, UC_X86_REG_EFLAGS) & X86_RFLAGS_IF) != 0;
 	int vector = tcg_platform_next_irq(&c->t->plat, c->vcpu->id, intr_ok);
 	if (vector < 0)
-		return 0;
+		return TCG_DELIVERED;
 	c->halted = false;
 	return tcg_deliver(c, (unsigned)vector, -1, false);
+}
+
+/* A delivery that failed ends the run: triple fault, or what tcg cannot do. */
+static bool delivery_failed(struct tcg_vcpu *c, enum tcg_delivery d, struct vcpu_exit *exit)
+{
+	if (d == TCG_DELIVERED)
+		return false;
+	exit->kind = d == TCG_DELIVER_TRIPLE_FAULT ? VCPU_EXIT_TRIPLE_FAULT : VCPU_EXIT_INTERNAL;
+	snprintf(exit->reason, sizeof(exit->reason), "%s", c->reason);
+	return true;
 }
 
 /* K10: the block after one whose last byte is STI runs one instruction first. */
@@ -203,17 +210,13 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 		return 1;
 	case TCG_STOP_EXCEPTION: {
 		bool soft = false;
-		uint32_t code = c->exc_vector == EXC_UD ? 0 : tcg_exception_take(c, &soft);
-		if (c->exc_vector == EXC_PF && !soft)
+		uint32_t code = c->exc_vector == X86_EXC_UD ? 0 : tcg_exception_take(c, &soft);
+		if (c->exc_vector == X86_EXC_PF && !soft)
 			code = tcg_page_fault_code(c);
-		int k = tcg_deliver(c, c->exc_vector, tcg_exception_has_code(c->exc_vector) && !soft
-					     ? (int64_t)code : -1, soft);
-		if (k) {
-			exit->kind = (enum vcpu_exit_kind)k;
-			snprintf(exit->reason, sizeof(exit->reason), "%s", c->reason);
-			return 1;
-		}
-		return 0;
+		enum tcg_delivery d = tcg_deliver(c, c->exc_vector,
+						  tcg_exception_has_code(c->exc_vector) && !soft
+							  ? (int64_t)code : -1, soft);
+		return delivery_failed(c, d, exit) ? 1 : 0;
 	}
 	case TCG_STOP_WPROT: {
 		/* The write went to the exit path: step over the store (K11). */
@@ -398,12 +401,8 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 				return 0;
 			continue;
 		}
-		int k = deliver_interrupt(c);
-		if (k) {
-			exit->kind = (enum vcpu_exit_kind)k;
-			snprintf(exit->reason, sizeof(exit->reason), "%s", c->reason);
+		if (delivery_failed(c, deliver_interrupt(c), exit))
 			return 0;
-		}
 		if (c->halted) {
 			tcg_turn_give(turns, c); /* K7: a halted vCPU leaves the rotation */
 			sleep_halted(c, true);
@@ -468,8 +467,7 @@ static void tcg_vcpu_kick(struct vcpu *vcpu)
 static int tcg_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *out)
 {
 	struct tcg_vcpu *c = vcpu->be;
-	uc_x86_msr efer = { .rid = 0xC0000080 };
-	uc_reg_read(c->uc, UC_X86_REG_MSR, &efer);
+	uint64_t efer = tcg_efer(c);
 	*out = (struct vcpu_regs){
 		.rax = tcg_reg(c, UC_X86_REG_RAX), .rbx = tcg_reg(c, UC_X86_REG_RBX),
 		.rcx = tcg_reg(c, UC_X86_REG_RCX), .rdx = tcg_reg(c, UC_X86_REG_RDX),
@@ -482,11 +480,11 @@ static int tcg_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *out)
 		.rip = tcg_reg(c, UC_X86_REG_RIP), .rflags = tcg_reg(c, UC_X86_REG_EFLAGS),
 		.cr0 = tcg_reg(c, UC_X86_REG_CR0), .cr2 = tcg_reg(c, UC_X86_REG_CR2),
 		.cr3 = tcg_reg(c, UC_X86_REG_CR3), .cr4 = tcg_reg(c, UC_X86_REG_CR4),
-		.efer = efer.value,
+		.efer = efer,
 		.cs = (uint16_t)tcg_reg(c, UC_X86_REG_CS), .ds = (uint16_t)tcg_reg(c, UC_X86_REG_DS),
 		.ss = (uint16_t)tcg_reg(c, UC_X86_REG_SS),
 		.cpl = (uint8_t)(tcg_reg(c, UC_X86_REG_CS) & 3),
-		.long_mode = (efer.value & (1ULL << 10)) != 0,
+		.long_mode = (efer & X86_EFER_LMA) != 0,
 	};
 	return 0;
 }
