@@ -610,6 +610,50 @@ static void test_i4_disabled_server_is_not_selected(void **state)
 }
 
 /*
+ * I4 with C5 and K4: enabling a server whose claimed pages would break the
+ * release budget fails with -ENOSPC and changes nothing (libioreq.h,
+ * p2m.h: an enable is all or nothing): the server stays disabled for its
+ * ranges too, and none of its claims is armed.
+ */
+static void test_i4_enable_refused_for_mappings_changes_nothing(void **state)
+{
+	struct fx *f = make(IOREQ_DEFAULT_MAX_SERVERS, 16);
+	uint16_t a = new_server(f, &f->a);
+	assert_int_equal(map(f, &f->a, a, PORT, 0x3f8, 0x3ff, 0), 0);
+	assert_int_equal(claim(f, &f->a, a, T4, WR), 0);
+	assert_int_equal(claim(f, &f->a, a, T5, WR), 0);
+	/* Disabled, the claimed pages are RW and need no mapping of their own. */
+	assert_int_equal(set_mem_type(f, &f->a, T4, 0x1000, 1), 0);
+	for (uint64_t i = 0; i < 4; i++)
+		assert_int_equal(set_mem_type(f, &f->a, T5, 0x2000 + 16 * i, 1), 0);
+	struct p2m_stats before, after;
+	p2m_get_stats(&f->vm.p2m, &before);
+
+	assert_int_equal(set_state(f, &f->a, a, true), -ENOSPC);
+	assert_non_null(strstr(f->rep.msg, "stays disabled"));
+	assert_int_equal(sel(f, PORT, 0x3f8, 1), 0);
+	assert_null(ioreq_server_get(&f->vm.servers, a));
+	struct ioreqvm_op_server_list l;
+	ioreq_servers_list(&f->vm.servers, &l);
+	assert_int_equal(l.nr, 1);
+	assert_int_equal(l.server[0].enabled, 0);
+	assert_false(p2m_get_claim(&f->vm.p2m, T4).enabled);
+	assert_false(p2m_get_claim(&f->vm.p2m, T5).enabled);
+	assert_int_equal(p2m_type_access(&f->vm.p2m, T4), MEM_ACCESS_RW);
+	assert_int_equal(p2m_type_access(&f->vm.p2m, T5), MEM_ACCESS_RW);
+	p2m_get_stats(&f->vm.p2m, &after);
+	assert_int_equal(after.mappings_used, before.mappings_used);
+	assert_int_equal(after.nr_armed_runs, 0);
+
+	/* With fewer claimed runs it fits. */
+	assert_int_equal(set_mem_type(f, &f->a, IOREQVM_MEM_RAM_RW, 0x2000, 0x40), 0);
+	assert_int_equal(set_state(f, &f->a, a, true), 0);
+	assert_int_equal(sel(f, PORT, 0x3f8, 1), a);
+	assert_int_equal(p2m_type_access(&f->vm.p2m, T4), MEM_ACCESS_RO);
+	destroy(f);
+}
+
+/*
  * I5: destroy releases the server's ranges (nothing selects it) and its
  * claims (C4: the P2M shows the type unclaimed, its pages ram_rw, and
  * another server may claim it); its id is gone for every op.
@@ -832,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_i3_unmap_of_range_not_mapped_enoent),
 		cmocka_unit_test(test_i3_range_limit_per_server_and_kind_enospc),
 		cmocka_unit_test(test_i4_disabled_server_is_not_selected),
+		cmocka_unit_test(test_i4_enable_refused_for_mappings_changes_nothing),
 		cmocka_unit_test(test_i5_destroy_releases_ranges_and_claims),
 		cmocka_unit_test(test_i5_dropped_connection_releases_its_servers),
 		cmocka_unit_test(test_i5_reference_held_across_destroy_sees_it_dead),
