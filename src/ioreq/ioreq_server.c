@@ -434,9 +434,11 @@ int ioreq_server_set_state(struct ioreq_servers *ss, const void *owner, uint16_t
 			   bool enabled, char *err, size_t errlen)
 {
 	int rc = 0;
+	bool was = false;
 	pthread_mutex_lock(&ss->lock);
 	struct ioreq_server *s = find(ss, owner, id, &rc, err, errlen);
 	if (s) {
+		was = atomic_load(&s->enabled);
 		atomic_store(&s->enabled, enabled);
 		rc = publish(ss);
 	}
@@ -444,6 +446,22 @@ int ioreq_server_set_state(struct ioreq_servers *ss, const void *owner, uint16_t
 	/* C5: its claims forward only while it is enabled. */
 	if (s && !rc)
 		rc = p2m_set_server_enabled(ss->p2m, id, enabled);
+	if (s && rc && enabled && !was) {
+		/*
+		 * All or nothing: an enable the P2M refuses (-ENOSPC, K4) leaves
+		 * the server disabled for its ranges and every claim disarmed.
+		 * Disabling cannot fail for want of mappings (the release budget).
+		 * One control thread runs every op, so s is still in the table.
+		 */
+		snprintf(err, errlen, "enabling server %u: %s; it stays disabled", id,
+			 rc == -ENOSPC ? "arming its claimed pages needs more mappings than the "
+			 "backend allows (K4)" : strerror(-rc));
+		pthread_mutex_lock(&ss->lock);
+		atomic_store(&s->enabled, false);
+		publish(ss);
+		pthread_mutex_unlock(&ss->lock);
+		p2m_set_server_enabled(ss->p2m, id, false);
+	}
 	return rc;
 }
 
