@@ -32,7 +32,7 @@ const char *p2m_type_name(uint32_t type)
 }
 
 #define NR_IOREQ IOREQVM_MEM_NR_IOREQ_TYPES
-#define IOREQ_INDEX(t) ((t) - IOREQVM_MEM_IOREQ_SERVER)
+#define IOREQ_INDEX(t) P2M_IOREQ_INDEX(t)
 
 /* Mapped RO or NONE: claimed and its owner enabled (C5). */
 static bool claim_armed(const struct p2m_claim *c)
@@ -310,18 +310,6 @@ out:
 	return rc;
 }
 
-uint32_t p2m_lookup(struct p2m *p, uint64_t gpa)
-{
-	uint64_t pfn = gpa >> GUEST_PAGE_SHIFT;
-	uint32_t t = IOREQVM_MEM_MMIO_DM;
-	urcu_bp_read_lock();
-	const struct run_node *n = runmap_lookup(runmap_root(&p->types), pfn);
-	if (n)
-		t = n->value;
-	urcu_bp_read_unlock();
-	return t;
-}
-
 int p2m_get_mem_type(struct p2m *p, uint64_t pfn, uint32_t *type)
 {
 	if (pfn >= p->nr_pages)
@@ -368,18 +356,6 @@ static int collect_type(void *ctx, uint64_t a, uint64_t b, uint8_t v)
 	}
 	l->v[l->n++] = (struct mapcomp_range){ .a = a, .b = b, .access = l->access };
 	return 0;
-}
-
-struct p2m_claim p2m_claim_peek(const struct p2m *p, uint32_t type)
-{
-	struct p2m_claim c = { 0 };
-	if (!ioreqvm_mem_type_is_ioreq(type))
-		return c;
-	const struct p2m_claim *s = &p->claims[IOREQ_INDEX(type)];
-	c.flags = __atomic_load_n(&s->flags, __ATOMIC_ACQUIRE);
-	c.enabled = __atomic_load_n(&s->enabled, __ATOMIC_ACQUIRE);
-	c.server = __atomic_load_n(&s->server, __ATOMIC_RELAXED);
-	return c;
 }
 
 uint64_t p2m_count_type(struct p2m *p, uint32_t type)

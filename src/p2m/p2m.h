@@ -30,8 +30,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <urcu/urcu-bp.h>
 
 #include "ioreqvm/memtype.h"
+#include "mem/guest_ram.h"
 #include "p2m/mapcomp.h"
 #include "p2m/runmap.h"
 
@@ -65,6 +67,9 @@ struct p2m_stats {
 
 /* owned_types of the VMM itself (tests, benchmarks): it acts on every claim. */
 #define P2M_OWNER_VMM UINT32_MAX
+
+/* Index of an ioreq_server type (4..11) in the claims table. */
+#define P2M_IOREQ_INDEX(t) ((t) - IOREQVM_MEM_IOREQ_SERVER)
 
 struct p2m {
 	pthread_mutex_t lock; /* writers */
@@ -103,8 +108,21 @@ int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first_pfn, uint64_t 
 /* S5: the type of @pfn. 0 or -EINVAL (outside guest-physical space). */
 int p2m_get_mem_type(struct p2m *p, uint64_t pfn, uint32_t *type);
 
-/* Type of the frame holding @gpa, for exits; never blocks. */
-uint32_t p2m_lookup(struct p2m *p, uint64_t gpa);
+/*
+ * Type of the frame holding @gpa, for exits: one RCU-protected walk of the
+ * run map, never waiting behind a change (M7). Inline: the exit path's one
+ * lookup per trapped access.
+ */
+static inline uint32_t p2m_lookup(struct p2m *p, uint64_t gpa)
+{
+	uint32_t t = IOREQVM_MEM_MMIO_DM;
+	urcu_bp_read_lock();
+	const struct run_node *n = runmap_lookup(runmap_root(&p->types), gpa >> GUEST_PAGE_SHIFT);
+	if (n)
+		t = n->value;
+	urcu_bp_read_unlock();
+	return t;
+}
 
 /* Effective access of a type under the current claims (K2). */
 enum mem_access p2m_type_access(const struct p2m *p, uint32_t type);
@@ -112,7 +130,17 @@ enum mem_access p2m_type_access(const struct p2m *p, uint32_t type);
 /* Current claim of an ioreq_server type (a copy; flags 0 if unclaimed). */
 struct p2m_claim p2m_get_claim(struct p2m *p, uint32_t type);
 /* The same without the lock, for exits: never waits behind a change. */
-struct p2m_claim p2m_claim_peek(const struct p2m *p, uint32_t type);
+static inline struct p2m_claim p2m_claim_peek(const struct p2m *p, uint32_t type)
+{
+	struct p2m_claim c = { 0 };
+	if (!ioreqvm_mem_type_is_ioreq(type))
+		return c;
+	const struct p2m_claim *s = &p->claims[P2M_IOREQ_INDEX(type)];
+	c.flags = __atomic_load_n(&s->flags, __ATOMIC_ACQUIRE);
+	c.enabled = __atomic_load_n(&s->enabled, __ATOMIC_ACQUIRE);
+	c.server = __atomic_load_n(&s->server, __ATOMIC_RELAXED);
+	return c;
+}
 
 /*
  * Set the claim of ioreq_server @type (DESIGN C4, C5, K2): claim->flags 0

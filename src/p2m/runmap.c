@@ -155,19 +155,6 @@ void runmap_destroy(struct runmap *m)
 	runmap_free_retired(m);
 }
 
-const struct run_node *runmap_lookup(const struct run_node *n, uint64_t page)
-{
-	while (n) {
-		if (page < n->start)
-			n = n->left;
-		else if (page >= n->end)
-			n = n->right;
-		else
-			return n;
-	}
-	return NULL;
-}
-
 static void clear_fresh(struct pool *p)
 {
 	for (size_t i = 0; i < p->used; i++)

@@ -19,6 +19,7 @@
 #define IOREQVM_RUNMAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct run_node {
@@ -51,7 +52,18 @@ static inline struct run_node *runmap_root(const struct runmap *m)
 }
 
 /* The run holding @page in the tree @root, or NULL past the end. */
-const struct run_node *runmap_lookup(const struct run_node *root, uint64_t page);
+static inline const struct run_node *runmap_lookup(const struct run_node *n, uint64_t page)
+{
+	while (n) {
+		if (page < n->start)
+			n = n->left;
+		else if (page >= n->end)
+			n = n->right;
+		else
+			return n;
+	}
+	return NULL;
+}
 
 /*
  * Give pages [a, b) the value @v, merging with equal neighbours, and
