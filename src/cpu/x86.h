@@ -8,6 +8,11 @@
 #define IOREQVM_CPU_X86_H
 
 #define X86_CR0_PE (1ULL << 0)
+#define X86_CR0_WP (1ULL << 16)
+#define X86_CR0_PG (1ULL << 31)
+
+#define X86_CR4_PSE (1ULL << 4)
+#define X86_CR4_PAE (1ULL << 5)
 
 #define X86_EFER_LMA (1ULL << 10)
 #define X86_EFER_NXE (1ULL << 11)
