@@ -362,6 +362,8 @@ out=BENCHMARKS.md.new
 	echo
 	# shellcheck disable=SC2086
 	"$dir/bench/bench_release" "$dir/guests/p2m.elf" $rel 2>/dev/null
+	echo
+	cat bench/design_measurements.md
 } >"$out"
 mv "$out" BENCHMARKS.md
 echo "BENCHMARKS.md rewritten" >&2

@@ -221,10 +221,10 @@ int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsi
 		/*
 		 * Busy: more work usually follows soon; look without a system call.
 		 * The slots every time (a vCPU waits on each), the buffered ring
-		 * every SERVE_RING_LOOK_EVERY looks (~2 us here): its write_pointer
-		 * shares a cache line with the entries the vCPU is posting, and
-		 * reading it after every post pulled the line away from the
-		 * poster each time (tcg posted port write 0.21 -> 0.07 us). Nobody
+		 * every SERVE_RING_LOOK_EVERY looks: its write_pointer shares a
+		 * cache line with the entries the vCPU is posting, and reading it
+		 * after every post pulled the line away from the poster each time
+		 * (BENCHMARKS.md, design measurements: ring-look). Nobody
 		 * waits on a posted write; a request still drains the ring first.
 		 */
 		uint64_t deadline = now_ns() + SERVE_SPIN_NS;

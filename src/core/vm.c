@@ -253,9 +253,10 @@ void vm_pause_vcpus(struct vm *vm)
 		/*
 		 * Sleep until it leaves (vm_vcpu_leave_guest signals while hold is
 		 * set), re-kicking every millisecond in case a kick raced with its
-		 * entry. Spinning with sched_yield here cost ~4 ms a pause once more
-		 * vCPU threads than cores were runnable (a yield gives the core away
-		 * for a whole scheduler slice).
+		 * entry. Spinning with sched_yield here cost milliseconds a pause
+		 * once more vCPU threads than cores were runnable: a yield gives the
+		 * core away for a whole scheduler slice (BENCHMARKS.md, design
+		 * measurements: pause-yield).
 		 */
 		pthread_mutex_lock(&vm->hold_lock);
 		while (atomic_load(&v->in_guest)) {

@@ -44,11 +44,10 @@ static bool ring_server(struct ioreq_server *s)
 		return false;
 	if (how == IOREQVM_DM_SLEEPS_ON_FUTEX) {
 		/*
-		 * One wake-up per sleep: posted writes arrive every ~0.2 us on tcg,
-		 * far faster than the woken model gets a core, and each ring was a
-		 * system call (measured: 0.84 futex calls per posted write). The
-		 * word is the model's (untrusted): a bogus value only costs it a
-		 * wake-up.
+		 * One wake-up per sleep: posted writes arrive far faster than the
+		 * woken model gets a core, and each ring was a system call
+		 * (BENCHMARKS.md, design measurements: ring-once). The word is the
+		 * model's (untrusted): a bogus value only costs it a wake-up.
 		 */
 		if (!__atomic_compare_exchange_n(&s->notify->dm_sleeping, &how, 0, false,
 						 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
@@ -122,7 +121,7 @@ static bool try_post(struct ioreq_server *s, uint8_t type, uint64_t addr, const 
 		/*
 		 * The model read these slots a lap ago: take the line for writing
 		 * now, so the barrier in ring_server() does not wait for it when
-		 * the post gets there (tcg posted port write 0.047 -> 0.039 us).
+		 * the post gets there (BENCHMARKS.md, design measurements: prefetchw).
 		 */
 		if (have_prefetchw)
 			__asm__ volatile("prefetchw %0" ::"m"(b->buf_ioreq[(wp + 16) % IOREQVM_BUF_SLOTS]));
@@ -196,8 +195,8 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 	atomic_fetch_add_explicit(&s->nr_requests, 1, memory_order_relaxed);
 	/*
 	 * A server that had to be woken answers after a wake-up at best: spinning
-	 * for it only keeps this core from running it (measured: 105 us instead
-	 * of 4.6 us per idle round trip here). Spin only for an awake server.
+	 * for it only keeps this core from running it (BENCHMARKS.md, design
+	 * measurements: spin-awake). Spin only for an awake server.
 	 */
 	bool woke_server = ring_server(s);
 

@@ -24,7 +24,7 @@
  * at CPL0 itself and steps any other MSR natively. Nothing is added to the
  * block hook, so running code pays nothing; each execution of an
  * RDMSR/WRMSR costs a translation and two or three engine restarts
- * (measured: ~5 us; 20000 RDMSR of 0x1b in a loop add ~0.1 s).
+ * (BENCHMARKS.md, design measurements: msr-stop).
  */
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"

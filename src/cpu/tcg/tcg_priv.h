@@ -57,7 +57,7 @@ struct tcg_vcpu;
  * model's and ours, DESIGN section 7). Passing it at once cost a wake-up of
  * the next vCPU, by which time the model had stopped spinning, so that
  * vCPU's request woke the model and passed the turn again (BENCHMARKS.md,
- * throughput with 2 vCPUs).
+ * design measurements: turn-hold).
  */
 #define TCG_TURN_HOLD_NS 200000ULL
 struct tcg_turns {
@@ -154,7 +154,8 @@ struct tcg_insn {
 /*
  * What decoding an instruction yields that does not depend on registers,
  * cached by address and checked against the instruction's bytes: capstone
- * took ~40% of an MMIO access's time on tcg before (perf, BENCHMARKS.md).
+ * was most of an MMIO access's time (BENCHMARKS.md, design measurements:
+ * decode-cache).
  */
 #define TCG_DECODE_SLOTS 64
 struct tcg_decode_slot {

@@ -11,11 +11,11 @@
  * device model goes to the front and asks for the turn after
  * TCG_WAKE_SLICE_NS (wake-up preemption, as an OS scheduler does for a
  * task that slept): otherwise a vCPU printing to the UART model waited a
- * full round of slices per byte while the others spun (~80 bytes/s with 4
- * vCPUs).
+ * full round of slices per byte while the others spun (BENCHMARKS.md,
+ * design measurements: wake-front).
  *
  * Why threads taking turns and not one host thread driving every engine
- * (K7 measured ~0.1-0.4 ms handoffs between threads, which one thread
+ * (handoffs between threads cost ~0.1-0.4 ms here, K7, which one thread
  * avoids): a vCPU waiting for a device model waits inside its engine's
  * MMIO or port callback (K13: stopping there re-runs stores), so a single
  * driver thread would be stuck in that callback and every other vCPU with
