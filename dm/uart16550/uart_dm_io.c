@@ -2,7 +2,7 @@
 /*
  * Request glue of the UART device model: validates each IOREQ (it comes
  * through memory shared with the VMM, so it is untrusted) and applies it to
- * the register model in src/dev/uart16550_regs.c byte by byte, as the
+ * the register model in lib/uart16550/uart16550_regs.c byte by byte, as the
  * in-VMM src/dev/uart16550.c does. Output and interrupts are the caller's.
  */
 #include "uart_dm_io.h"

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dev/uart16550_regs.h"
 #include "ioreqvm/ioreq_abi.h"
+#include "uart16550_regs.h"
 
 struct uart_dm {
 	struct uart16550_regs regs;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The built-in COM1 UART: ports 0x3f8-0x3ff, IRQ 4, transmitting to the
- * VM's console fd. Glue only: register semantics live in uart16550_regs.c.
- * A mutex serialises vCPUs; the interrupt line goes through the backend.
+ * VM's console fd. Glue only: register semantics live in
+ * lib/uart16550/uart16550_regs.c. A mutex serialises vCPUs; the interrupt
+ * line goes through the backend.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,7 +12,7 @@
 
 #include "core/vm.h"
 #include "dev/device.h"
-#include "dev/uart16550_regs.h"
+#include "uart16550_regs.h"
 
 #define COM1_PORT 0x3f8
 #define COM1_IRQ 4

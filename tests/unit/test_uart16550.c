@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "dev/uart16550_regs.h"
+#include "uart16550_regs.h"
 
 #include "uart_sink.h"
 

@@ -4,7 +4,7 @@
  * received data, THR empty. The THR-empty interrupt is acknowledged by
  * reading IIR while it is the reported source, or by writing THR.
  */
-#include "dev/uart16550_regs.h"
+#include "uart16550_regs.h"
 
 #include <string.h>
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Register model of a 16550A UART, free of any VMM type so it is unit-tested
- * alone: THR/RBR, IER, IIR/FCR, LCR, MCR, LSR, MSR, SCR and the divisor
- * latch. Transmission is instant (THR is always empty again); received bytes
- * wait in a 16-byte FIFO. The caller serialises access and owns the I/O.
+ * Register model of a 16550A UART: THR/RBR, IER, IIR/FCR, LCR, MCR, LSR,
+ * MSR, SCR and the divisor latch. Transmission is instant (THR is always
+ * empty again); received bytes wait in a 16-byte FIFO. The caller serialises
+ * access and owns the I/O. Shared by the VMM's built-in COM1
+ * (src/dev/uart16550.c) and the UART device model (dm/uart16550/), it
+ * includes neither side's headers and is unit-tested alone.
  */
 #ifndef IOREQVM_UART16550_REGS_H
 #define IOREQVM_UART16550_REGS_H
