@@ -114,7 +114,7 @@ out=BENCHMARKS.md.new
 	echo "time than a boot varies), minimum of 3 runs, boot subtracted. The machine has"
 	echo "2 cores: with 2 vCPUs and a model there are 3 runnable threads. Before the"
 	echo "turn hold (a tcg vCPU sleeping for a model passes its turn on only after"
-	echo "200 us, ioreq_send.h) the tcg 2-vCPU row fell to ~28000/s in half the runs:"
+	echo "200 us, TCG_TURN_HOLD_NS in tcg_priv.h) the tcg 2-vCPU row fell to ~28000/s in half the runs:"
 	echo "every request woke the model and passed the turn, ~35 us each."
 	echo
 	echo "| backend | vCPUs | in-VMM handler | forwarded to testdm | ratio |"
