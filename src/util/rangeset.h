@@ -71,9 +71,12 @@ static inline size_t rangeset_count(const struct rangeset *s)
 	return s->nr;
 }
 
-/* Every range in address order; @r is a const struct rangeset_range *. */
+/*
+ * Every range in address order; @r is a const struct rangeset_range *. (No
+ * arithmetic on an empty set's NULL array: UBSan counts even NULL + 0.)
+ */
 #define rangeset_for_each(r, s) \
-	for (const struct rangeset_range *r = (s)->v; r < (s)->v + (s)->nr; r++)
+	for (const struct rangeset_range *r = (s)->v; r && r < (s)->v + (s)->nr; r++)
 
 /* Index of the first range ending at or after @addr (nr if none). */
 static inline size_t rangeset_lower_bound(const struct rangeset *s, uint64_t addr)
