@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Range map of one I/O space (ports or guest-physical MMIO) to in-VMM
- * handlers: ordered, overlap-free, looked up by binary search. Built while
+ * handlers: a rangeset (ordered, overlap-free, binary search). Built while
  * the VM is set up and read-only once vCPUs run; IOREQ-server ranges are kept
  * by the servers themselves, not here.
  */
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cpu/backend.h"
+#include "util/rangeset.h"
 
 enum io_result {
 	IO_DONE = 0, /* access completed; the vCPU continues */
@@ -21,17 +22,16 @@ enum io_result {
 typedef enum io_result (*io_handler_fn)(void *opaque, struct vcpu *vcpu,
 					struct io_access *access);
 
+/* A range's handler. */
 struct iomap_entry {
-	uint64_t start;
-	uint64_t last; /* inclusive, so a range may end at UINT64_MAX */
 	io_handler_fn fn;
 	void *opaque;
 	const char *name;
 };
 
+/* All zero is an empty map. */
 struct iomap {
-	struct iomap_entry *entries;
-	size_t nr, cap;
+	struct rangeset ranges; /* val.p: its struct iomap_entry */
 };
 
 /* Add [start, start + len). 0, -EINVAL (len 0 or wraps), -EEXIST (overlap), -ENOMEM. */

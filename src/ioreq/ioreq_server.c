@@ -31,7 +31,7 @@ static void free_view(struct ioreq_view *v)
 		return;
 	for (unsigned i = 0; i < v->nr; i++)
 		for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++)
-			free(v->srv[i].ranges[k]);
+			rangeset_free(&v->srv[i].ranges[k]);
 	free(v);
 }
 
@@ -48,16 +48,10 @@ static int publish(struct ioreq_servers *ss)
 		unsigned j = v->nr++;
 		v->srv[j].s = s;
 		for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++) {
-			size_t n = s->ranges[k].n;
-			v->srv[j].nr_ranges[k] = (unsigned)n;
-			if (!n)
-				continue;
-			v->srv[j].ranges[k] = malloc(n * sizeof(struct ioreq_range));
-			if (!v->srv[j].ranges[k]) {
+			if (rangeset_copy(&v->srv[j].ranges[k], &s->ranges[k])) {
 				free_view(v);
 				return -ENOMEM;
 			}
-			memcpy(v->srv[j].ranges[k], s->ranges[k].v, n * sizeof(struct ioreq_range));
 		}
 	}
 	struct ioreq_view *old = ss->view;
@@ -93,7 +87,7 @@ static void server_free(struct ioreq_server *s)
 	if (s->evt_fd >= 0)
 		close(s->evt_fd);
 	for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++)
-		free(s->ranges[k].v);
+		rangeset_free(&s->ranges[k]);
 	pthread_spin_destroy(&s->buf_lock);
 	free(s);
 }
@@ -194,6 +188,8 @@ int ioreq_server_create(struct ioreq_servers *ss, const void *owner, int owner_p
 		goto out;
 	}
 	s->shm_fd = s->evt_fd = -1;
+	for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++)
+		rangeset_init(&s->ranges[k], IOREQ_MAX_RANGES, 0);
 	pthread_spin_init(&s->buf_lock, PTHREAD_PROCESS_PRIVATE);
 	s->owner = owner;
 	s->owner_pid = owner_pid;
@@ -366,37 +362,19 @@ int ioreq_server_map_range(struct ioreq_servers *ss, const void *owner, uint16_t
 		rc = -EINVAL;
 		goto out;
 	}
-	struct ioreq_rangeset *rs = &s->ranges[kind];
-	size_t i = 0;
-	while (i < rs->n && rs->v[i].end < start)
-		i++;
-	if (i < rs->n && rs->v[i].start <= end) {
+	struct rangeset *rs = &s->ranges[kind];
+	rc = rangeset_add(rs, start, end, (struct rangeset_val){ .tag = flags });
+	if (rc == -EEXIST) {
+		const struct rangeset_range *o = rangeset_overlap(rs, start, end);
 		snprintf(err, errlen, "%s range [0x%" PRIx64 ", 0x%" PRIx64 "] overlaps [0x%" PRIx64
-			 ", 0x%" PRIx64 "] of server %u", kind_name[kind], start, end,
-			 rs->v[i].start, rs->v[i].end, id);
-		rc = -EEXIST;
-		goto out;
-	}
-	if (rs->n >= IOREQ_MAX_RANGES) {
+			 ", 0x%" PRIx64 "] of server %u", kind_name[kind], start, end, o->start,
+			 o->last, id);
+	} else if (rc == -ENOSPC) {
 		snprintf(err, errlen, "server %u has %d %s ranges, the limit", id, IOREQ_MAX_RANGES,
 			 kind_name[kind]);
-		rc = -ENOSPC;
-		goto out;
 	}
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 4;
-		struct ioreq_range *v = realloc(rs->v, cap * sizeof(*v));
-		if (!v) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		rs->v = v;
-		rs->cap = cap;
-	}
-	memmove(&rs->v[i + 1], &rs->v[i], (rs->n - i) * sizeof(*rs->v));
-	rs->v[i] = (struct ioreq_range){ .start = start, .end = end, .flags = flags };
-	rs->n++;
-	rc = publish(ss);
+	if (!rc)
+		rc = publish(ss);
 out:
 	pthread_mutex_unlock(&ss->lock);
 	return rc;
@@ -412,19 +390,12 @@ int ioreq_server_unmap_range(struct ioreq_servers *ss, const void *owner, uint16
 	struct ioreq_server *s = find(ss, owner, id, &rc, err, errlen);
 	if (!s)
 		goto out;
-	struct ioreq_rangeset *rs = &s->ranges[kind];
-	size_t i = 0;
-	while (i < rs->n && !(rs->v[i].start == start && rs->v[i].end == end))
-		i++;
-	if (i == rs->n) {
+	rc = rangeset_remove(&s->ranges[kind], start, end);
+	if (rc)
 		snprintf(err, errlen, "server %u has no %s range [0x%" PRIx64 ", 0x%" PRIx64 "]", id,
 			 kind_name[kind], start, end);
-		rc = -ENOENT;
-		goto out;
-	}
-	memmove(&rs->v[i], &rs->v[i + 1], (rs->n - i - 1) * sizeof(*rs->v));
-	rs->n--;
-	rc = publish(ss);
+	else
+		rc = publish(ss);
 out:
 	pthread_mutex_unlock(&ss->lock);
 	return rc;
@@ -477,7 +448,9 @@ void ioreq_servers_list(struct ioreq_servers *ss, struct ioreqvm_op_server_list 
 		out->server[j].id = s->id;
 		out->server[j].enabled = atomic_load(&s->enabled);
 		out->server[j].has_bufioreq = s->bufioreq;
-		out->server[j].nr_ranges = (uint32_t)(s->ranges[0].n + s->ranges[1].n + s->ranges[2].n);
+		out->server[j].nr_ranges = (uint32_t)(rangeset_count(&s->ranges[0]) +
+						      rangeset_count(&s->ranges[1]) +
+						      rangeset_count(&s->ranges[2]));
 		out->server[j].requests = s->nr_requests;
 		out->server[j].buffered = s->nr_buffered;
 		out->server[j].defaulted = s->nr_defaulted;
@@ -506,14 +479,14 @@ int ioreq_server_ranges(struct ioreq_servers *ss, uint16_t id, struct ioreqvm_op
 			continue;
 		rc = 0;
 		for (unsigned k = 0; k < IOREQ_NR_RANGE_KINDS; k++) {
-			for (size_t r = 0; r < s->ranges[k].n; r++) {
+			rangeset_for_each(r, &s->ranges[k]) {
 				out->total++;
 				if (out->nr == IOREQVM_MAX_RANGES_LISTED)
 					continue;
 				out->range[out->nr].type = k;
-				out->range[out->nr].flags = s->ranges[k].v[r].flags;
-				out->range[out->nr].start = s->ranges[k].v[r].start;
-				out->range[out->nr].end = s->ranges[k].v[r].end;
+				out->range[out->nr].flags = r->val.tag;
+				out->range[out->nr].start = r->start;
+				out->range[out->nr].end = r->last;
 				out->nr++;
 			}
 		}
@@ -525,26 +498,15 @@ int ioreq_server_ranges(struct ioreq_servers *ss, uint16_t id, struct ioreqvm_op
 struct ioreq_server *ioreq_select_rcu(struct ioreq_servers *ss, uint32_t kind, uint64_t addr,
 				      uint64_t len, uint32_t *range_flags)
 {
-	uint64_t last = addr + len - 1;
-	struct ioreq_server *found = NULL;
 	struct ioreq_view *v = rcu_dereference(ss->view);
-	for (unsigned i = 0; v && i < v->nr && !found; i++) {
-		const struct ioreq_range *r = v->srv[i].ranges[kind];
-		size_t lo = 0, hi = v->srv[i].nr_ranges[kind];
-		while (lo < hi) { /* first range ending at or after addr */
-			size_t mid = lo + (hi - lo) / 2;
-			if (r[mid].end < addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < v->srv[i].nr_ranges[kind] && r[lo].start <= addr && last <= r[lo].end &&
-		    last >= addr) {
-			found = v->srv[i].s;
-			*range_flags = r[lo].flags;
+	for (unsigned i = 0; v && i < v->nr; i++) {
+		const struct rangeset_range *r = rangeset_find(&v->srv[i].ranges[kind], addr, len);
+		if (r) {
+			*range_flags = r->val.tag;
+			return v->srv[i].s;
 		}
 	}
-	return found;
+	return NULL;
 }
 
 struct ioreq_server *ioreq_select(struct ioreq_servers *ss, uint32_t kind, uint64_t addr,

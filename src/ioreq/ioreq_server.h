@@ -16,6 +16,7 @@
 
 #include "ioreqvm/ctl_proto.h"
 #include "ioreqvm/ioreq_abi.h"
+#include "util/rangeset.h"
 
 struct vm;
 struct vcpu;
@@ -24,16 +25,6 @@ struct vcpu;
 #define IOREQ_MAX_RANGES 256 /* per server and kind */
 #define IOREQ_DEFAULT_MAX_SERVERS 8
 #define IOREQ_MAX_SERVERS 64
-
-struct ioreq_range {
-	uint64_t start, end; /* inclusive */
-	uint32_t flags;      /* IOREQVM_IO_RANGE_BUFFERED */
-};
-
-struct ioreq_rangeset {
-	struct ioreq_range *v;
-	size_t n, cap;
-};
 
 struct ioreq_server {
 	uint16_t id;
@@ -51,7 +42,8 @@ struct ioreq_server {
 	struct ioreqvm_notify *notify;
 	pthread_spinlock_t buf_lock; /* vCPUs producing into the buffered ring */
 	uint32_t buf_rp_seen;     /* read_pointer last read (under buf_lock) */
-	struct ioreq_rangeset ranges[IOREQ_NR_RANGE_KINDS]; /* under ioreq_servers.lock */
+	/* Per kind, under ioreq_servers.lock; val.tag: IOREQVM_IO_RANGE_BUFFERED or 0. */
+	struct rangeset ranges[IOREQ_NR_RANGE_KINDS];
 	_Atomic uint64_t nr_requests, nr_buffered, nr_defaulted;
 	_Atomic uint64_t nr_sleeps; /* requests a vCPU had to sleep for */
 };
@@ -61,8 +53,7 @@ struct ioreq_view {
 	unsigned nr;
 	struct {
 		struct ioreq_server *s;
-		unsigned nr_ranges[IOREQ_NR_RANGE_KINDS];
-		struct ioreq_range *ranges[IOREQ_NR_RANGE_KINDS];
+		struct rangeset ranges[IOREQ_NR_RANGE_KINDS]; /* copies of s->ranges */
 	} srv[IOREQ_MAX_SERVERS];
 };
 

@@ -19,6 +19,7 @@
 #include "cpu/backend.h"
 #include "cpu/tcg/tcg_platform.h"
 #include "cpu/x86.h"
+#include "util/rangeset.h"
 
 /*
  * K4: libunicorn 2.0.1 aborts the process at about 4094 regions in one
@@ -37,11 +38,6 @@
 /* K9: the boot stub's region, below 4 GiB, mapped only while it runs. */
 #define TCG_STUB_BASE 0xFFFF0000ULL
 #define TCG_STUB_SIZE 0x4000ULL
-
-struct tcg_map {
-	uint64_t gpa, size, off;
-	enum mem_access access;
-};
 
 struct tcg_vcpu;
 
@@ -73,12 +69,11 @@ struct tcg_turns {
 struct tcg_vm {
 	struct vm *vm;
 	pthread_mutex_t lock; /* maps */
-	struct tcg_map *maps; /* sorted by gpa, disjoint */
-	unsigned nr_maps, cap_maps;
+	/* Wanted mappings: val.u the memfd offset, val.tag the enum mem_access; limit K4. */
+	struct rangeset maps;
 	_Atomic uint64_t maps_gen; /* bumped on every change */
 	uint64_t space_end;        /* guest-physical space covered by regions */
 	uint64_t chunk;            /* regions never cross a multiple of it */
-	unsigned map_limit;        /* K4 */
 	struct tcg_platform plat;  /* PIC, I/O APIC, local APICs, PIT (K5) */
 	struct tcg_turns turns;    /* K7 */
 };

@@ -44,7 +44,7 @@ int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
 	while (t->space_end / t->chunk > TCG_MAX_CHUNKS)
 		t->chunk <<= 1;
 	uint64_t chunks = (t->space_end + t->chunk - 1) / t->chunk;
-	t->map_limit = (unsigned)((TCG_REGION_CAP - TCG_REGIONS_RESERVED - chunks - 1) / 2);
+	rangeset_init(&t->maps, (TCG_REGION_CAP - TCG_REGIONS_RESERVED - chunks - 1) / 2, 0);
 	int rc = tcg_exception_state_init();
 	if (rc) {
 		snprintf(err, errlen, "libunicorn: cannot locate the CPU's exception state "
@@ -70,23 +70,9 @@ void tcg_vm_destroy(struct vm *vm)
 	tcg_platform_destroy(&t->plat);
 	tcg_turns_destroy(&t->turns);
 	pthread_mutex_destroy(&t->lock);
-	free(t->maps);
+	rangeset_free(&t->maps);
 	free(t);
 	vm->be = NULL;
-}
-
-/* Index of the first mapping with gpa >= @gpa. */
-static unsigned find_map(const struct tcg_vm *t, uint64_t gpa)
-{
-	unsigned lo = 0, hi = t->nr_maps;
-	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
-		if (t->maps[mid].gpa < gpa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 int tcg_map(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t host_offset,
@@ -99,34 +85,11 @@ int tcg_map(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t host_offset,
 	    host_offset + size > vm->ram.size || host_offset + size < host_offset ||
 	    gpa + size > t->space_end || gpa + size < gpa)
 		return -EINVAL;
-	int rc = 0;
 	pthread_mutex_lock(&t->lock);
-	unsigned i = find_map(t, gpa);
-	if ((i < t->nr_maps && t->maps[i].gpa < gpa + size) ||
-	    (i > 0 && t->maps[i - 1].gpa + t->maps[i - 1].size > gpa)) {
-		rc = -EEXIST;
-		goto out;
-	}
-	if (t->nr_maps >= t->map_limit) {
-		rc = -ENOSPC;
-		goto out;
-	}
-	if (t->nr_maps == t->cap_maps) {
-		unsigned cap = t->cap_maps ? 2 * t->cap_maps : 16;
-		struct tcg_map *m = realloc(t->maps, cap * sizeof(*m));
-		if (!m) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		t->maps = m;
-		t->cap_maps = cap;
-	}
-	memmove(&t->maps[i + 1], &t->maps[i], (t->nr_maps - i) * sizeof(*t->maps));
-	t->maps[i] = (struct tcg_map){ .gpa = gpa, .size = size, .off = host_offset,
-				       .access = access };
-	t->nr_maps++;
-	atomic_fetch_add(&t->maps_gen, 1);
-out:
+	int rc = rangeset_add(&t->maps, gpa, gpa + size - 1,
+			      (struct rangeset_val){ .u = host_offset, .tag = access });
+	if (!rc)
+		atomic_fetch_add(&t->maps_gen, 1);
 	pthread_mutex_unlock(&t->lock);
 	return rc;
 }
@@ -134,16 +97,13 @@ out:
 int tcg_unmap(struct vm *vm, uint64_t gpa)
 {
 	struct tcg_vm *t = vm->be;
-	int rc = 0;
+	int rc = -ENOENT;
 	pthread_mutex_lock(&t->lock);
-	unsigned i = find_map(t, gpa);
-	if (i == t->nr_maps || t->maps[i].gpa != gpa) {
-		rc = -ENOENT;
-	} else {
-		memmove(&t->maps[i], &t->maps[i + 1], (t->nr_maps - i - 1) * sizeof(*t->maps));
-		t->nr_maps--;
+	const struct rangeset_range *m = rangeset_find(&t->maps, gpa, 1);
+	if (m && m->start == gpa)
+		rc = rangeset_remove(&t->maps, m->start, m->last);
+	if (!rc)
 		atomic_fetch_add(&t->maps_gen, 1);
-	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
 }
@@ -152,9 +112,9 @@ void tcg_mapping_count(struct vm *vm, unsigned *used, unsigned *limit)
 {
 	struct tcg_vm *t = vm->be;
 	pthread_mutex_lock(&t->lock);
-	*used = t->nr_maps;
+	*used = (unsigned)rangeset_count(&t->maps);
 	pthread_mutex_unlock(&t->lock);
-	*limit = t->map_limit;
+	*limit = (unsigned)t->maps.limit;
 }
 
 /* Append [start, end) of @kind, cut at chunk boundaries. */
@@ -182,19 +142,19 @@ void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned 
 {
 	pthread_mutex_lock(&t->lock);
 	*gen = atomic_load(&t->maps_gen);
-	size_t max = 2 * (size_t)t->nr_maps + 2 + t->space_end / t->chunk;
+	size_t max = 2 * rangeset_count(&t->maps) + 2 + t->space_end / t->chunk;
 	struct tcg_region *r = calloc(max, sizeof(*r));
 	unsigned n = 0;
 	uint64_t at = 0;
-	for (unsigned i = 0; r && i < t->nr_maps; i++) {
-		const struct tcg_map *m = &t->maps[i];
-		push_region(t, r, &n, at, m->gpa, TCG_REGION_MMIO, 0);
-		push_region(t, r, &n, m->gpa, m->gpa + m->size,
-			    m->access == MEM_ACCESS_RO ? TCG_REGION_RO : TCG_REGION_RW, m->off);
-		at = m->gpa + m->size;
-	}
-	if (r)
+	if (r) {
+		rangeset_for_each(m, &t->maps) {
+			push_region(t, r, &n, at, m->start, TCG_REGION_MMIO, 0);
+			push_region(t, r, &n, m->start, m->last + 1, m->val.tag == MEM_ACCESS_RO ?
+				    TCG_REGION_RO : TCG_REGION_RW, m->val.u);
+			at = m->last + 1;
+		}
 		push_region(t, r, &n, at, t->space_end, TCG_REGION_MMIO, 0);
+	}
 	pthread_mutex_unlock(&t->lock);
 	*out = r;
 	*nr = r ? n : 0;
