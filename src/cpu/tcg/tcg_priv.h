@@ -17,8 +17,8 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/backend.h"
-#include "cpu/tcg/tcg_platform.h"
 #include "cpu/x86.h"
+#include "irqchip/irqchip.h"
 #include "util/rangeset.h"
 
 /*
@@ -62,7 +62,7 @@ struct tcg_turns {
 	struct tcg_vcpu *holder;
 	uint64_t held_since;
 	bool yield_asked;
-	struct tcg_vcpu *queue[TCG_MAX_LAPICS]; /* ring: waiting vCPUs, FIFO */
+	struct tcg_vcpu *queue[IRQCHIP_MAX_LAPICS]; /* ring: waiting vCPUs, FIFO */
 	unsigned head, len;
 };
 
@@ -74,7 +74,7 @@ struct tcg_vm {
 	_Atomic uint64_t maps_gen; /* bumped on every change */
 	uint64_t space_end;        /* guest-physical space covered by regions */
 	uint64_t chunk;            /* regions never cross a multiple of it */
-	struct tcg_platform plat;  /* PIC, I/O APIC, local APICs, PIT (K5) */
+	struct irqchip irqchip;    /* PIC, I/O APIC, local APICs, PIT (K5) */
 	struct tcg_turns turns;    /* K7 */
 };
 

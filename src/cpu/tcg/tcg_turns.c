@@ -42,7 +42,7 @@ void tcg_turns_destroy(struct tcg_turns *t)
 static void grant(struct tcg_turns *t, struct tcg_vcpu *c)
 {
 	t->holder = c;
-	t->held_since = tcg_now_ns();
+	t->held_since = irqchip_now_ns();
 	t->yield_asked = false;
 	c->has_turn = true;
 }
@@ -51,9 +51,9 @@ static void dequeue(struct tcg_turns *t, struct tcg_vcpu *c)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < t->len; i++) {
-		struct tcg_vcpu *q = t->queue[(t->head + i) % TCG_MAX_LAPICS];
+		struct tcg_vcpu *q = t->queue[(t->head + i) % IRQCHIP_MAX_LAPICS];
 		if (q != c)
-			t->queue[(t->head + n++) % TCG_MAX_LAPICS] = q;
+			t->queue[(t->head + n++) % IRQCHIP_MAX_LAPICS] = q;
 	}
 	t->len = n;
 }
@@ -76,11 +76,11 @@ bool tcg_turn_take(struct tcg_turns *t, struct tcg_vcpu *c, bool interruptible)
 	/* From vcpu_block (a device model answered): to the front. */
 	bool woken = !interruptible;
 	if (woken) {
-		t->head = (t->head + TCG_MAX_LAPICS - 1) % TCG_MAX_LAPICS;
+		t->head = (t->head + IRQCHIP_MAX_LAPICS - 1) % IRQCHIP_MAX_LAPICS;
 		t->queue[t->head] = c;
 		t->len++;
 	} else {
-		t->queue[(t->head + t->len++) % TCG_MAX_LAPICS] = c;
+		t->queue[(t->head + t->len++) % IRQCHIP_MAX_LAPICS] = c;
 	}
 	while (t->holder != c) {
 		if (interruptible && atomic_load(&c->attn) & (TCG_ATTN_KICK | TCG_ATTN_STOP)) {
@@ -94,7 +94,7 @@ bool tcg_turn_take(struct tcg_turns *t, struct tcg_vcpu *c, bool interruptible)
 		}
 		/* First in line: the holder has a slice, then is asked to yield. */
 		uint64_t due = t->held_since + (woken ? TCG_WAKE_SLICE_NS : TCG_SLICE_NS);
-		if (tcg_now_ns() >= due) {
+		if (irqchip_now_ns() >= due) {
 			t->yield_asked = true;
 			tcg_vcpu_wake(t->holder, TCG_ATTN_YIELD);
 			continue;
@@ -117,7 +117,7 @@ void tcg_turn_give(struct tcg_turns *t, struct tcg_vcpu *c)
 	t->holder = NULL;
 	struct tcg_vcpu *next = queue_head(t);
 	if (next) {
-		t->head = (t->head + 1) % TCG_MAX_LAPICS;
+		t->head = (t->head + 1) % IRQCHIP_MAX_LAPICS;
 		t->len--;
 		grant(t, next);
 		pthread_cond_signal(&next->turn_cond);

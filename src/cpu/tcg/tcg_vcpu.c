@@ -36,7 +36,7 @@ void tcg_vcpu_wake(struct tcg_vcpu *c, unsigned bits)
 
 static void irq_notify(void *opaque, unsigned what)
 {
-	tcg_vcpu_wake(opaque, what & TCG_NOTIFY_EVENT ? TCG_ATTN_EVENT : TCG_ATTN_IRQ);
+	tcg_vcpu_wake(opaque, what & IRQCHIP_NOTIFY_EVENT ? TCG_ATTN_EVENT : TCG_ATTN_IRQ);
 }
 
 void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
@@ -106,7 +106,7 @@ static int tcg_vcpu_create(struct vcpu *vcpu)
 	}
 	c->wait_sipi = vcpu->id != 0;
 	if (!rc)
-		tcg_platform_attach(&c->t->plat, vcpu->id, irq_notify, c);
+		irqchip_attach(&c->t->irqchip, vcpu->id, irq_notify, c);
 	return rc;
 }
 
@@ -115,7 +115,7 @@ static void tcg_vcpu_destroy(struct vcpu *vcpu)
 	struct tcg_vcpu *c = vcpu->be;
 	if (!c)
 		return;
-	tcg_platform_attach(&c->t->plat, vcpu->id, NULL, NULL);
+	irqchip_attach(&c->t->irqchip, vcpu->id, NULL, NULL);
 	tcg_engine_destroy(c);
 	pthread_mutex_destroy(&c->sleep_lock);
 	pthread_cond_destroy(&c->sleep_cond);
@@ -154,7 +154,7 @@ static void internal(struct vcpu_exit *exit, const char *fmt, ...)
 static enum tcg_delivery deliver_interrupt(struct tcg_vcpu *c)
 {
 	bool intr_ok = (tcg_reg(c, UC_X86_REG_EFLAGS) & X86_RFLAGS_IF) != 0;
-	int vector = tcg_platform_next_irq(&c->t->plat, c->vcpu->id, intr_ok);
+	int vector = irqchip_next_irq(&c->t->irqchip, c->vcpu->id, intr_ok);
 	if (vector < 0)
 		return TCG_DELIVERED;
 	c->halted = false;
@@ -183,7 +183,7 @@ static bool in_sti_shadow(struct tcg_vcpu *c, uint64_t rip)
 /* Sleep until woken (TCG_ATTN_WAKE) or, if @timers, the next platform timer. */
 static void sleep_halted(struct tcg_vcpu *c, bool timers)
 {
-	uint64_t deadline = timers ? tcg_platform_deadline(&c->t->plat) : UINT64_MAX;
+	uint64_t deadline = timers ? irqchip_deadline(&c->t->irqchip) : UINT64_MAX;
 	pthread_mutex_lock(&c->sleep_lock);
 	while (!(atomic_load(&c->attn) & TCG_ATTN_WAKE)) {
 		if (deadline == UINT64_MAX) {
@@ -196,7 +196,7 @@ static void sleep_halted(struct tcg_vcpu *c, bool timers)
 		}
 	}
 	pthread_mutex_unlock(&c->sleep_lock);
-	tcg_platform_poll(&c->t->plat);
+	irqchip_poll(&c->t->irqchip);
 }
 
 /* After the engine stopped: the exception it raised, or what we asked for. */
@@ -273,12 +273,12 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 static int startup(struct tcg_vcpu *c, struct vcpu_exit *exit)
 {
 	uint8_t vector = 0;
-	unsigned what = tcg_platform_take_startup(&c->t->plat, c->vcpu->id, &vector);
-	if (what & TCG_STARTUP_INIT) {
+	unsigned what = irqchip_take_startup(&c->t->irqchip, c->vcpu->id, &vector);
+	if (what & IRQCHIP_STARTUP_INIT) {
 		c->wait_sipi = true;
 		c->halted = false;
 	}
-	if (!(what & TCG_STARTUP_SIPI) || !c->wait_sipi)
+	if (!(what & IRQCHIP_STARTUP_SIPI) || !c->wait_sipi)
 		return 0;
 	int rc = 0;
 	if (c->ran) {
@@ -377,7 +377,7 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 		}
 		if (attn & TCG_ATTN_IRQ) {
 			atomic_fetch_and(&c->attn, ~TCG_ATTN_IRQ);
-			tcg_platform_poll(&c->t->plat);
+			irqchip_poll(&c->t->irqchip);
 		}
 		if (attn & TCG_ATTN_CODE)
 			tcg_vcpu_apply_code_drops(c);

@@ -56,7 +56,7 @@ int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "libunicorn: CPUID leaf 1 could not be read");
 		return rc;
 	}
-	rc = tcg_platform_init(&t->plat, vm);
+	rc = irqchip_init(&t->irqchip, vm);
 	if (rc)
 		snprintf(err, errlen, "tcg platform devices: %s", strerror(-rc));
 	return rc;
@@ -67,7 +67,7 @@ void tcg_vm_destroy(struct vm *vm)
 	struct tcg_vm *t = vm->be;
 	if (!t)
 		return;
-	tcg_platform_destroy(&t->plat);
+	irqchip_destroy(&t->irqchip);
 	tcg_turns_destroy(&t->turns);
 	pthread_mutex_destroy(&t->lock);
 	rangeset_free(&t->maps);
@@ -163,13 +163,13 @@ void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned 
 int tcg_irq_line(struct vm *vm, unsigned gsi, bool level)
 {
 	struct tcg_vm *t = vm->be;
-	return tcg_platform_irq_line(&t->plat, gsi, level);
+	return irqchip_irq_line(&t->irqchip, gsi, level);
 }
 
 int tcg_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
 {
 	struct tcg_vm *t = vm->be;
-	return tcg_platform_msi(&t->plat, addr, data);
+	return irqchip_msi(&t->irqchip, addr, data);
 }
 
 /*

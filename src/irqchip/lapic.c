@@ -1,22 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tcg platform: the local xAPICs, one per vCPU (K5, issue 11). Registers,
- * IRR/ISR/TMR with EOI and TPR, the LVT timer (one-shot and periodic, 1 ns
- * per bus tick before the divider), and the APIC bus: IPIs from the ICR
- * (fixed, lowest priority, NMI, INIT, SIPI; physical and logical flat or
- * cluster destinations; self, all, all-but-self), which the I/O APIC and
- * MSIs use too. INIT and SIPI are recorded for the target vCPU's thread,
- * which restarts its engine (K9). Everything here runs under the platform
- * lock; waking a vCPU goes through its notify callback.
+ * The local xAPICs, one per vCPU (K5, issue 11): registers, IRR/ISR/TMR
+ * with EOI and TPR, the LVT timer (one-shot and periodic, 1 ns per bus tick
+ * before the divider), and the APIC bus: IPIs from the ICR (fixed, lowest
+ * priority, NMI, INIT, SIPI; physical and logical flat or cluster
+ * destinations; self, all, all-but-self), which the I/O APIC and MSIs use
+ * too. INIT and SIPI are recorded for the vCPU's backend to take
+ * (irqchip_take_startup, K9). Everything here runs under the irqchip's
+ * lock; waking a vCPU goes through its notify hook.
  */
 #include <string.h>
 
-#include "cpu/tcg/tcg_platform.h"
-
-#define LVT_TIMER 0
-#define LVT_MASKED (1u << 16)
-#define LVT_PERIODIC (1u << 17)
-#define SVR_ENABLE (1u << 8)
+#include "irqchip/irqchip_priv.h"
 
 #define DELIVER_FIXED 0
 #define DELIVER_LOWEST 1
@@ -24,7 +19,7 @@
 #define DELIVER_INIT 5
 #define DELIVER_SIPI 6
 
-int tcg_lapic_highest(const uint32_t *v)
+int lapic_highest(const uint32_t *v)
 {
 	for (int i = 7; i >= 0; i--)
 		if (v[i])
@@ -32,7 +27,7 @@ int tcg_lapic_highest(const uint32_t *v)
 	return -1;
 }
 
-void tcg_lapic_reset(struct tcg_lapic *l, unsigned id)
+void lapic_reset(struct lapic *l, unsigned id)
 {
 	void (*notify)(void *, unsigned) = l->notify;
 	void *ctx = l->notify_ctx;
@@ -47,13 +42,13 @@ void tcg_lapic_reset(struct tcg_lapic *l, unsigned id)
 	l->notify_ctx = ctx;
 }
 
-static void notify(struct tcg_lapic *l, unsigned what)
+static void notify(struct lapic *l, unsigned what)
 {
 	if (l->notify)
 		l->notify(l->notify_ctx, what);
 }
 
-void tcg_lapic_accept(struct tcg_lapic *l, unsigned vector, bool level)
+static void lapic_accept(struct lapic *l, unsigned vector, bool level)
 {
 	if (vector < 16)
 		return; /* illegal vector: a real APIC sets ESR and drops it */
@@ -62,22 +57,22 @@ void tcg_lapic_accept(struct tcg_lapic *l, unsigned vector, bool level)
 		l->tmr[vector / 32] |= 1u << (vector % 32);
 	else
 		l->tmr[vector / 32] &= ~(1u << (vector % 32));
-	notify(l, TCG_NOTIFY_IRQ);
+	notify(l, IRQCHIP_NOTIFY_IRQ);
 }
 
-static uint64_t timer_period(const struct tcg_lapic *l)
+static uint64_t timer_period(const struct lapic *l)
 {
 	unsigned d = (l->tdcr & 3) | ((l->tdcr >> 1) & 4);
 	unsigned shift = d == 7 ? 0 : d + 1;
 	return (uint64_t)l->tmict << shift; /* 1 ns per bus tick */
 }
 
-void tcg_lapic_timer_fire(struct tcg_lapic *l, uint64_t now)
+void lapic_timer_fire(struct lapic *l, uint64_t now)
 {
 	if (!l->timer_deadline || now < l->timer_deadline)
 		return;
 	if (!(l->lvt[LVT_TIMER] & LVT_MASKED) && (l->svr & SVR_ENABLE))
-		tcg_lapic_accept(l, l->lvt[LVT_TIMER] & 0xff, false);
+		lapic_accept(l, l->lvt[LVT_TIMER] & 0xff, false);
 	uint64_t period = timer_period(l);
 	if (l->lvt[LVT_TIMER] & LVT_PERIODIC && period) {
 		/* Skip periods missed while nobody looked: one interrupt per wake. */
@@ -89,20 +84,20 @@ void tcg_lapic_timer_fire(struct tcg_lapic *l, uint64_t now)
 	}
 }
 
-static void lapic_eoi(struct tcg_platform *p, struct tcg_lapic *l)
+static void lapic_eoi(struct irqchip *p, struct lapic *l)
 {
-	int v = tcg_lapic_highest(l->isr);
+	int v = lapic_highest(l->isr);
 	if (v < 0)
 		return;
 	l->isr[v / 32] &= ~(1u << (v % 32));
 	if (l->tmr[v / 32] & (1u << (v % 32)))
-		tcg_ioapic_eoi(p, (unsigned)v);
-	if (tcg_lapic_highest(l->irr) >= 0)
-		notify(l, TCG_NOTIFY_IRQ);
+		ioapic_eoi(p, (unsigned)v);
+	if (lapic_highest(l->irr) >= 0)
+		notify(l, IRQCHIP_NOTIFY_IRQ);
 }
 
 /* Does @l answer to @dest? Logical: flat (DFR model 0xF) or cluster (0x0). */
-static bool lapic_matches(const struct tcg_lapic *l, uint8_t dest, bool logical)
+static bool lapic_matches(const struct lapic *l, uint8_t dest, bool logical)
 {
 	if (!logical)
 		return dest == 0xff || dest == l->id >> 24;
@@ -114,40 +109,40 @@ static bool lapic_matches(const struct tcg_lapic *l, uint8_t dest, bool logical)
 	return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf);
 }
 
-static void deliver_one(struct tcg_lapic *l, unsigned mode, unsigned vector, bool level)
+static void deliver_one(struct lapic *l, unsigned mode, unsigned vector, bool level)
 {
 	switch (mode) {
 	case DELIVER_FIXED:
 	case DELIVER_LOWEST:
-		tcg_lapic_accept(l, vector, level);
+		lapic_accept(l, vector, level);
 		return;
 	case DELIVER_NMI:
 		l->nmi_pending = true;
-		notify(l, TCG_NOTIFY_EVENT);
+		notify(l, IRQCHIP_NOTIFY_EVENT);
 		return;
 	case DELIVER_INIT: {
 		/* INIT resets the local APIC but its ID (SDM 10.4.7.3); the vCPU waits for SIPI. */
 		uint32_t id = l->id;
-		tcg_lapic_reset(l, 0);
+		lapic_reset(l, 0);
 		l->id = id;
 		l->init_pending = true;
-		notify(l, TCG_NOTIFY_EVENT);
+		notify(l, IRQCHIP_NOTIFY_EVENT);
 		return;
 	}
 	case DELIVER_SIPI:
 		l->sipi_vector = (int)(vector & 0xff);
-		notify(l, TCG_NOTIFY_EVENT);
+		notify(l, IRQCHIP_NOTIFY_EVENT);
 		return;
 	default:
 		return; /* SMI, ExtINT by IPI: not modelled */
 	}
 }
 
-void tcg_apic_send(struct tcg_platform *p, struct tcg_lapic *src, unsigned shorthand,
-		   uint8_t dest, bool logical, unsigned mode, unsigned vector, bool level)
+void lapic_bus_send(struct irqchip *p, struct lapic *src, unsigned shorthand, uint8_t dest,
+		    bool logical, unsigned mode, unsigned vector, bool level)
 {
 	for (unsigned i = 0; i < p->nr_lapics; i++) {
-		struct tcg_lapic *l = &p->lapic[i];
+		struct lapic *l = &p->lapic[i];
 		bool to;
 		switch (shorthand) {
 		case 1: to = l == src; break;
@@ -163,7 +158,7 @@ void tcg_apic_send(struct tcg_platform *p, struct tcg_lapic *src, unsigned short
 	}
 }
 
-static void icr_send(struct tcg_platform *p, struct tcg_lapic *l, uint32_t lo)
+static void icr_send(struct irqchip *p, struct lapic *l, uint32_t lo)
 {
 	unsigned mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3;
 	bool logical = (lo >> 11) & 1, assert = (lo >> 14) & 1, level_trig = (lo >> 15) & 1;
@@ -171,18 +166,18 @@ static void icr_send(struct tcg_platform *p, struct tcg_lapic *l, uint32_t lo)
 		return; /* INIT level de-assert: no effect on these CPUs */
 	if (mode == DELIVER_LOWEST && shorthand == 1)
 		return; /* lowest priority to self is invalid */
-	tcg_apic_send(p, l, shorthand, (uint8_t)(l->icr_hi >> 24), logical, mode, lo & 0xff,
-		      false);
+	lapic_bus_send(p, l, shorthand, (uint8_t)(l->icr_hi >> 24), logical, mode, lo & 0xff,
+		       false);
 }
 
-uint32_t tcg_lapic_read(struct tcg_platform *p, struct tcg_lapic *l, unsigned off)
+uint32_t lapic_read(struct irqchip *p, struct lapic *l, unsigned off)
 {
 	switch (off) {
 	case 0x20: return l->id;
 	case 0x30: return 0x00050014; /* version 0x14, 6 LVT entries */
 	case 0x80: return l->tpr;
 	case 0xA0: {
-		int isr = tcg_lapic_highest(l->isr);
+		int isr = lapic_highest(l->isr);
 		uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr & 0xf0;
 		return (l->tpr & 0xf0) >= isrv ? l->tpr : isrv;
 	}
@@ -194,7 +189,7 @@ uint32_t tcg_lapic_read(struct tcg_platform *p, struct tcg_lapic *l, unsigned of
 	case 0x310: return l->icr_hi;
 	case 0x380: return l->tmict;
 	case 0x390: {
-		uint64_t now = tcg_now_ns(), period = timer_period(l);
+		uint64_t now = irqchip_now_ns(), period = timer_period(l);
 		if (!l->timer_deadline || !period || now >= l->timer_deadline)
 			return 0;
 		return (uint32_t)((uint64_t)l->tmict * (l->timer_deadline - now) / period);
@@ -214,7 +209,7 @@ uint32_t tcg_lapic_read(struct tcg_platform *p, struct tcg_lapic *l, unsigned of
 	return 0;
 }
 
-void tcg_lapic_write(struct tcg_platform *p, struct tcg_lapic *l, unsigned off, uint32_t v)
+void lapic_write(struct irqchip *p, struct lapic *l, unsigned off, uint32_t v)
 {
 	switch (off) {
 	case 0x20: l->id = v & 0xff000000u; return;
@@ -236,7 +231,7 @@ void tcg_lapic_write(struct tcg_platform *p, struct tcg_lapic *l, unsigned off, 
 	case 0x310: l->icr_hi = v & 0xff000000u; return;
 	case 0x380:
 		l->tmict = v;
-		l->timer_start = tcg_now_ns();
+		l->timer_start = irqchip_now_ns();
 		l->timer_deadline = v ? l->timer_start + timer_period(l) : 0;
 		pthread_cond_signal(&p->cond);
 		return;
