@@ -81,6 +81,22 @@ void irqchip_attach(struct irqchip *p, unsigned id,
 /* Serve a port or MMIO access of vCPU @id if it belongs to one of these devices. */
 bool irqchip_pio(struct irqchip *p, struct io_access *a);
 bool irqchip_mmio(struct irqchip *p, unsigned id, struct io_access *a);
+/*
+ * Whether an access belongs to the irqchip at all, without a call: a
+ * backend asks before irqchip_pio / irqchip_mmio, so every other access
+ * passes by at the cost of a compare.
+ */
+static inline bool irqchip_has_port(uint64_t port)
+{
+	return port == 0x20 || port == 0x21 || port == 0xa0 || port == 0xa1 ||
+	       (port >= 0x40 && port <= 0x43) || port == 0x61 || port == 0x4d0 || port == 0x4d1;
+}
+
+static inline bool irqchip_has_mmio(uint64_t addr)
+{
+	return (addr >= IRQCHIP_LAPIC_BASE && addr < IRQCHIP_LAPIC_BASE + 0x1000) ||
+	       (addr >= IRQCHIP_IOAPIC_BASE && addr < IRQCHIP_IOAPIC_BASE + 0x100);
+}
 int irqchip_irq_line(struct irqchip *p, unsigned gsi, bool level);
 /* An MSI (address 0xfeeXXXXX: destination APIC id in bits 19:12; data: vector, mode). */
 int irqchip_msi(struct irqchip *p, uint64_t addr, uint32_t data);

@@ -210,7 +210,8 @@ int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a)
 {
 	struct irqchip *p = &c->t->irqchip;
-	if (a->space == IO_SPACE_PIO ? irqchip_pio(p, a) : irqchip_mmio(p, c->vcpu->id, a))
+	if (a->space == IO_SPACE_PIO ? irqchip_has_port(a->addr) && irqchip_pio(p, a)
+				     : irqchip_has_mmio(a->addr) && irqchip_mmio(p, c->vcpu->id, a))
 		return;
 	if (io_dispatch(c->vcpu, a, IO_FROM_GUEST) == IO_STOP)
 		atomic_fetch_or(&c->attn, TCG_ATTN_STOP);
