@@ -14,13 +14,17 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -94,12 +98,24 @@ static int lingering_socket(int secs, int *keep)
 
 struct closer {
 	int fd;
+	uint32_t go; /* futex word */
 	volatile bool done;
 };
 
+/*
+ * Started before the send and waiting on a futex at real-time priority
+ * (where allowed), so the wake-up after sendmsg preempts at once and our
+ * close follows within microseconds, while the VMM still has to be woken,
+ * receive, and hand the fd to its reaper. (Spinning instead lost the race
+ * on two cores with a busy vCPU: the spinner was not on a core.)
+ */
 static void *close_thread(void *arg)
 {
 	struct closer *c = arg;
+	struct sched_param sp = { .sched_priority = 1 };
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp); /* best effort */
+	while (!__atomic_load_n(&c->go, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &c->go, FUTEX_WAIT, 0, NULL, NULL, 0);
 	close(c->fd);
 	c->done = true;
 	return NULL;
@@ -107,14 +123,16 @@ static void *close_thread(void *arg)
 
 /*
  * Whoever drops the last reference to the lingering socket lingers. We
- * send it, then drop ours from a thread of our own: if that close returns
- * at once, the VMM's reference was the last one (the case under test); if
- * it lingers, the VMM had already let go of its copy, and we try again
- * with a new socket (the thread is left to its linger).
+ * send it, then drop ours from a thread of our own, released right after
+ * sendmsg returns: the message in flight holds a reference until the VMM
+ * takes it, so if our close returns at once, the VMM's reference is the
+ * last one (the case under test). If it lingers, the VMM had already
+ * received and let go of its copy (it won the race from sendmsg to close),
+ * and we try again with a new socket (the thread is left to its linger).
  */
 static _Noreturn void linger_fd(const char *path, int secs)
 {
-	for (int attempt = 1; attempt <= 8; attempt++) {
+	for (int attempt = 1; attempt <= 16; attempt++) {
 		int keep;
 		int t = lingering_socket(secs, &keep);
 		int fd = connect_vm(path);
@@ -130,15 +148,18 @@ static _Noreturn void linger_fd(const char *path, int secs)
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &t, sizeof(int));
-		if (sendmsg(fd, &m, 0) != (ssize_t)sizeof(r))
-			die("sendmsg");
-		static struct closer closers[8];
+		static struct closer closers[16];
 		struct closer *c = &closers[attempt - 1];
 		c->fd = t;
 		pthread_t th;
 		if (pthread_create(&th, NULL, close_thread, c))
 			die("pthread_create");
 		pthread_detach(th);
+		usleep(1000); /* the closer is asleep on go */
+		if (sendmsg(fd, &m, 0) != (ssize_t)sizeof(r))
+			die("sendmsg");
+		__atomic_store_n(&c->go, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &c->go, FUTEX_WAKE, 1, NULL, NULL, 0);
 		struct ioreqvm_ctl_rep rep;
 		if (recv(fd, &rep, sizeof(rep), 0) != (ssize_t)sizeof(rep))
 			die("recv");
@@ -157,7 +178,7 @@ static _Noreturn void linger_fd(const char *path, int secs)
 		for (;;)
 			pause();
 	}
-	fprintf(stderr, "hostile_peer: the VMM never held the last reference in 8 attempts\n");
+	fprintf(stderr, "hostile_peer: the VMM never held the last reference in 16 attempts\n");
 	exit(1);
 }
 
