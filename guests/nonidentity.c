@@ -2,9 +2,8 @@
 /*
  * nonidentity: maps virtual 0x8000000000 (PML4 slot 1) to physical
  * 0x200000 with one 2 MiB page, writes through the virtual address and
- * checks the physical one. Runs on kvm (status 1); on tcg libunicorn 2.0.1
- * checks accesses by virtual address (DESIGN K14), so ioreqvm must stop
- * with an internal error naming 0x8000000000 (status 8), never hang.
+ * checks the physical one. Status 1 on both backends (on tcg since
+ * libunicorn 2.1 walks the guest's page tables; 2.0.1 did not, DESIGN K14).
  */
 #include "guest.h"
 

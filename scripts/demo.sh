@@ -6,7 +6,8 @@
 # letting the writes through, once denying them.
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+unicorn_pc=$(./scripts/setup.sh)
+[ -z "$unicorn_pc" ] || export PKG_CONFIG_PATH="$unicorn_pc${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 dir=_build/release
 [ -f "$dir/build.ninja" ] || meson setup "$dir" -Dbuildtype=debugoptimized >/dev/null
 ninja -C "$dir" >/dev/null

@@ -5,7 +5,9 @@
 # This is the README's test command; .ci/run calls it unchanged.
 set -u
 cd "$(dirname "$0")/.."
-./scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+unicorn_pc=$(./scripts/setup.sh) || { echo "0 passed, 1 failed"; exit 1; }
+# libunicorn >= 2.1 from a private prefix when the system's is older (setup.sh).
+[ -z "$unicorn_pc" ] || export PKG_CONFIG_PATH="$unicorn_pc${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 
 passed=0 failed=0 skipped=0
 count() { # $1: build dir; adds its testlog results to the totals

@@ -229,7 +229,7 @@ static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, in
 	uc_err e = uc_emu_start(c->uc, rip, g->offset, 0, 0);
 	c->in_gate = false;
 	if (tcg_reg(c, UC_X86_REG_CR2) != cr2) {
-		tcg_set_reg(c, UC_X86_REG_CR2, cr2);
+		tcg_set_cr2(c, cr2);
 		tcg_exception_clear(c);
 	}
 	memcpy(code, saved_code, 12);

@@ -144,6 +144,6 @@ uint32_t tcg_page_fault_code(struct tcg_vcpu *c)
 		if (!range_fault(c, rsp - 8, 8, true, &code, &cr2))
 			range_fault(c, rsp, 8, false, &code, &cr2);
 	}
-	tcg_set_reg(c, UC_X86_REG_CR2, cr2);
+	tcg_set_cr2(c, cr2);
 	return code;
 }

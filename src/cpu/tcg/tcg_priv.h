@@ -237,6 +237,20 @@ static inline void tcg_set_reg(struct tcg_vcpu *c, int r, uint64_t v)
 	uc_reg_write(c->uc, r, &v);
 }
 
+/*
+ * CR2. libunicorn 2.1.1 (Debian 13) handles a write of CR1/CR2 as one of
+ * CR3 (cpu_x86_update_cr3 with the value, then the field): the guest's
+ * page tables would become the fault address. Fixed upstream in 2.1.2
+ * (commit 6cb9bfe5); until then put CR3 back after the write.
+ */
+static inline void tcg_set_cr2(struct tcg_vcpu *c, uint64_t v)
+{
+	uint64_t cr3 = tcg_reg(c, UC_X86_REG_CR3);
+	uc_reg_write(c->uc, UC_X86_REG_CR2, &v);
+	if (tcg_reg(c, UC_X86_REG_CR3) != cr3)
+		uc_reg_write(c->uc, UC_X86_REG_CR3, &cr3);
+}
+
 /* The EFER MSR (0 if libunicorn refuses it). */
 static inline uint64_t tcg_efer(struct tcg_vcpu *c)
 {

@@ -73,7 +73,14 @@ bool tcg_hook_invalid(uc_engine *uc, void *opaque)
 		c->stop = TCG_STOP_EXCEPTION;
 		c->exc_vector = X86_EXC_UD;
 	}
-	return true; /* libunicorn stops after #UD anyway; we deliver it */
+	/*
+	 * false: the engine stops here (UC_ERR_INSN_INVALID; after_stop looks
+	 * at c->stop first) and we deliver the #UD. libunicorn 2.1 takes true
+	 * as "handled, go on" (its commit e03109d8): it then raises #UD to the
+	 * intr hook, which sees the stop already recorded, and re-executes the
+	 * ud2 forever.
+	 */
+	return false;
 }
 
 static int tcg_vcpu_create(struct vcpu *vcpu)
