@@ -5,7 +5,8 @@
 # measured in the same run). Usage: bench/run.sh
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+unicorn_pc=$(./scripts/setup.sh) # libunicorn >= 2.1, perhaps from a private prefix
+[ -z "$unicorn_pc" ] || export PKG_CONFIG_PATH="$unicorn_pc${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 dir=_build/bench
 [ -f "$dir/build.ninja" ] || meson setup "$dir" -Dbuildtype=release -Db_sanitize=none >/dev/null
 ninja -C "$dir" >/dev/null
@@ -64,6 +65,7 @@ out=BENCHMARKS.md.new
 	echo "- machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "- kernel: $(uname -r); /dev/kvm: $kvm_status"
 	echo "- build: meson buildtype=release, gcc $(gcc -dumpversion)"
+	echo "- tcg: $("$dir/src/ioreqvm" --version | sed -n 's/^tcg backend: //p')"
 	echo
 	echo "## Boot: hello guest, start to exit"
 	echo

@@ -39,6 +39,7 @@ run_config() { # $1: name, rest: meson options
 # warning-clean), plus the libFuzzer targets' seed replays.
 CCOMP=gcc TMUL=1 run_config release -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=none
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export LSAN_OPTIONS="suppressions=$(pwd)/scripts/lsan-suppressions.txt:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 CCOMP=clang TMUL=3 run_config sanitize -Dwerror=true -Dbuildtype=debug \
 	-Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true

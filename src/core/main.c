@@ -193,6 +193,13 @@ int main(int argc, char **argv)
 		return 0;
 	case CLI_VERSION:
 		printf("ioreqvm %s\n", IOREQVM_VERSION);
+		for (unsigned i = 0; cpu_backends[i]; i++) {
+			char what[128];
+			if (!cpu_backends[i]->describe)
+				continue;
+			cpu_backends[i]->describe(what, sizeof(what));
+			printf("%s backend: %s\n", cpu_backends[i]->name, what);
+		}
 		return 0;
 	case CLI_RUN:
 		break;

@@ -86,6 +86,8 @@ struct cpu_backend_ops {
 	const char *name;
 	/* Can this backend run here? 0, or -errno with a message in err. */
 	int (*probe)(const char *device, char *err, size_t errlen);
+	/* What it runs on, for --version (e.g. the engine library's version); optional. */
+	void (*describe)(char *buf, size_t len);
 
 	int (*vm_create)(struct vm *vm, char *err, size_t errlen);
 	void (*vm_destroy)(struct vm *vm);

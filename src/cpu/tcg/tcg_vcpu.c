@@ -499,6 +499,7 @@ static int tcg_vcpu_get_regs(struct vcpu *vcpu, struct vcpu_regs *out)
 const struct cpu_backend_ops tcg_backend_ops = {
 	.name = "tcg",
 	.probe = tcg_probe,
+	.describe = tcg_describe,
 	.vm_create = tcg_vm_create,
 	.vm_destroy = tcg_vm_destroy,
 	.map = tcg_map,

@@ -28,6 +28,15 @@ int tcg_probe(const char *device, char *err, size_t errlen)
 	return 0;
 }
 
+void tcg_describe(char *buf, size_t len)
+{
+	unsigned v = uc_version(NULL, NULL);
+	int major, minor;
+	cs_version(&major, &minor);
+	snprintf(buf, len, "libunicorn %u.%u.%u, capstone %d.%d", v >> 24, (v >> 16) & 0xff,
+		 (v >> 8) & 0xff, major, minor);
+}
+
 int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
 {
 	struct tcg_vm *t = calloc(1, sizeof(*t));
