@@ -16,6 +16,7 @@ expect() { local st=$1 re=$2; shift 2; expect_cmd "$st" "$re" "$vmm" "$@"; }
 expect 0 'Exit status' --help
 expect 0 '^Usage: ioreqvm' run --help
 expect 0 '^ioreqvm [0-9]+\.[0-9]+' --version
+expect 0 '^tcg backend: libunicorn 2\.([1-9]|[1-9][0-9])\.[0-9]+, capstone' --version
 expect 2 -- '--kernel FILE is required'
 expect 2 "unknown command 'boot'" boot --kernel "$good"
 expect 2 -- "--memory 'lots'" run --kernel "$good" --memory lots
