@@ -80,12 +80,12 @@ def compare(ours, debians, funcs):
     if so == sd:
         print(f'ok: the same {len(so)} dynamic symbols with the same version nodes')
     names = {n for n, _ in so}
-    for fn in funcs:
-        if fn not in names:
-            print(f'FAIL: listed function {fn} is not exported')
-            fail = 1
-    if funcs:
-        print(f'ok: the {len(funcs)} listed functions are exported' if not fail else '')
+    missing = [fn for fn in funcs if fn not in names]
+    for fn in missing:
+        print(f'FAIL: listed function {fn} is not exported')
+        fail = 1
+    if funcs and not missing:
+        print(f'ok: the {len(funcs)} listed functions are exported')
     return fail
 
 
