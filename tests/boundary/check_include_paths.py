@@ -18,6 +18,8 @@ RULES = [
     ('dm/uart16550', ['src']),
     ('dm/wp-monitor', ['src']),
     ('tools/ioreqctl', ['src']),
+    ('compat/xen', ['src']),
+    ('tests/xen', ['src']),
     ('lib/uart16550', ['src', 'dm', 'libioreq', 'include']),
     ('src', ['dm', 'libioreq', 'tools']),
 ]
