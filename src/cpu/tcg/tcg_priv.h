@@ -391,14 +391,8 @@ static inline bool tcg_exception_has_code(unsigned v)
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
-/* tcg_paging.c: the guest's page walk (K14, K10) */
+/* tcg_paging.c: the guest's page walk (K14) */
 /* Guest virtual -> physical through the current page tables; false if not mapped. */
 bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa);
-/*
- * A #PF libunicorn raised: it reports neither CR2 nor the error code, so
- * both come from the page walk and the faulting instruction's accesses
- * (K10). Sets CR2; returns the error code.
- */
-uint32_t tcg_page_fault_code(struct tcg_vcpu *c);
 
 #endif

@@ -217,9 +217,8 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 		return 1;
 	case TCG_STOP_EXCEPTION: {
 		bool soft = false;
+		/* libunicorn 2.1 leaves a #PF's error code here and sets CR2 itself (K10). */
 		uint32_t code = c->exc_vector == X86_EXC_UD ? 0 : tcg_exception_take(c, &soft);
-		if (c->exc_vector == X86_EXC_PF && !soft)
-			code = tcg_page_fault_code(c);
 		enum tcg_delivery d = tcg_deliver(c, c->exc_vector,
 						  tcg_exception_has_code(c->exc_vector) && !soft
 							  ? (int64_t)code : -1, soft);
