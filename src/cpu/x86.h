@@ -2,20 +2,18 @@
 /*
  * x86 architectural constants the CPU backends share (Intel SDM vol. 3):
  * control-register and EFER bits, MSR numbers, RFLAGS bits, exception
- * vectors and #PF error-code bits, CPUID feature bits. Values only.
+ * vectors, CPUID feature bits. Values only.
  */
 #ifndef IOREQVM_CPU_X86_H
 #define IOREQVM_CPU_X86_H
 
 #define X86_CR0_PE (1ULL << 0)
-#define X86_CR0_WP (1ULL << 16)
 #define X86_CR0_PG (1ULL << 31)
 
 #define X86_CR4_PSE (1ULL << 4)
 #define X86_CR4_PAE (1ULL << 5)
 
 #define X86_EFER_LMA (1ULL << 10)
-#define X86_EFER_NXE (1ULL << 11)
 
 #define X86_MSR_APIC_BASE 0x1b
 #define X86_MSR_ARCH_CAPABILITIES 0x10a
@@ -33,13 +31,6 @@
 #define X86_EXC_UD 6
 #define X86_EXC_DF 8
 #define X86_EXC_GP 13
-#define X86_EXC_PF 14
-
-/* #PF error code */
-#define X86_PF_P (1u << 0)
-#define X86_PF_W (1u << 1)
-#define X86_PF_U (1u << 2)
-#define X86_PF_I (1u << 4)
 
 #define X86_CPUID_1_ECX_X2APIC (1u << 21)
 #define X86_CPUID_1_ECX_TSC_DEADLINE (1u << 24)

@@ -264,7 +264,8 @@ static uc_err map_ro(struct tcg_vcpu *c, uint64_t start, uint64_t end, uint8_t *
 	return uc_mem_map_ptr(c->uc, start, end - start, UC_PROT_READ | UC_PROT_EXEC, host);
 }
 
-uint64_t tcg_engine_ro_end(struct tcg_vcpu *c, uint64_t gpa)
+/* The engine's region holding @gpa (regions are sorted and disjoint), or NULL. */
+static struct tcg_region *region_at(struct tcg_vcpu *c, uint64_t gpa)
 {
 	size_t lo = 0, hi = c->nr_regions;
 	while (lo < hi) { /* the first region ending after gpa */
@@ -274,19 +275,20 @@ uint64_t tcg_engine_ro_end(struct tcg_vcpu *c, uint64_t gpa)
 		else
 			hi = mid;
 	}
-	if (lo < c->nr_regions && c->regions[lo].start <= gpa && c->regions[lo].kind == TCG_REGION_RO)
-		return c->regions[lo].end;
-	return gpa;
+	return lo < c->nr_regions && c->regions[lo].start <= gpa ? &c->regions[lo] : NULL;
+}
+
+uint64_t tcg_engine_ro_end(struct tcg_vcpu *c, uint64_t gpa)
+{
+	struct tcg_region *r = region_at(c, gpa);
+	return r && r->kind == TCG_REGION_RO ? r->end : gpa;
 }
 
 int tcg_engine_step_scratch(struct tcg_vcpu *c, uint64_t lo, uint64_t hi, uint8_t *scratch,
 			    uc_err *step_err)
 {
-	struct tcg_region *r = NULL;
-	for (unsigned i = 0; i < c->nr_regions && !r; i++)
-		if (c->regions[i].start <= lo && hi <= c->regions[i].end)
-			r = &c->regions[i];
-	if (!r || r->kind != TCG_REGION_RO)
+	struct tcg_region *r = region_at(c, lo);
+	if (!r || hi > r->end || r->kind != TCG_REGION_RO)
 		return -EINVAL;
 	uint8_t *host = c->vcpu->vm->ram.host + r->off;
 	uint64_t rip = 0;
