@@ -365,6 +365,15 @@ out=BENCHMARKS.md.new
 	# shellcheck disable=SC2086
 	"$dir/bench/bench_release" "$dir/guests/p2m.elf" $rel 2>/dev/null
 	echo
+	echo "## libunicorn probes (K4, K7, K8)"
+	echo
+	echo "bench/probe_unicorn.c, raw libunicorn: the facts the tcg backend's workarounds"
+	echo "rest on. Command: \`$dir/bench/probe_unicorn\`."
+	echo
+	echo '```'
+	"$dir/bench/probe_unicorn" 2>/dev/null
+	echo '```'
+	echo
 	cat bench/design_measurements.md
 } >"$out"
 mv "$out" BENCHMARKS.md
