@@ -10,8 +10,18 @@
 #include "claims_abi.h"
 #include "../dm/testdm/testdm_pattern.h"
 
-#define P CLAIMS_PAGE
-#define MB ((volatile uint64_t *)CLAIMS_MAILBOX)
+/*
+ * The watched pages as the guest reaches them: CLAIMS_PAGE itself, or with
+ * a third command-line word "high", its higher-half alias
+ * 0xffffffff80000000 + CLAIMS_PAGE, the 2 MiB around it (pages and
+ * mailbox) then mapped there only (the models see guest-physical
+ * addresses either way; PHYS() is what they see).
+ */
+#define HIGH_HALF 0xffffffff80000000ULL
+static uint64_t va_off;
+#define P (CLAIMS_PAGE + va_off)
+#define PHYS(va) ((va) - va_off)
+#define MB ((volatile uint64_t *)(CLAIMS_MAILBOX + va_off))
 
 static int32_t ctl(uint16_t port, uint32_t cmd)
 {
@@ -54,17 +64,17 @@ static void mode_read(void)
 	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(5, 3)) == 0, "claim ioreq_server1 READ|WRITE", 0, 0);
 	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(5)) == 0, "set type 5", 0, 0);
 	uint64_t a = guest_read64(P);
-	guest_check(a == testdm_pattern(P, 0), "READ claim: the model's data, not memory", a, testdm_pattern(P, 0));
+	guest_check(a == testdm_pattern(PHYS(P), 0), "READ claim: the model's data, not memory", a, testdm_pattern(PHYS(P), 0));
 	uint32_t b = guest_read32(P + 0x100);
-	guest_check(b == (uint32_t)testdm_pattern(P + 0x100, 0), "READ claim 4 bytes", b, (uint32_t)testdm_pattern(P + 0x100, 0));
+	guest_check(b == (uint32_t)testdm_pattern(PHYS(P + 0x100), 0), "READ claim 4 bytes", b, (uint32_t)testdm_pattern(PHYS(P + 0x100), 0));
 	guest_write64(P + 8, 0x1234567887654321ULL);
 	guest_check(guest_read64(P + 8) == 0x1234567887654321ULL, "write then read both forwarded",
 	      guest_read64(P + 8), 0x1234567887654321ULL);
 	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(5, 1)) == 0, "owner re-claims READ only", 0, 0);
 	guest_write64(P + 0x200, 0x5A5A5A5A5A5A5A5AULL); /* goes to memory now */
 	uint64_t c = guest_read64(P + 0x200);            /* but the read is the model's */
-	guest_check(c == testdm_pattern(P + 0x200, 0), "READ-only claim: writes to memory, reads forwarded",
-	      c, testdm_pattern(P + 0x200, 0));
+	guest_check(c == testdm_pattern(PHYS(P + 0x200), 0), "READ-only claim: writes to memory, reads forwarded",
+	      c, testdm_pattern(PHYS(P + 0x200), 0));
 }
 
 /* C1, C2, C3 between two models. */
@@ -119,10 +129,10 @@ static void mode_kill(void)
 static void mode_code(void)
 {
 	static const uint8_t ret_n[] = { 0xb8, 1, 0, 0, 0, 0xc3 }; /* mov eax, 1; ret */
-	volatile uint8_t *page = (volatile uint8_t *)CLAIMS_PAGE;
+	volatile uint8_t *page = (volatile uint8_t *)P;
 	for (unsigned i = 0; i < sizeof(ret_n); i++)
 		page[i] = ret_n[i];
-	uint32_t (*fn)(void) = (uint32_t (*)(void))(uintptr_t)CLAIMS_PAGE;
+	uint32_t (*fn)(void) = (uint32_t (*)(void))(uintptr_t)P;
 	uint32_t first = 0;
 	for (int i = 0; i < 1000; i++) /* translated and run many times */
 		first = fn();
@@ -294,7 +304,7 @@ static void mode_race(void)
  * doubled or reordered at the model) and no received value was not above
  * the one before.
  */
-#define MARK ((volatile uint64_t *)CLAIMS_MARKS)
+#define MARK ((volatile uint64_t *)(CLAIMS_MARKS + va_off))
 
 struct writer {
 	volatile uint64_t ready, stop, done, issued;
@@ -439,8 +449,44 @@ static void mode_flip(void)
 	guest_check(landed >= 300, "writes landed in memory as ram_rw", landed, 300);
 }
 
+/*
+ * "high": the first GiB also at 0xffffffff80000000, and the 2 MiB page
+ * holding the watched pages and the mailbox there only, so nothing reaches
+ * them at their physical addresses (every CPU shares the tables).
+ */
+static uint64_t hh_pdpt[512] __attribute__((aligned(4096)));
+static uint64_t hh_pd[512] __attribute__((aligned(4096)));
+
+static void map_high_half(void)
+{
+	uint64_t cr3;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	uint64_t *pml4 = (uint64_t *)(cr3 & ~0xfffULL);
+	uint64_t *pd = (uint64_t *)(((uint64_t *)(pml4[0] & ~0xfffULL))[0] & ~0xfffULL);
+	memcpy(hh_pd, pd, sizeof(hh_pd));
+	hh_pdpt[510] = (uintptr_t)hh_pd | 7;
+	pml4[511] = (uintptr_t)hh_pdpt | 7;
+	pd[CLAIMS_PAGE >> 21] = 0; /* CLAIMS_MAILBOX is in the same 2 MiB */
+	__asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+	va_off = HIGH_HALF;
+	guest_printf("claims: through the higher-half alias %#llx\n",
+		     (unsigned long long)(HIGH_HALF + CLAIMS_PAGE));
+}
+
+static bool arg_word(const char *word)
+{
+	const char *s = guest_cmdline_arg();
+	size_t n = strlen(word);
+	for (s = *s ? s + 1 : s; *s; s++) /* past the mode's first letter */
+		if (s[-1] == ' ' && !memcmp(s, word, n) && (!s[n] || s[n] == ' '))
+			return true;
+	return false;
+}
+
 int guest_main(void)
 {
+	if (arg_word("high"))
+		map_high_half();
 	static const struct guest_mode modes[] = {
 		{ "write", mode_write },
 		{ "read", mode_read },

@@ -103,20 +103,6 @@ void tcg_exception_clear(struct tcg_vcpu *c)
 	}
 }
 
-/* Host pointer to guest-virtual [va, va + len) when it is identity-mapped RAM (K14). */
-static void *guest_va(struct tcg_vcpu *c, uint64_t va, uint64_t len)
-{
-	uint64_t pa;
-	if (!tcg_translate(c, va, &pa) || pa != va)
-		return NULL;
-	if (((va + len - 1) ^ va) & ~(GUEST_PAGE_SIZE - 1)) {
-		uint64_t pa2, va2 = va + len - 1;
-		if (!tcg_translate(c, va2, &pa2) || pa2 != va2)
-			return NULL;
-	}
-	return guest_ram_ptr(&c->vcpu->vm->ram, va, len);
-}
-
 static enum tcg_delivery fail(struct tcg_vcpu *c, enum tcg_delivery how, const char *fmt,
 			      unsigned v, uint64_t a)
 {
@@ -137,11 +123,11 @@ static bool push_frame(struct tcg_vcpu *c, uint64_t *sp, const uint64_t *v, unsi
 {
 	unsigned w = wide ? 8 : 4;
 	uint64_t at = *sp - (uint64_t)n * w;
-	uint8_t *p = guest_va(c, at, (uint64_t)n * w);
-	if (!p)
-		return false;
+	uint8_t p[6 * 8];
 	for (unsigned i = 0; i < n; i++) /* v[0] goes highest */
 		memcpy(p + (uint64_t)(n - 1 - i) * w, &v[i], w);
+	if (!tcg_write_virt(c, at, p, (size_t)n * w))
+		return false;
 	*sp = at;
 	return true;
 }
@@ -151,11 +137,7 @@ static bool read_tss_stack(struct tcg_vcpu *c, unsigned ist, uint64_t *sp)
 	uc_x86_mmr tr = { 0 };
 	uc_reg_read(c->uc, UC_X86_REG_TR, &tr);
 	uint64_t off = ist ? 0x24 + 8 * (uint64_t)(ist - 1) : 4;
-	void *p = guest_va(c, tr.base + off, 8);
-	if (!p)
-		return false;
-	memcpy(sp, p, 8);
-	return true;
+	return tcg_read_virt(c, tr.base + off, sp, 8);
 }
 
 /* A free pair of GDT slots for the call gate: not the target CS, not the TSS. */
@@ -185,31 +167,29 @@ static int gate_slot(struct tcg_vcpu *c, const uc_x86_mmr *gdtr, uint16_t target
 static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
 					const struct gate *g)
 {
-	struct vm *vm = c->vcpu->vm;
 	uc_x86_mmr gdtr = { 0 };
 	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
 	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), rsp = tcg_reg(c, UC_X86_REG_RSP);
 	uint64_t rflags = tcg_reg(c, UC_X86_REG_EFLAGS);
 	uint64_t cs = tcg_reg(c, UC_X86_REG_CS), ss = tcg_reg(c, UC_X86_REG_SS);
 	int slot = gate_slot(c, &gdtr, g->sel);
-	uint8_t *slots = slot < 0 ? NULL : guest_va(c, gdtr.base + (uint64_t)slot * 8, 16);
-	uint8_t *code = guest_va(c, rip, 12);
-	if (!slots || !code)
+	uint64_t slots = gdtr.base + (uint64_t)(slot < 0 ? 0 : slot) * 8;
+	uint8_t saved_slots[16], saved_code[12];
+	/* Through the guest's page tables: a page each at most, wherever they map. */
+	if (slot < 0 || !tcg_read_virt(c, slots, saved_slots, 16) ||
+	    !tcg_read_virt(c, rip, saved_code, 12) || !tcg_virt_mapped(c, slots, 16) ||
+	    !tcg_virt_mapped(c, rip, 12))
 		return fail(c, TCG_DELIVER_UNSUPPORTED,
 			    "cannot raise privilege for vector %u at rip 0x%" PRIx64
-			    " (GDT or code not in identity-mapped RAM)", vector, rip);
-	uint8_t saved_slots[16], saved_code[12];
-	memcpy(saved_slots, slots, 16);
-	memcpy(saved_code, code, 12);
-	uint64_t lo = (g->offset & 0xffff) | (uint64_t)g->sel << 16 | 0xECULL << 40 |
-		      ((g->offset >> 16) & 0xffff) << 48;
-	uint64_t hi = g->offset >> 32;
-	memcpy(slots, &lo, 8);
-	memcpy(slots + 8, &hi, 8);
+			    " (no free GDT slot, or GDT or code not mapped to RAM)", vector, rip);
+	uint64_t gate[2] = { (g->offset & 0xffff) | (uint64_t)g->sel << 16 | 0xECULL << 40 |
+				     ((g->offset >> 16) & 0xffff) << 48,
+			     g->offset >> 32 };
+	tcg_write_virt(c, slots, gate, 16);
 	uint16_t gate_sel = (uint16_t)(slot * 8 | 3);
 	uint8_t patch[12] = { 0xff, 0x1d, 0, 0, 0, 0, 0, 0, 0, 0 }; /* callf [rip+0] */
 	memcpy(patch + 10, &gate_sel, 2);
-	memcpy(code, patch, 12);
+	tcg_write_virt(c, rip, patch, 12);
 	uc_ctl_remove_cache(c->uc, rip, rip + 12);
 	/*
 	 * libunicorn 2.0.1 checks the "until" address only when it translates
@@ -232,8 +212,8 @@ static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, in
 		tcg_set_cr2(c, cr2);
 		tcg_exception_clear(c);
 	}
-	memcpy(code, saved_code, 12);
-	memcpy(slots, saved_slots, 16);
+	tcg_write_virt(c, rip, saved_code, 12);
+	tcg_write_virt(c, slots, saved_slots, 16);
 	uc_ctl_remove_cache(c->uc, rip, rip + 12);
 	uc_ctl_remove_cache(c->uc, g->offset, g->offset + 1);
 	enum tcg_stop stop = c->stop;
@@ -243,16 +223,15 @@ static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, in
 		return fail(c, TCG_DELIVER_TRIPLE_FAULT,
 			    "vector %u from CPL3: the call gate to 0x%" PRIx64 " faulted", vector,
 			    g->offset);
-	(void)vm;
 	uint64_t sp;
 	if (!read_tss_stack(c, g->ist, &sp))
-		return fail(c, TCG_DELIVER_TRIPLE_FAULT, "vector %u: TSS stack pointer not in "
-			    "identity-mapped RAM (rip 0x%" PRIx64 ")", vector, rip);
+		return fail(c, TCG_DELIVER_TRIPLE_FAULT, "vector %u: the TSS's stack pointer "
+			    "is not mapped to RAM (rip 0x%" PRIx64 ")", vector, rip);
 	sp &= ~15ULL;
 	uint64_t frame[6] = { ss, rsp, rflags, cs, rip, (uint64_t)err };
 	if (!push_frame(c, &sp, frame, err >= 0 ? 6 : 5, true))
 		return fail(c, TCG_DELIVER_TRIPLE_FAULT,
-			    "vector %u: kernel stack 0x%" PRIx64 " not in identity-mapped RAM",
+			    "vector %u: kernel stack 0x%" PRIx64 " not mapped to RAM",
 			    vector, sp);
 	tcg_set_reg(c, UC_X86_REG_RSP, sp);
 	rflags &= ~(X86_RFLAGS_TF | X86_RFLAGS_NT | X86_RFLAGS_RF);
@@ -269,8 +248,8 @@ static bool read_gate(struct tcg_vcpu *c, unsigned vector, bool long_mode, struc
 	unsigned size = long_mode ? 16 : 8;
 	if ((uint64_t)vector * size + size - 1 > idtr.limit)
 		return false;
-	uint8_t *p = guest_va(c, idtr.base + (uint64_t)vector * size, size);
-	if (!p)
+	uint8_t p[16];
+	if (!tcg_read_virt(c, idtr.base + (uint64_t)vector * size, p, size))
 		return false;
 	uint16_t off_lo, sel, off_mid;
 	uint32_t off_hi = 0;
@@ -310,9 +289,9 @@ static enum tcg_delivery deliver_once(struct tcg_vcpu *c, unsigned vector, int64
 	unsigned target_dpl = 0;
 	uc_x86_mmr gdtr = { 0 };
 	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
-	uint8_t *desc = (g.sel | 7) <= gdtr.limit ? guest_va(c, gdtr.base + (g.sel & ~7u), 8)
-						   : NULL;
-	if (!desc || !(desc[5] & 0x80) || !(desc[5] & 0x08))
+	uint8_t desc[8];
+	if ((g.sel | 7) > gdtr.limit || !tcg_read_virt(c, gdtr.base + (g.sel & ~7u), desc, 8) ||
+	    !(desc[5] & 0x80) || !(desc[5] & 0x08))
 		return TCG_DELIVER_NO_GATE;
 	target_dpl = (desc[5] >> 5) & 3;
 	if (target_dpl < cpl) {
@@ -340,7 +319,7 @@ static enum tcg_delivery deliver_once(struct tcg_vcpu *c, unsigned vector, int64
 	}
 	if (!pushed)
 		return fail(c, TCG_DELIVER_TRIPLE_FAULT,
-			    "vector %u: stack 0x%" PRIx64 " not in identity-mapped RAM", vector, sp);
+			    "vector %u: stack 0x%" PRIx64 " not mapped to RAM", vector, sp);
 	tcg_set_reg(c, UC_X86_REG_RSP, sp);
 	if ((g.sel & ~3u) != (cs & ~3u))
 		tcg_set_reg(c, UC_X86_REG_CS, g.sel);

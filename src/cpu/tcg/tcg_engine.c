@@ -316,10 +316,10 @@ int tcg_engine_step_scratch(struct tcg_vcpu *c, uint64_t lo, uint64_t hi, uint8_
 	c->in_gate = false;
 	uc_ctl_remove_cache(c->uc, rip, rip + len);
 	/* The region as it was; code translated from the copy goes with it. */
-	uc_ctl_remove_cache(c->uc, lo, hi);
+	tcg_code_drop_phys(c, lo, hi); /* physical: tcg_code.c */
 	e = uc_mem_unmap(c->uc, r->start, r->end - r->start);
 	if (!e)
 		e = map_ro(c, r->start, r->end, host);
-	uc_ctl_remove_cache(c->uc, lo, hi);
+	tcg_code_drop_phys(c, lo, hi); /* physical: tcg_code.c */
 	return uc_err_to_errno(e);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tcg backend: trapped accesses (K11, K13, K14), each handed whole to the
+ * tcg backend: trapped accesses (K11, K13), each handed whole to the
  * shared exit path from inside the engine's callback (tcg_dispatch), which
  * decides what it means. Ports come from the IN/OUT hooks. NONE runs are
  * MMIO regions whose callbacks carry at most 4 bytes: the accessing
@@ -9,8 +9,10 @@
  * access, as a KVM MMIO exit. Writes to RO runs stop the engine from the
  * write-protection hook and are handed over: a plain store is stepped over,
  * anything else is stepped once against a scratch copy of the page
- * (tcg_engine.c maps it). Accesses the engine cannot map are reported with
- * the address, since libunicorn 2.0.1 checks virtual addresses.
+ * (tcg_engine.c maps it). Hooks and callbacks get guest-physical
+ * addresses (libunicorn 2.1 walks the guest's page tables), the decoded
+ * operands are virtual: they are translated before they are matched. An
+ * access to a physical address with nothing mapped is reported with it.
  */
 #include <inttypes.h>
 #include <errno.h>
@@ -137,21 +139,8 @@ static int decode_slot(struct tcg_vcpu *c, struct tcg_decode_slot *e, const uint
 
 int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 {
-	struct vm *vm = c->vcpu->vm;
 	uint8_t buf[16];
-	size_t n = 0;
-	const uint8_t *whole = guest_ram_ptr(&vm->ram, rip, sizeof(buf));
-	if (whole) {
-		memcpy(buf, whole, sizeof(buf));
-		n = sizeof(buf);
-	} else {
-		for (; n < sizeof(buf); n++) {
-			const uint8_t *p = guest_ram_ptr(&vm->ram, rip + n, 1);
-			if (!p)
-				break;
-			buf[n] = *p;
-		}
-	}
+	size_t n = tcg_read_virt_upto(c, rip, buf, sizeof(buf));
 	uint64_t efer = tcg_efer(c);
 	bool wide = (efer & X86_EFER_LMA) != 0;
 
@@ -159,14 +148,7 @@ int tcg_decode(struct tcg_vcpu *c, uint64_t rip)
 	struct tcg_decode_slot *e = &c->dcache[(rip ^ (rip >> 6)) % TCG_DECODE_SLOTS];
 	if (!e->valid || e->rip != rip || e->wide != wide || e->len > n ||
 	    memcmp(e->bytes, buf, e->len)) {
-		/*
-		 * The engine fetched these bytes at physical address rip (K14);
-		 * only a miss walks the page tables, to refuse a non-identity
-		 * mapping (a hit's bytes were checked so when it was filled).
-		 */
-		uint64_t pa;
-		if (!tcg_translate(c, rip, &pa) || pa != rip ||
-		    decode_slot(c, e, buf, n, rip, wide)) {
+		if (decode_slot(c, e, buf, n, rip, wide)) {
 			e->valid = false;
 			return -1;
 		}
@@ -258,22 +240,21 @@ static bool frag_start(struct tcg_vcpu *c, uint64_t rip, uint64_t pa, unsigned s
 	struct tcg_frag *f = &c->frag;
 	uint64_t start = pa, end = pa + size;
 	if (tcg_decode(c, rip) == 0 && c->insn.nr_mem) {
-		bool found = false;
+		bool found = false, in_page = false;
 		for (unsigned i = 0; i < c->insn.nr_mem && !found; i++) {
-			uint64_t a = c->insn.mem[i].addr, s = c->insn.mem[i].size ? c->insn.mem[i].size : size;
-			if (pa < a + s && a < pa + size) {
-				start = a;
-				end = a + s;
+			/* The operand's bytes in this physical page, wherever it maps them. */
+			uint64_t lo, hi, s = c->insn.mem[i].size ? c->insn.mem[i].size : size;
+			if (!tcg_virt_to_phys_piece(c, c->insn.mem[i].addr, s, pa, &lo, &hi))
+				continue;
+			in_page = true;
+			if (pa < hi && lo < pa + size) {
+				start = lo;
+				end = hi;
 				found = true;
 			}
 		}
-		if (!found) {
-			/* An operand elsewhere in this page: the pieces are extra bytes. */
-			for (unsigned i = 0; i < c->insn.nr_mem; i++)
-				if ((c->insn.mem[i].addr ^ pa) < GUEST_PAGE_SIZE ||
-				    ((c->insn.mem[i].addr + c->insn.mem[i].size - 1) ^ pa) < GUEST_PAGE_SIZE)
-					return false;
-		}
+		if (!found && in_page)
+			return false; /* an operand elsewhere in this page: the pieces are extra bytes */
 	}
 	uint64_t page = pa & ~(GUEST_PAGE_SIZE - 1);
 	if (start < page)
@@ -353,24 +334,11 @@ void tcg_hook_sync_rip(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 {
 }
 
-/* K14: name the address and why the engine could not reach it. */
-static void report_unreachable(struct tcg_vcpu *c, const char *what, uint64_t addr)
-{
-	uint64_t pa;
-	if (!tcg_translate(c, addr, &pa))
-		tcg_stop_error(c, "%s virtual address 0x%" PRIx64 " that the guest's page tables "
-			       "do not map: on tcg this cannot become a #PF (libunicorn 2.0.1 "
-			       "checks virtual addresses, K14)", what, addr);
-	else if (pa != addr)
-		tcg_stop_error(c, "%s virtual address 0x%" PRIx64 " mapped to physical 0x%" PRIx64
-			       ": tcg needs identity-mapped virtual addresses (libunicorn 2.0.1 "
-			       "checks virtual addresses, K14)", what, addr, pa);
-	else
-		tcg_stop_error(c, "%s 0x%" PRIx64 ", %s", what, addr,
-			       addr >= c->t->space_end ? "beyond guest-physical space"
-						       : "which holds no RAM to execute");
-}
-
+/*
+ * The page walk succeeded (an unmapped virtual address is the guest's #PF),
+ * so the physical address behind it has nothing: past guest-physical space,
+ * or (a fetch) no RAM.
+ */
 bool tcg_hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 		       int64_t value, void *opaque)
 {
@@ -378,16 +346,24 @@ bool tcg_hook_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	const char *what = type == UC_MEM_WRITE_UNMAPPED ? "write to"
 			   : type == UC_MEM_READ_UNMAPPED ? "read of"
 							   : "instruction fetch from";
-	report_unreachable(c, what, addr);
+	tcg_stop_error(c, "%s guest-physical 0x%" PRIx64 " (rip 0x%" PRIx64 "), %s", what, addr,
+		       tcg_reg(c, UC_X86_REG_RIP),
+		       addr >= c->t->space_end ? "beyond guest-physical space"
+					       : "which holds no RAM to execute");
 	return false;
 }
 
-static bool writes_to(const struct tcg_insn *d, uint64_t addr)
+/* An operand of @d writes physical @addr (its virtual bytes translated). */
+static bool writes_to(struct tcg_vcpu *c, const struct tcg_insn *d, uint64_t addr)
 {
-	for (unsigned i = 0; i < d->nr_mem; i++)
-		if (d->mem[i].access & CS_AC_WRITE && d->mem[i].addr <= addr &&
-		    addr < d->mem[i].addr + (d->mem[i].size ? d->mem[i].size : 1))
+	for (unsigned i = 0; i < d->nr_mem; i++) {
+		uint64_t lo, hi;
+		if (d->mem[i].access & CS_AC_WRITE &&
+		    tcg_virt_to_phys_piece(c, d->mem[i].addr, d->mem[i].size ? d->mem[i].size : 1,
+					   addr, &lo, &hi) &&
+		    lo <= addr && addr < hi)
 			return true;
+	}
 	return false;
 }
 
@@ -408,7 +384,7 @@ static int find_writer(struct tcg_vcpu *c, uint64_t rip, uint64_t addr)
 	for (unsigned i = 0; i < 64; i++) {
 		if (tcg_decode(c, rip))
 			return -1;
-		if (writes_to(&c->insn, addr)) {
+		if (writes_to(c, &c->insn, addr)) {
 			if (i)
 				uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
 			return 0;
@@ -432,11 +408,7 @@ bool tcg_hook_wprot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, in
 		    void *opaque)
 {
 	struct tcg_vcpu *c = opaque;
-	uint64_t pa, rip = tcg_reg(c, UC_X86_REG_RIP);
-	if (!tcg_translate(c, addr, &pa) || pa != addr) {
-		report_unreachable(c, "write to", addr);
-		return false;
-	}
+	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP);
 	if (c->wp_stepping) {
 		tcg_stop_error(c, "the instruction at 0x%" PRIx64 " writes to write-protected 0x%"
 			       PRIx64 " and 0x%" PRIx64 ": on tcg an instruction may write to one "

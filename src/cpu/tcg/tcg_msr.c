@@ -52,10 +52,12 @@ void tcg_hook_new_block(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *opaque)
 {
 	struct tcg_vcpu *c = opaque;
 	(void)prev;
+	tcg_code_note(c, tb->pc, tb->size); /* K8 (tcg_code.c) */
 	if (c->in_gate || tb->size < 2) /* the boot stub's own WRMSR, single steps */
 		return;
-	const uint8_t *p = guest_ram_ptr(&c->vcpu->vm->ram, tb->pc, tb->size);
-	if (!p)
+	/* tb->pc is linear (virtual); a block spans two pages at most. */
+	uint8_t p[2 * GUEST_PAGE_SIZE];
+	if (tb->size > sizeof(p) || !tcg_read_virt(c, tb->pc, p, tb->size))
 		return;
 	unsigned i = 0;
 	while (i + 1 < tb->size && !msr_opcode(p + i))
@@ -134,7 +136,9 @@ enum tcg_msr_run tcg_msr_before_run(struct tcg_vcpu *c, uint64_t rip, uint64_t *
 		return TCG_MSR_RUN;
 	}
 	c->msr_pending = false;
-	const uint8_t *p = guest_ram_ptr(&c->vcpu->vm->ram, c->msr_site, c->msr_len);
+	uint8_t insn[16];
+	const uint8_t *p = c->msr_len <= sizeof(insn) &&
+				   tcg_read_virt(c, c->msr_site, insn, c->msr_len) ? insn : NULL;
 	if (rip != c->msr_site - base || !p || c->msr_len < 2 || !msr_opcode(p + c->msr_len - 2))
 		return TCG_MSR_RUN; /* elsewhere (an interrupt came first) or rewritten */
 	if (serve_apic_base(c, rip, p + c->msr_len - 2))

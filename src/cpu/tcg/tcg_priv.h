@@ -76,6 +76,9 @@ struct tcg_vm {
 	uint64_t chunk;            /* regions never cross a multiple of it */
 	struct irqchip irqchip;    /* PIC, I/O APIC, local APICs, PIT (K5) */
 	struct tcg_turns turns;    /* K7 */
+	_Atomic uint64_t *code_pages; /* K8: a bit per page some engine translated code from */
+	uint64_t code_pages_nr;
+	_Atomic uint64_t code_gen; /* bumped by every change (tcg_code.c) */
 };
 
 enum tcg_region_kind { TCG_REGION_RW, TCG_REGION_RO, TCG_REGION_MMIO };
@@ -120,7 +123,7 @@ struct tcg_code_drops {
 	pthread_mutex_t lock;
 	unsigned nr;
 	bool all; /* overflowed: drop everything */
-	struct { uint64_t start, end; } r[TCG_CODE_RANGES];
+	struct { uint64_t start, end; bool virt; } r[TCG_CODE_RANGES]; /* virt: a virtual range */
 };
 
 /* One guest access reassembled from Unicorn's MMIO pieces (K11). */
@@ -191,6 +194,7 @@ struct tcg_vcpu {
 	bool has_turn;
 	bool turn_passed; /* by vcpu_block, during a wait for a device model (K13) */
 	struct tcg_code_drops drops;
+	uint64_t code_gen_seen; /* tcg_code.c */
 
 	enum tcg_stop stop;
 	unsigned exc_vector;
@@ -277,6 +281,13 @@ void tcg_turn_interrupt(struct tcg_turns *t, struct tcg_vcpu *c);
 void tcg_vcpu_wake(struct tcg_vcpu *c, unsigned bits);
 
 /* tcg_vm.c */
+/* tcg_code.c (K8) */
+int tcg_code_init(struct tcg_vm *t);
+void tcg_code_free(struct tcg_vm *t);
+/* The engine translated code from guest-virtual [va, va + len): note its pages. */
+void tcg_code_note(struct tcg_vcpu *c, uint64_t va, uint64_t len);
+/* Drop @c's code from guest-physical [start, end) now (its thread, not running). */
+void tcg_code_drop_phys(struct tcg_vcpu *c, uint64_t start, uint64_t end);
 /*
  * K8: guest code in [gpa, gpa + len) was changed behind the engines' backs
  * (served into RAM, a device model's write): drop it from @self's engine
@@ -391,8 +402,21 @@ static inline bool tcg_exception_has_code(unsigned v)
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
-/* tcg_paging.c: the guest's page walk (K14) */
+/* tcg_paging.c: the guest's page walk, guest memory by virtual address */
 /* Guest virtual -> physical through the current page tables; false if not mapped. */
 bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa);
+/* Guest-virtual [va, va + len) into @buf: all of it, or up to the first unmapped page. */
+bool tcg_read_virt(struct tcg_vcpu *c, uint64_t va, void *buf, size_t len);
+size_t tcg_read_virt_upto(struct tcg_vcpu *c, uint64_t va, void *buf, size_t len);
+/* @buf to guest-virtual [va, va + len): all of it or nothing. */
+bool tcg_write_virt(struct tcg_vcpu *c, uint64_t va, const void *buf, size_t len);
+/* Every page of guest-virtual [va, va + len) is mapped to RAM. */
+bool tcg_virt_mapped(struct tcg_vcpu *c, uint64_t va, size_t len);
+/*
+ * The part of guest-virtual [va, va + len) (len <= a page) that lies in
+ * physical page @pa's page, as physical [*lo, *hi); false if none does.
+ */
+bool tcg_virt_to_phys_piece(struct tcg_vcpu *c, uint64_t va, uint64_t len, uint64_t pa,
+			    uint64_t *lo, uint64_t *hi);
 
 #endif

@@ -183,8 +183,8 @@ static bool in_sti_shadow(struct tcg_vcpu *c, uint64_t rip)
 {
 	if (!c->last_block_size || c->last_block + c->last_block_size != rip)
 		return false;
-	void *p = guest_ram_ptr(&c->vcpu->vm->ram, rip - 1, 1);
-	return p && *(uint8_t *)p == 0xFB;
+	uint8_t b;
+	return tcg_read_virt(c, rip - 1, &b, 1) && b == 0xFB;
 }
 
 /* Sleep until woken (TCG_ATTN_WAKE) or, if @timers, the next platform timer. */
@@ -262,8 +262,8 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 			 "keeps as libunicorn's exit address (see run_engine)");
 		return 1;
 	}
-	void *p = rip ? guest_ram_ptr(&c->vcpu->vm->ram, rip - 1, 1) : NULL;
-	if (p && *(uint8_t *)p == 0xF4) {
+	uint8_t b;
+	if (rip && tcg_read_virt(c, rip - 1, &b, 1) && b == 0xF4) {
 		c->halted = true;
 		return 0;
 	}
@@ -399,9 +399,9 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 			uc_err e = step_one(c, rip, &end);
 			c->in_gate = false;
 			c->last_block_size = 0;
-			uint8_t *op = guest_ram_ptr(&c->vcpu->vm->ram, rip, 1);
+			uint8_t op;
 			if (!e && c->stop == TCG_STOP_NONE && end && tcg_reg(c, UC_X86_REG_RIP) == end &&
-			    op && *op != 0xF4)
+			    tcg_read_virt(c, rip, &op, 1) && op != 0xF4)
 				continue; /* stepped; a HLT is after_stop's */
 			if (after_stop(c, e, exit))
 				return 0;

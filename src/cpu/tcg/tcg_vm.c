@@ -5,7 +5,7 @@
  * record the wanted state and bump a generation; every vCPU brings its own
  * engine in step on its own thread before it runs guest code again, since
  * an engine must never be touched while it runs (K3). Code changed behind
- * the engines' backs is queued for each engine the same way (K8). The vCPU
+ * the engines' backs is tcg_code.c's (K8). The vCPU
  * half is tcg_vcpu.c; both fill tcg_backend_ops at the end of that file.
  */
 #include <errno.h>
@@ -53,6 +53,10 @@ int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
 	while (t->space_end / t->chunk > TCG_MAX_CHUNKS)
 		t->chunk <<= 1;
 	uint64_t chunks = (t->space_end + t->chunk - 1) / t->chunk;
+	if (tcg_code_init(t)) {
+		snprintf(err, errlen, "tcg: no memory for the code-page bitmap");
+		return -ENOMEM;
+	}
 	rangeset_init(&t->maps, (TCG_REGION_CAP - TCG_REGIONS_RESERVED - chunks - 1) / 2, 0);
 	int rc = tcg_exception_state_init();
 	if (rc) {
@@ -80,6 +84,7 @@ void tcg_vm_destroy(struct vm *vm)
 	tcg_turns_destroy(&t->turns);
 	pthread_mutex_destroy(&t->lock);
 	rangeset_free(&t->maps);
+	tcg_code_free(t);
 	free(t);
 	vm->be = NULL;
 }
@@ -181,64 +186,3 @@ int tcg_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
 	return irqchip_msi(&t->irqchip, addr, data);
 }
 
-/*
- * Queue [start, end) for an engine, merged into a queued range it overlaps
- * or touches: a vCPU writing one word under a claim queues the same range
- * for every other engine on every write, and a full queue means a flush of
- * all translated code (memset of libunicorn's whole code buffer, ms each),
- * which 2 vCPUs under a claim made in a loop: one vCPU did nothing else.
- */
-static void queue_drop(struct tcg_code_drops *d, uint64_t start, uint64_t end)
-{
-	if (d->all)
-		return;
-	for (unsigned i = 0; i < d->nr; i++) {
-		if (start <= d->r[i].end && d->r[i].start <= end) {
-			d->r[i].start = start < d->r[i].start ? start : d->r[i].start;
-			d->r[i].end = end > d->r[i].end ? end : d->r[i].end;
-			return;
-		}
-	}
-	if (d->nr == TCG_CODE_RANGES)
-		d->all = true;
-	else
-		d->r[d->nr++] = (typeof(d->r[0])){ start, end };
-}
-
-void tcg_vm_code_changed(struct tcg_vm *t, struct tcg_vcpu *self, uint64_t gpa, uint64_t len)
-{
-	struct vm *vm = t->vm;
-	if (self)
-		uc_ctl_remove_cache(self->uc, gpa, gpa + len);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		struct tcg_vcpu *c = vm->vcpus[i].be;
-		if (!c || c == self)
-			continue;
-		struct tcg_code_drops *d = &c->drops;
-		pthread_mutex_lock(&d->lock);
-		queue_drop(d, gpa, gpa + len);
-		pthread_mutex_unlock(&d->lock);
-		atomic_fetch_or(&c->attn, TCG_ATTN_CODE); /* seen at its next block or run */
-	}
-}
-
-void tcg_vcpu_apply_code_drops(struct tcg_vcpu *c)
-{
-	struct tcg_code_drops *d = &c->drops;
-	atomic_fetch_and(&c->attn, ~TCG_ATTN_CODE);
-	pthread_mutex_lock(&d->lock);
-	if (d->all)
-		uc_ctl(c->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
-	else
-		for (unsigned i = 0; i < d->nr; i++)
-			uc_ctl_remove_cache(c->uc, d->r[i].start, d->r[i].end);
-	d->nr = 0;
-	d->all = false;
-	pthread_mutex_unlock(&d->lock);
-}
-
-int tcg_code_changed(struct vm *vm, struct vcpu *self, uint64_t gpa, uint64_t len)
-{
-	tcg_vm_code_changed(vm->be, self ? self->be : NULL, gpa, len);
-	return 0;
-}
