@@ -210,6 +210,60 @@ out=BENCHMARKS.md.new
 		echo "| $b | $(wall_ms 10 "$dir/src/ioreqvm" run --accel "$b" --kernel "$dir/guests/hello.elf") | $qh |"
 	done
 	echo
+	echo "## tcg on libunicorn 2.1.1: next to 2.0.1 and QEMU TCG (the tcg 2.1 issue)"
+	echo
+	echo "The P1 rows and the boot above ran on this run's libunicorn ($(grep -o 'libunicorn [0-9.]*' <<<"$("$dir/src/ioreqvm" --version 2>&1)" | head -n1));"
+	echo "the 2.0.1 column is the last run on Debian 12's 2.0.1 (69e0baf, BENCHMARKS.md of"
+	echo "2026-12-03T14:18Z, same machine), kept here as text since one build links one"
+	echo "libunicorn (meson requires >= 2.1)."
+	echo
+	echo "| tcg | 2.0.1 (69e0baf) | this run | QEMU 7.2 TCG, this run |"
+	echo "|---|---|---|---|"
+	for w in "MMIO, in-VMM:0.128" "MMIO, forwarded:0.345" "MMIO, posted:0.144" "port, in-VMM:0.035" \
+		 "port, posted:0.042"; do
+		k=${w%%:*}
+		echo "| $k write | ${w#*:} us | ${p1[tcg:$k]:--} us | ${p1[tcg:$k:qemu]:--} us |"
+	done
+	echo "| boot, hello | 32.47 ms | see the boot table above | see the boot table above |"
+	echo
+	echo "CPU-bound guest (guests/cpubench.c, CPL0, no device I/O in the loop), the same"
+	echo "image under both: per step = (run with N steps - run with 0) / N, minimum of 3"
+	echo "runs each. \`int\`: a 64-bit LCG in registers; \`mem\`: a read-modify-write of a"
+	echo "pseudo-random word of 16 MiB reached through 4 KiB pages of its own (paging on,"
+	echo "most accesses miss a software TLB; 2.0.1 cannot run it: DESIGN K14). Goal: no"
+	echo "slower than QEMU TCG."
+	echo
+	echo "| loop | N | ioreqvm tcg | QEMU 7.2 TCG | ioreqvm / QEMU |"
+	echo "|---|---|---|---|---|"
+	for l in "int:200000000" "mem:20000000"; do
+		name=${l%%:*} n=${l#*:}
+		v0=$(min_us 3 "$dir/src/ioreqvm" run --accel tcg --kernel "$dir/guests/cpubench.elf" --cmdline "$name 0")
+		v1=$(min_us 3 "$dir/src/ioreqvm" run --accel tcg --kernel "$dir/guests/cpubench.elf" --cmdline "$name $n")
+		q="-"
+		if command -v qemu-system-x86_64 >/dev/null 2>&1; then
+			q0=$(min_us 3 qemu-system-x86_64 -accel tcg -m 256 -kernel "$dir/guests/cpubench.elf" \
+				-append "$name 0" -display none -serial none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4)
+			q1=$(min_us 3 qemu-system-x86_64 -accel tcg -m 256 -kernel "$dir/guests/cpubench.elf" \
+				-append "$name $n" -display none -serial none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4)
+			q=$(awk -v a="$q0" -v b="$q1" -v n="$n" 'BEGIN { printf "%.2f", (b - a) * 1000 / n }')
+		fi
+		v=$(awk -v a="$v0" -v b="$v1" -v n="$n" 'BEGIN { printf "%.2f", (b - a) * 1000 / n }')
+		r=$(awk -v a="$v" -v b="$q" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "-" }')
+		echo "| $name | $n | $v ns | $q ns | $r |"
+	done
+	echo
+	echo "Where the time goes (perf record, 2026-12-03): \`int\` is one translated block"
+	echo "per step, and every block calls the K3 block hook (a C call through libunicorn's"
+	echo "hook list, ~3 ns: 7.6 -> 11.3 ns per iteration of a 4-instruction loop in a bare"
+	echo "2.1.1 engine with and without the hook). The hook is the only exact stop: a"
+	echo "uc_emu_stop from another thread is still inexact on 2.1.1 (a bare engine"
+	echo "running \`inc [m]; inc rbx\` stopped 23,696 times from a second thread ran"
+	echo "2,550 stores twice), so it stays (K3). \`mem\`: 41% of the time is the guest's"
+	echo "own cache misses on 16 MiB, the rest libunicorn's soft-TLB refill and page walk"
+	echo "(tlb_set_page, x86 page walk, flatview_translate: ~25%) and its load/store"
+	echo "helpers, which every guest access goes through so that memory hooks can run"
+	echo "(QEMU inlines the TLB hit)."
+	echo
 	echo "How the tcg rows got here (profiles: perf record, this machine, 2026-11-25)."
 	echo "Posted port writes went 0.21 -> 0.035 us: the model looked at the ring's"
 	echo "write_pointer after every post and stored read_pointer after every entry, and"
