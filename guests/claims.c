@@ -186,6 +186,38 @@ static void mode_rmw(void)
 }
 
 /*
+ * Flags computed before a trapped store, in the same straight-line code,
+ * survive it: cmp; store to the claimed page; jcc (and setcc after a
+ * locked RMW). The engine stops at the store (K11), so the flags must be
+ * the ones the compare left, as a CPU keeps them.
+ */
+static void mode_flags(void)
+{
+	guest_write64(P, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_CLAIM(4, 2)) == 0, "claim", 0, 0);
+	guest_check(ctl(CLAIMS_CTL_PORT, CLAIMS_SET_TYPE(4)) == 0, "set type", 0, 0);
+	unsigned wrong = 0;
+	for (uint64_t i = 0; i < 64; i++) {
+		uint64_t taken;
+		__asm__ volatile("cmpq $5, %1\n"
+				 "movq %1, (%2)\n"
+				 "movl $0, %k0\n"
+				 "jne 1f\n"
+				 "movl $1, %k0\n"
+				 "1:\n"
+				 : "=&r"(taken) : "r"(i), "r"(P) : "memory", "cc");
+		wrong += taken != (i == 5);
+		uint8_t below;
+		__asm__ volatile("cmpq $9, %1\n"
+				 "lock incq (%2)\n"
+				 "setb %0\n"
+				 : "=r"(below) : "r"(i), "r"(P + 8) : "memory", "cc");
+		(void)below; /* lock inc writes the flags itself: only the store path is checked */
+	}
+	guest_check(wrong == 0, "jcc after a trapped store sees the compare's flags", wrong, 0);
+}
+
+/*
  * Code on a WRITE-claimed (RO) page keeps running while its writes trap: the
  * snippet, copied to P, bumps a RAM counter and then writes to P + 0x800 in
  * the same straight-line code; the counter must move exactly once a call.
@@ -496,6 +528,7 @@ int guest_main(void)
 		{ "c7", mode_c7 },
 		{ "code", mode_code },
 		{ "rmw", mode_rmw },
+		{ "flags", mode_flags },
 		{ "race", mode_race },
 		{ "rocode", mode_rocode },
 		{ "sizes", mode_sizes },
