@@ -79,6 +79,10 @@ struct tcg_vm {
 	_Atomic uint64_t *code_pages; /* K8: a bit per page some engine translated code from */
 	uint64_t code_pages_nr;
 	_Atomic uint64_t code_gen; /* bumped by every change (tcg_code.c) */
+	/* Several vCPUs: memfd pages write-protected for code, and written since (tcg_code.c). */
+	_Atomic uint64_t *code_prot, *code_written;
+	uint64_t code_words;
+	_Atomic bool code_any_written;
 };
 
 enum tcg_region_kind { TCG_REGION_RW, TCG_REGION_RO, TCG_REGION_MMIO };
@@ -286,6 +290,8 @@ int tcg_code_init(struct tcg_vm *t);
 void tcg_code_free(struct tcg_vm *t);
 /* The engine translated code from guest-virtual [va, va + len): note its pages. */
 void tcg_code_note(struct tcg_vcpu *c, uint64_t va, uint64_t len);
+/* Code pages other vCPUs wrote: drop them from every engine (before a turn passes). */
+void tcg_code_publish(struct tcg_vm *t);
 /* Drop @c's code from guest-physical [start, end) now (its thread, not running). */
 void tcg_code_drop_phys(struct tcg_vcpu *c, uint64_t start, uint64_t end);
 /*

@@ -112,6 +112,7 @@ void tcg_turn_give(struct tcg_turns *t, struct tcg_vcpu *c)
 	atomic_fetch_and(&c->attn, ~TCG_ATTN_YIELD);
 	if (t->single || !c->has_turn)
 		return;
+	tcg_code_publish(c->t); /* K8: code this vCPU wrote, before another runs */
 	pthread_mutex_lock(&t->lock);
 	c->has_turn = false;
 	t->holder = NULL;
