@@ -118,6 +118,8 @@ static void delay_ticks(uint64_t ticks)
 }
 
 static uint64_t failures;
+static uint16_t sipi_cs = 0x0800; /* the real-mode CS of the SIPI vector used */
+static char sipi_what[80];
 
 static void check(bool ok, const char *what, unsigned cpu, unsigned run, uint64_t got, uint64_t want)
 {
@@ -138,8 +140,7 @@ static void check_start(unsigned cpu, unsigned run, uint64_t bsp_cr3)
 		     (unsigned long long)s->cr0, (unsigned long long)s->cr4,
 		     (unsigned long long)s->rsp, s->apic_id, s->tpr, s->ldr, s->svr);
 	check(s->starts == run, "trampoline runs", cpu, run, s->starts, run);
-	check(s->real_cs == 0x0800, "trampoline ran in real mode at SIPI vector 0x08 (CS 0x0800)",
-	      cpu, run, s->real_cs, 0x0800);
+	check(s->real_cs == sipi_cs, sipi_what, cpu, run, s->real_cs, sipi_cs);
 	check(s->cs == KCS, "64-bit kernel CS", cpu, run, s->cs, KCS);
 	check(s->efer & EFER_LMA, "EFER.LMA (long mode active)", cpu, run, s->efer, EFER_LMA);
 	check((s->cr0 & (CR0_PE | CR0_PG)) == (CR0_PE | CR0_PG), "CR0.PE and CR0.PG", cpu, run,
@@ -162,6 +163,13 @@ int guest_main(void)
 {
 	uint64_t bsp_cr3;
 	__asm__ volatile("mov %%cr3, %0" : "=r"(bsp_cr3));
+	if (guest_cmdline_is("vector0")) {
+		sipi_cs = 0;
+		guest_smp_set_sipi_vector(0);
+	}
+	guest_snprintf(sipi_what, sizeof(sipi_what),
+		       "trampoline ran in real mode at SIPI vector 0x%02x (CS 0x%04x)", sipi_cs >> 8,
+		       sipi_cs);
 	int n = guest_smp_start(ap_main);
 	unsigned restarts = 0;
 

@@ -18,7 +18,8 @@
  *    per-CPU stacks: 8 KiB kernel, 4 KiB IST and 16 KiB user stack per CPU,
  *    GUEST_MAX_CPUS of each). The loader must zero .bss (ELF memsz).
  *  - 0x8000-0x80ff: AP real-mode trampoline, written by guest_smp_start()
- *    only (SIPI vector 0x08). The Multiboot info may live anywhere else.
+ *    only (SIPI vector 0x08; another vector's page after
+ *    guest_smp_set_sipi_vector()). The Multiboot info may live anywhere else.
  *  - reads the MP table (0xF0000-0xFFFFF, EBDA, last KiB of base memory)
  *    and the LAPIC at 0xFEE00000 (xAPIC MMIO).
  * GDT: 0x08 kernel code64, 0x10 kernel data, 0x18 code32, 0x20 user data
@@ -223,6 +224,14 @@ int guest_smp_start(void (*ap_main)(unsigned cpu_index));
  * BSP only, after guest_smp_start(), one call at a time.
  */
 int guest_smp_restart(unsigned index, void (*ap_main)(unsigned cpu_index));
+
+/*
+ * The SIPI vector of later starts and restarts (default 0x08): the
+ * trampoline is copied to vector << 12 now and by every later
+ * guest_smp_start(). Vector 0 puts it at linear address 0 (over the
+ * real-mode IVT, which the kit never uses), so the AP starts at 0000:0000.
+ */
+void guest_smp_set_sipi_vector(uint8_t vector);
 
 /* How many times CPU index i came up through the AP trampoline (0 for the
  * BSP); if real_mode_cs is not NULL, the CS its trampoline code ran with in

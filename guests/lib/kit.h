@@ -23,7 +23,7 @@
 #define ISTACK_SIZE 4096
 #define USTACK_SIZE 16384
 
-/* AP real-mode trampoline: copied here, started with SIPI vector 0x08. */
+/* AP real-mode trampoline: copied here, started with SIPI vector 0x08 (by default). */
 #define TRAMP_BASE 0x8000
 
 #define USER_RETURN_VECTOR 3 /* int3 (#BP): its gate is DPL3 */
@@ -47,8 +47,9 @@ extern uint64_t kit_gdt[GDT_ENTRIES];
 extern uint32_t kit_mb_magic, kit_mb_info;
 extern uint8_t kit_kstack[KIT_MAX_CPUS][KSTACK_SIZE];
 extern char kit_isr_stubs[], kit_user_return[];
-extern char kit_tramp_start[], kit_tramp_end[];
-extern uint16_t kit_tramp_cs[]; /* the trampoline's real-mode CS (in its copy at TRAMP_BASE) */
+extern char kit_tramp_start[], kit_tramp_end[], kit_tramp_pm[];
+extern uint16_t kit_tramp_cs[]; /* the trampoline's real-mode CS (in its copy) */
+extern uint32_t kit_tramp_pm_ptr[]; /* its far jump's target (in its copy: patched) */
 extern volatile uint64_t kit_ap_stack; /* rsp for the AP being started */
 
 void kit_serial_init(void);

@@ -2,8 +2,8 @@
 /*
  * SMP: the Intel MP table (floating pointer + processor entries), the
  * xAPIC (ID, ICR at 0xFEE00300/310) and AP start-up with INIT/SIPI/SIPI
- * through the real-mode trampoline, one AP at a time; an AP that already
- * ran can be started again the same way.
+ * through the real-mode trampoline (at the page of the SIPI vector), one
+ * AP at a time; an AP that already ran can be started again the same way.
  */
 #include "guest.h"
 #include "kit.h"
@@ -127,10 +127,34 @@ static unsigned ap_count; /* CPUs guest_smp_start() brought up, BSP included */
 static volatile unsigned ap_starts[KIT_MAX_CPUS];
 static volatile uint16_t ap_real_cs[KIT_MAX_CPUS];
 
-/* The trampoline's copy of kit_tramp_cs, at TRAMP_BASE. */
+/*
+ * Where the trampoline's copy is: the page of the SIPI vector. Volatile so
+ * that the compiler never sees a constant 0 (a null pointer to it) when
+ * vector 0 puts the copy at linear address 0.
+ */
+static volatile uintptr_t tramp_base = TRAMP_BASE;
+
+/* The trampoline's copy of kit_tramp_cs. */
 static volatile uint16_t *tramp_cs(void)
 {
-	return (volatile uint16_t *)(TRAMP_BASE + ((char *)kit_tramp_cs - kit_tramp_start));
+	return (volatile uint16_t *)(tramp_base + ((char *)kit_tramp_cs - kit_tramp_start));
+}
+
+/* Copies the trampoline to tramp_base and points its far jump at the copy. */
+static void copy_tramp(void)
+{
+	uintptr_t base = tramp_base;
+	volatile uint8_t *d = (volatile uint8_t *)base;
+	for (size_t i = 0; i < (size_t)(kit_tramp_end - kit_tramp_start); i++)
+		d[i] = (uint8_t)kit_tramp_start[i];
+	*(volatile uint32_t *)(base + (uintptr_t)((char *)kit_tramp_pm_ptr - kit_tramp_start)) =
+		(uint32_t)(base + (uintptr_t)(kit_tramp_pm - kit_tramp_start));
+}
+
+void guest_smp_set_sipi_vector(uint8_t vector)
+{
+	tramp_base = (uintptr_t)vector << 12;
+	copy_tramp();
 }
 
 /* Waits up to ~ticks TSC ticks (and a bounded number of polls). */
@@ -175,9 +199,9 @@ static bool start_ap(uint32_t id, unsigned index)
 	__atomic_store_n(&ap_started, 0, __ATOMIC_RELEASE);
 	send_ipi(id, ICR_INIT);
 	delay(100); /* hardware wants 10 ms; a VM needs none */
-	send_ipi(id, ICR_SIPI | (TRAMP_BASE >> 12));
+	send_ipi(id, ICR_SIPI | (uint32_t)(tramp_base >> 12));
 	if (!wait_started(20000000)) {
-		send_ipi(id, ICR_SIPI | (TRAMP_BASE >> 12));
+		send_ipi(id, ICR_SIPI | (uint32_t)(tramp_base >> 12));
 		if (!wait_started(10000000000ull))
 			return false;
 	}
@@ -213,7 +237,7 @@ int guest_smp_start(void (*ap_main)(unsigned cpu_index))
 
 	if (total < 0)
 		return -1;
-	memcpy((void *)TRAMP_BASE, kit_tramp_start, (size_t)(kit_tramp_end - kit_tramp_start));
+	copy_tramp();
 	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | 0x1FF); /* enable, vector 0xFF */
 	apic_ids[0] = guest_lapic_id();
 	ap_entry = ap_main;

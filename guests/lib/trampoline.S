@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * AP start-up: a real-mode trampoline that guest_smp_start() copies to
- * TRAMP_BASE (0x8000, SIPI vector 0x08). It goes real -> protected -> long
- * mode on the kit's GDT and page tables, then takes the stack the BSP left
- * in kit_ap_stack and calls kit_ap_start(). It stores the CS it started
- * with (real mode: the SIPI vector << 8) in its copy of kit_tramp_cs.
+ * AP start-up: a real-mode trampoline that guest_smp_start() copies to the
+ * page of the SIPI vector (TRAMP_BASE, 0x8000, vector 0x08, unless
+ * guest_smp_set_sipi_vector() chose another; vector 0 puts it at linear 0).
+ * It goes real -> protected -> long mode on the kit's GDT and page tables,
+ * then takes the stack the BSP left in kit_ap_stack and calls
+ * kit_ap_start(). It stores the CS it started with (real mode: the SIPI
+ * vector << 8) in its copy of kit_tramp_cs. Its real-mode code addresses
+ * itself through CS = DS, so only the far jump to protected mode names a
+ * linear address: kit_tramp_pm_ptr, which the copy gets patched to
+ * copy + (kit_tramp_pm - kit_tramp_start).
  */
 #include "kit.h"
 
-#define T(sym) (TRAMP_BASE + (sym) - kit_tramp_start)
-
 	.section .text, "ax"
 	.code16
-	.globl kit_tramp_start, kit_tramp_end, kit_tramp_cs
+	.globl kit_tramp_start, kit_tramp_end, kit_tramp_cs, kit_tramp_pm, kit_tramp_pm_ptr
 kit_tramp_start:
 	cli
 	movw %cs, %ax
@@ -22,9 +25,12 @@ kit_tramp_start:
 	movl %cr0, %eax
 	orl $1, %eax
 	movl %eax, %cr0
-	ljmpl $SEL_CODE32, $T(tramp_pm)
+	.byte 0x66, 0xea	/* ljmpl $SEL_CODE32, $(copy of kit_tramp_pm) */
+kit_tramp_pm_ptr:
+	.long 0
+	.word SEL_CODE32
 	.code32
-tramp_pm:
+kit_tramp_pm:
 	movl $SEL_KDATA, %eax
 	movl %eax, %ds
 	movl %eax, %es

@@ -200,13 +200,13 @@ static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, in
 	uc_ctl_remove_cache(c->uc, g->offset, g->offset + 1);
 	/*
 	 * The window ends at the handler, and libunicorn then translates
-	 * handler - 1 (see run_engine in tcg_vcpu.c): if that page is not
+	 * handler - 1 (see tcg_run in tcg_engine.c): if that page is not
 	 * mapped, the failed walk overwrites CR2 (a #PF's, set already) and
 	 * leaves a #PF in flight. Both are put back.
 	 */
 	uint64_t cr2 = tcg_reg(c, UC_X86_REG_CR2);
 	c->in_gate = true;
-	uc_err e = uc_emu_start(c->uc, rip, g->offset, 0, 0);
+	uc_err e = tcg_run(c, rip, g->offset, 0);
 	c->in_gate = false;
 	if (tcg_reg(c, UC_X86_REG_CR2) != cr2) {
 		tcg_set_cr2(c, cr2);

@@ -2,8 +2,10 @@
 /*
  * tcg backend: one vCPU's Unicorn engine. Creation (64-bit engine, its
  * hooks, capstone decoders), the K9 boot stub that brings it to the
- * Multiboot 32-bit protected-mode state, a step against a scratch copy of
- * a RO page (K11), and keeping its regions equal to
+ * Multiboot 32-bit protected-mode state, every run of the engine (its
+ * "until" address kept in libunicorn's exits list, so that no address is
+ * reserved), a step against a scratch copy of a RO page (K11), and keeping
+ * its regions equal to
  * the VM's wanted mappings (RW and RO runs mapped from the guest RAM memfd
  * mapping, K1; gaps as MMIO regions; RO runs get the K11 write hooks).
  * Only the vCPU's own thread calls these, while its engine is stopped.
@@ -40,6 +42,10 @@ int tcg_engine_create(struct tcg_vcpu *c)
 		c->uc = NULL;
 		return -ENOMEM;
 	}
+	/* tcg_run: uc_emu_start's "until" is ignored from now on. */
+	c->exit_set = false;
+	if (uc_ctl_exits_enable(c->uc) != UC_ERR_OK)
+		return -ENOTSUP;
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &c->cs64) != CS_ERR_OK ||
 	    cs_open(CS_ARCH_X86, CS_MODE_32, &c->cs32) != CS_ERR_OK)
 		return -ENOMEM;
@@ -108,6 +114,36 @@ void tcg_engine_destroy(struct tcg_vcpu *c)
 	c->scratch = NULL;
 }
 
+/*
+ * uc_emu_start's "until" cannot say "none": libunicorn 2.1.1 stops at that
+ * linear address whatever it is (translate.c, uc_addr_is_exit: the
+ * instruction there becomes a HLT), and after each run it drops the code at
+ * until - 1, translating that address through the guest's page tables
+ * (softmmu/cpus.c, uc_exit_invalidate_iter). Measured on a bare 2.1.1
+ * engine in long mode with paging (nop; hlt, then a #GP): until 0 keeps
+ * code at linear 0 from running, and a run begun there leaves CR2 =
+ * 0xfffffffffffff000 and a #PF "in flight" that turns the next #GP into
+ * #DF; an until the guest cannot reach fails the same way (non-canonical
+ * 0x8000000000000000: CR2 kept, but the failed walk leaves a #GP in flight,
+ * next #GP -> #DF; canonical unmapped: CR2 written, #DF). With the exits
+ * list enabled (UC_CTL_UC_USE_EXITS) and empty, nothing is reserved and
+ * nothing is walked: code at 0 ran, CR2 kept, the next #GP was #GP. A run
+ * that needs an "until" puts that one address in the list (87 ns for
+ * setting and clearing it; it is kept until a run wants another).
+ */
+uc_err tcg_run(struct tcg_vcpu *c, uint64_t begin, uint64_t until, size_t count)
+{
+	bool want = until != TCG_NO_UNTIL;
+	if (want != c->exit_set || (want && until != c->exit_at)) {
+		uc_err e = uc_ctl_set_exits(c->uc, &until, want ? 1 : 0);
+		if (e)
+			return e;
+		c->exit_set = want;
+		c->exit_at = until;
+	}
+	return uc_emu_start(c->uc, begin, 0, 0, count);
+}
+
 /* K9: run the stub in a region of this engine only, then drop the region. */
 int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs)
 {
@@ -128,7 +164,7 @@ int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs)
 	}
 	c->in_gate = true; /* no stops of ours while it runs */
 	if (!e)
-		e = uc_emu_start(uc, TCG_STUB_BASE, until, 0, 0);
+		e = tcg_run(c, TCG_STUB_BASE, until, 0);
 	c->in_gate = false;
 	uc_err e2 = uc_mem_unmap(uc, TCG_STUB_BASE, TCG_STUB_SIZE);
 	if (e || e2)
@@ -312,7 +348,7 @@ int tcg_engine_step_scratch(struct tcg_vcpu *c, uint64_t lo, uint64_t hi, uint8_
 	uint64_t len = c->insn.len ? c->insn.len : 1;
 	uc_ctl_remove_cache(c->uc, rip, rip + len);
 	c->in_gate = true;
-	*step_err = uc_emu_start(c->uc, rip, rip + len, 0, 0);
+	*step_err = tcg_run(c, rip, rip + len, 0);
 	c->in_gate = false;
 	uc_ctl_remove_cache(c->uc, rip, rip + len);
 	/* The region as it was; code translated from the copy goes with it. */

@@ -20,7 +20,7 @@
  * block holding the instruction, runs to it with "until" (checked for each
  * instruction as a block is translated: translate.c:4801; the address is
  * mapped code, so the page walk libunicorn does at until - 1 after the run,
- * see run_engine, succeeds), serves MSR 0x1b
+ * see tcg_run, succeeds), serves MSR 0x1b
  * at CPL0 itself and steps any other MSR natively. Nothing is added to the
  * block hook, so running code pays nothing; each execution of an
  * RDMSR/WRMSR costs a translation and two or three engine restarts

@@ -206,6 +206,9 @@ struct tcg_vcpu {
 	char reason[160];
 	uint64_t last_block, last_block_size; /* for the STI shadow (K10) */
 	bool in_gate; /* running the K10 call-gate window: no stops */
+	/* The engine's exits list (tcg_run): empty, or the one address exit_at. */
+	bool exit_set;
+	uint64_t exit_at;
 
 	struct tcg_frag frag;
 	struct tcg_insn insn; /* last decoded instruction */
@@ -306,8 +309,16 @@ void tcg_vcpu_apply_code_drops(struct tcg_vcpu *c);
 void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned *nr,
 			    uint64_t *gen);
 
-/* tcg_engine.c: engine creation, regions, boot stub (K9) */
+/* tcg_engine.c: engine creation, regions, boot stub (K9), runs */
 int tcg_engine_create(struct tcg_vcpu *c);
+/*
+ * Run the engine from @begin until linear address @until (the instruction
+ * there does not run) or, with TCG_NO_UNTIL, with no such address: then
+ * guest code may be anywhere, linear 0 included. @count: instructions at
+ * most, 0 for no limit. Every uc_emu_start of a vCPU's engine goes here.
+ */
+#define TCG_NO_UNTIL UINT64_MAX
+uc_err tcg_run(struct tcg_vcpu *c, uint64_t begin, uint64_t until, size_t count);
 void tcg_engine_destroy(struct tcg_vcpu *c);
 int tcg_engine_sync_regions(struct tcg_vcpu *c);
 /*
@@ -369,13 +380,13 @@ int tcg_hook_cpuid(uc_engine *uc, void *opaque);
 void tcg_hook_new_block(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *opaque);
 enum tcg_msr_run { TCG_MSR_RUN, TCG_MSR_SERVED, TCG_MSR_STEP };
 /*
- * Before uc_emu_start at @rip with *@until = 0 (none): TCG_MSR_SERVED
+ * Before tcg_run at @rip with *@until = TCG_NO_UNTIL: TCG_MSR_SERVED
  * (the APIC base MSR access at RIP was done, RIP is past it), TCG_MSR_STEP
  * (run the MSR instruction natively to *@until, with no stops of ours), or
  * TCG_MSR_RUN (perhaps with *@until set to the RDMSR/WRMSR ahead).
  */
 enum tcg_msr_run tcg_msr_before_run(struct tcg_vcpu *c, uint64_t rip, uint64_t *until);
-/* After uc_emu_start: drop blocks holding what tcg_hook_new_block found. */
+/* After tcg_run: drop blocks holding what tcg_hook_new_block found. */
 void tcg_msr_after_run(struct tcg_vcpu *c, uc_err e);
 
 /* tcg_deliver.c: exceptions and interrupts through the guest's IDT (K10) */

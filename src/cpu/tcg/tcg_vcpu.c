@@ -257,11 +257,6 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 	}
 	/* Stopped by itself: HLT leaves RIP past the instruction. */
 	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP);
-	if (rip == 0 && tcg_reg(c, UC_X86_REG_CS) == 0) {
-		internal(exit, "the guest jumped to linear address 0, which the tcg backend "
-			 "keeps as libunicorn's exit address (see run_engine)");
-		return 1;
-	}
 	uint8_t b;
 	if (rip && tcg_read_virt(c, rip - 1, &b, 1) && b == 0xF4) {
 		c->halted = true;
@@ -309,23 +304,6 @@ static int startup(struct tcg_vcpu *c, struct vcpu_exit *exit)
 }
 
 /*
- * Run the engine from @rip. The "until" address is 0: at the end of every
- * run libunicorn 2.0.1 drops translated code at until - 1, and for that it
- * translates the address through the guest's page tables (softmmu/cpus.c,
- * uc_exit_invalidate_iter); with until = UINT64_MAX that walk fails on
- * 0xfffffffffffffffe, writes CR2 and leaves a #PF "in flight" that turns the
- * guest's next #DE or #PF into #DF (seen with 2 vCPUs, whose turns stop
- * engines every slice: the first CPL3 fault after a stop was #DF, and a few
- * CR2s per thousand page faults read 0xfffffffffffffffe). An until of 0 is
- * skipped there. The price: guest code at linear address 0 stops the run
- * (after_stop reports it).
- */
-static uc_err run_engine(struct tcg_vcpu *c, uint64_t rip, size_t count)
-{
-	return uc_emu_start(c->uc, rip, 0, 0, count);
-}
-
-/*
  * Run only the instruction at @rip (the STI shadow, K10), stopping with
  * "until" just past it. Not with uc_emu_start's count: for a count
  * libunicorn 2.0.1 adds a UC_HOOK_CODE of its own that stays installed
@@ -340,11 +318,11 @@ static uc_err step_one(struct tcg_vcpu *c, uint64_t rip, uint64_t *stepped_to)
 {
 	*stepped_to = 0;
 	if (tcg_decode(c, rip) || !c->insn.len)
-		return run_engine(c, rip, 1); /* not identity-mapped code: as before */
+		return tcg_run(c, rip, TCG_NO_UNTIL, 1); /* not identity-mapped code: as before */
 	uint64_t end = rip + c->insn.len;
 	*stepped_to = end;
 	uc_ctl_remove_cache(c->uc, rip, end);
-	uc_err e = uc_emu_start(c->uc, rip, end, 0, 0);
+	uc_err e = tcg_run(c, rip, end, 0);
 	uc_ctl_remove_cache(c->uc, rip, end);
 	return e;
 }
@@ -387,7 +365,7 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 		}
 		if (attn & TCG_ATTN_CODE)
 			tcg_vcpu_apply_code_drops(c);
-		uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), until = 0;
+		uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), until = TCG_NO_UNTIL;
 		if (!c->halted && in_sti_shadow(c, rip)) {
 			/* One instruction inside the shadow, then interrupts. */
 			if (tcg_msr_before_run(c, rip, &until) == TCG_MSR_SERVED) {
@@ -415,14 +393,14 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 			continue;
 		}
 		rip = tcg_reg(c, UC_X86_REG_RIP);
-		until = 0;
+		until = TCG_NO_UNTIL;
 		enum tcg_msr_run m = tcg_msr_before_run(c, rip, &until); /* K12 */
 		if (m == TCG_MSR_SERVED)
 			continue;
 		c->last_block_size = 0;
 		c->in_gate = m == TCG_MSR_STEP;
-		/* until 0 as in run_engine, or the RDMSR/WRMSR K12 runs to or steps */
-		uc_err e = until ? uc_emu_start(c->uc, rip, until, 0, 0) : run_engine(c, rip, 0);
+		/* no until, or the RDMSR/WRMSR K12 runs to or steps */
+		uc_err e = tcg_run(c, rip, until, 0);
 		c->in_gate = false;
 		tcg_msr_after_run(c, e);
 		if (after_stop(c, e, exit))
