@@ -163,28 +163,26 @@ static int gate_slot(struct tcg_vcpu *c, const uc_x86_mmr *gdtr, uint16_t target
 	return -1;
 }
 
-/* K10: CPL3 -> CPL0 through a temporary call gate, then the interrupt frame. */
-static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
-					const struct gate *g)
+/* K10: CPL3 -> CPL0 through a temporary call gate (what it leaves: tcg_priv.h). */
+enum tcg_delivery tcg_call_gate(struct tcg_vcpu *c, uint16_t sel, uint64_t target)
 {
 	uc_x86_mmr gdtr = { 0 };
 	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
-	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), rsp = tcg_reg(c, UC_X86_REG_RSP);
-	uint64_t rflags = tcg_reg(c, UC_X86_REG_EFLAGS);
-	uint64_t cs = tcg_reg(c, UC_X86_REG_CS), ss = tcg_reg(c, UC_X86_REG_SS);
-	int slot = gate_slot(c, &gdtr, g->sel);
+	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP);
+	int slot = gate_slot(c, &gdtr, sel);
 	uint64_t slots = gdtr.base + (uint64_t)(slot < 0 ? 0 : slot) * 8;
 	uint8_t saved_slots[16], saved_code[12];
 	/* Through the guest's page tables: a page each at most, wherever they map. */
 	if (slot < 0 || !tcg_read_virt(c, slots, saved_slots, 16) ||
 	    !tcg_read_virt(c, rip, saved_code, 12) || !tcg_virt_mapped(c, slots, 16) ||
-	    !tcg_virt_mapped(c, rip, 12))
-		return fail(c, TCG_DELIVER_UNSUPPORTED,
-			    "cannot raise privilege for vector %u at rip 0x%" PRIx64
-			    " (no free GDT slot, or GDT or code not mapped to RAM)", vector, rip);
-	uint64_t gate[2] = { (g->offset & 0xffff) | (uint64_t)g->sel << 16 | 0xECULL << 40 |
-				     ((g->offset >> 16) & 0xffff) << 48,
-			     g->offset >> 32 };
+	    !tcg_virt_mapped(c, rip, 12)) {
+		snprintf(c->reason, sizeof(c->reason), "cannot raise privilege at rip 0x%" PRIx64
+			 " (no free GDT slot, or GDT or code not mapped to RAM)", rip);
+		return TCG_DELIVER_UNSUPPORTED;
+	}
+	uint64_t gate[2] = { (target & 0xffff) | (uint64_t)sel << 16 | 0xECULL << 40 |
+				     ((target >> 16) & 0xffff) << 48,
+			     target >> 32 };
 	tcg_write_virt(c, slots, gate, 16);
 	uint16_t gate_sel = (uint16_t)(slot * 8 | 3);
 	uint8_t patch[12] = { 0xff, 0x1d, 0, 0, 0, 0, 0, 0, 0, 0 }; /* callf [rip+0] */
@@ -197,7 +195,7 @@ static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, in
 	 * (seen: the second #PF from CPL3 ran its handler to IRETQ). So drop the
 	 * handler's first block before the window, and the stopping block after.
 	 */
-	uc_ctl_remove_cache(c->uc, g->offset, g->offset + 1);
+	uc_ctl_remove_cache(c->uc, target, target + 1);
 	/*
 	 * The window ends at the handler, and libunicorn then translates
 	 * handler - 1 (see tcg_run in tcg_engine.c): if that page is not
@@ -206,7 +204,7 @@ static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, in
 	 */
 	uint64_t cr2 = tcg_reg(c, UC_X86_REG_CR2);
 	c->in_gate = true;
-	uc_err e = tcg_run(c, rip, g->offset, 0);
+	uc_err e = tcg_run(c, rip, target, 0);
 	c->in_gate = false;
 	if (tcg_reg(c, UC_X86_REG_CR2) != cr2) {
 		tcg_set_cr2(c, cr2);
@@ -215,14 +213,28 @@ static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, in
 	tcg_write_virt(c, rip, saved_code, 12);
 	tcg_write_virt(c, slots, saved_slots, 16);
 	uc_ctl_remove_cache(c->uc, rip, rip + 12);
-	uc_ctl_remove_cache(c->uc, g->offset, g->offset + 1);
+	uc_ctl_remove_cache(c->uc, target, target + 1);
 	enum tcg_stop stop = c->stop;
 	c->stop = TCG_STOP_NONE;
-	if (e || stop != TCG_STOP_NONE || tcg_reg(c, UC_X86_REG_RIP) != g->offset ||
-	    (tcg_reg(c, UC_X86_REG_CS) & 3) != 0)
-		return fail(c, TCG_DELIVER_TRIPLE_FAULT,
-			    "vector %u from CPL3: the call gate to 0x%" PRIx64 " faulted", vector,
-			    g->offset);
+	if (e || stop != TCG_STOP_NONE || tcg_reg(c, UC_X86_REG_RIP) != target ||
+	    (tcg_reg(c, UC_X86_REG_CS) & 3) != 0) {
+		snprintf(c->reason, sizeof(c->reason), "raising privilege at rip 0x%" PRIx64
+			 ": the call gate to %#x:0x%" PRIx64 " faulted", rip, sel, target);
+		return TCG_DELIVER_TRIPLE_FAULT;
+	}
+	return TCG_DELIVERED;
+}
+
+/* K10: CPL3 -> CPL0 through a temporary call gate, then the interrupt frame. */
+static enum tcg_delivery raise_privilege(struct tcg_vcpu *c, unsigned vector, int64_t err,
+					const struct gate *g)
+{
+	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), rsp = tcg_reg(c, UC_X86_REG_RSP);
+	uint64_t rflags = tcg_reg(c, UC_X86_REG_EFLAGS);
+	uint64_t cs = tcg_reg(c, UC_X86_REG_CS), ss = tcg_reg(c, UC_X86_REG_SS);
+	enum tcg_delivery d = tcg_call_gate(c, g->sel, g->offset);
+	if (d != TCG_DELIVERED)
+		return d;
 	uint64_t sp;
 	if (!read_tss_stack(c, g->ist, &sp))
 		return fail(c, TCG_DELIVER_TRIPLE_FAULT, "vector %u: the TSS's stack pointer "

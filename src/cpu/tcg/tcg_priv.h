@@ -419,6 +419,15 @@ static inline bool tcg_exception_has_code(unsigned v)
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
+/*
+ * K10: CPL3 -> CPL0 by a far call through a temporary call gate to
+ * @sel:@target, run alone from the current RIP (tcg_deliver.c).
+ * TCG_DELIVERED: RIP is @target at CPL0, CS is @sel (its descriptor loaded
+ * from the GDT), SS is null, and the engine pushed SS, RSP, CS and RIP (32
+ * bytes) below TSS.RSP0. Otherwise c->reason says why.
+ */
+enum tcg_delivery tcg_call_gate(struct tcg_vcpu *c, uint16_t sel, uint64_t target);
+
 /* tcg_paging.c: the guest's page walk, guest memory by virtual address */
 /* Guest virtual -> physical through the current page tables; false if not mapped. */
 bool tcg_translate(struct tcg_vcpu *c, uint64_t va, uint64_t *pa);
