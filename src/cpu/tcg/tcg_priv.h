@@ -108,7 +108,7 @@ enum tcg_stop {
 	TCG_STOP_WPROT,     /* write to a RO run, already forwarded: skip the insn */
 	TCG_STOP_WPROT_STEP, /* write to a RO run by more than a store: step it (K11) */
 	TCG_STOP_ERROR,     /* reason filled in */
-	TCG_STOP_MSR,       /* K12: at an RDMSR/WRMSR (tcg_msr.c), or past one */
+	TCG_STOP_MSR,       /* K12: at an RDMSR/WRMSR/MOV to CR4 (tcg_msr.c), or past one */
 };
 
 /* Bits of tcg_vcpu.attn: what the block hook stops for. */
@@ -215,13 +215,14 @@ struct tcg_vcpu {
 	struct tcg_decode_slot dcache[TCG_DECODE_SLOTS];
 
 	/*
-	 * K12 (tcg_msr.c): the RDMSR/WRMSR found in a block being translated
-	 * (linear addresses; cs_base turns them into RIPs), and the "until" of
-	 * the run that goes to it or steps it.
+	 * K12 (tcg_msr.c): the RDMSR/WRMSR or MOV to CR4 found in a block
+	 * being translated (linear addresses; cs_base turns them into RIPs),
+	 * and the "until" of the run that goes to it or steps it.
 	 */
 	bool msr_found, msr_pending;
 	uint64_t msr_tb, msr_site, msr_cs_base;
 	uint8_t msr_len;
+	int msr_cr4_src; /* MOV to CR4: its source register (unicorn id); 0 for RDMSR/WRMSR */
 	uint64_t msr_until, msr_until_rip;
 	uint64_t apic_base; /* the APIC base MSR, 0 until first read */
 	csh cs16;           /* decoder for real-mode blocks, opened on first use */
@@ -374,16 +375,24 @@ void tcg_dispatch(struct tcg_vcpu *c, struct io_access *a);
 /* tcg_cpuid.c: CPUID (K12) */
 int tcg_cpuid_init(void);
 int tcg_hook_cpuid(uc_engine *uc, void *opaque);
+/* CR4 and EFER bits a guest may set, as the CPUID it sees says (others: #GP). */
+uint64_t tcg_cpuid_cr4_allowed(void);
+uint64_t tcg_cpuid_efer_allowed(void);
 
-/* tcg_msr.c: the APIC base MSR (K12) */
-/* UC_HOOK_EDGE_GENERATED: a block was translated; stop before it if it holds RDMSR/WRMSR. */
-void tcg_hook_new_block(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *opaque);
-enum tcg_msr_run { TCG_MSR_RUN, TCG_MSR_SERVED, TCG_MSR_STEP };
 /*
- * Before tcg_run at @rip with *@until = TCG_NO_UNTIL: TCG_MSR_SERVED
- * (the APIC base MSR access at RIP was done, RIP is past it), TCG_MSR_STEP
- * (run the MSR instruction natively to *@until, with no stops of ours), or
- * TCG_MSR_RUN (perhaps with *@until set to the RDMSR/WRMSR ahead).
+ * tcg_msr.c: instructions checked before they run (K12): RDMSR/WRMSR (the
+ * APIC base and the TSC served here, unknown MSRs #GP) and MOV to CR4
+ * (bits the CPUID does not offer #GP).
+ */
+/* UC_HOOK_EDGE_GENERATED: a block was translated; stop before it if it holds one. */
+void tcg_hook_new_block(uc_engine *uc, uc_tb *tb, uc_tb *prev, void *opaque);
+enum tcg_msr_run { TCG_MSR_RUN, TCG_MSR_SERVED, TCG_MSR_STEP, TCG_MSR_GP };
+/*
+ * Before tcg_run at @rip with *@until = TCG_NO_UNTIL: TCG_MSR_SERVED (the
+ * instruction at RIP was done, RIP is past it), TCG_MSR_STEP (run it
+ * natively to *@until, with no stops of ours), TCG_MSR_GP (it raises
+ * #GP(0): the caller delivers it, RIP is at it), or TCG_MSR_RUN (perhaps
+ * with *@until set to the instruction ahead).
  */
 enum tcg_msr_run tcg_msr_before_run(struct tcg_vcpu *c, uint64_t rip, uint64_t *until);
 /* After tcg_run: drop blocks holding what tcg_hook_new_block found. */

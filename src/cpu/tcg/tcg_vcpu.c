@@ -327,6 +327,12 @@ static uc_err step_one(struct tcg_vcpu *c, uint64_t rip, uint64_t *stepped_to)
 	return e;
 }
 
+/* K12: the RDMSR/WRMSR or MOV to CR4 at RIP raises #GP(0). 1 if that ended the run. */
+static int msr_gp(struct tcg_vcpu *c, struct vcpu_exit *exit)
+{
+	return delivery_failed(c, tcg_deliver(c, X86_EXC_GP, 0, false), exit);
+}
+
 static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 {
 	struct tcg_turns *turns = &c->t->turns;
@@ -368,8 +374,11 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 		uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), until = TCG_NO_UNTIL;
 		if (!c->halted && in_sti_shadow(c, rip)) {
 			/* One instruction inside the shadow, then interrupts. */
-			if (tcg_msr_before_run(c, rip, &until) == TCG_MSR_SERVED) {
+			enum tcg_msr_run m = tcg_msr_before_run(c, rip, &until);
+			if (m == TCG_MSR_SERVED || m == TCG_MSR_GP) {
 				c->last_block_size = 0;
+				if (m == TCG_MSR_GP && msr_gp(c, exit))
+					return 0;
 				continue;
 			}
 			uint64_t end;
@@ -397,6 +406,11 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 		enum tcg_msr_run m = tcg_msr_before_run(c, rip, &until); /* K12 */
 		if (m == TCG_MSR_SERVED)
 			continue;
+		if (m == TCG_MSR_GP) {
+			if (msr_gp(c, exit))
+				return 0;
+			continue;
+		}
 		c->last_block_size = 0;
 		c->in_gate = m == TCG_MSR_STEP;
 		/* no until, or the RDMSR/WRMSR K12 runs to or steps */
