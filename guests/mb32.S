@@ -5,8 +5,10 @@
  * CR0.PE=1, PG=0, EFER.LMA=0) and stops there. The command line's last word
  * adds: "page" legacy PAE paging (2 MiB pages), still not long mode; "long"
  * long mode entered from there (PAE, EFER.LME, PG, a far jump to a 64-bit
- * segment), EFER.LMA checked. Prints over COM1; exits through port 0xf4
- * (0: pass, n: check n failed).
+ * segment), EFER.LMA checked; "sent" SYSENTER in protected mode raises #UD
+ * if CPUID.1:EDX.SEP is clear (tcg offers no SEP, tcg_cpuid.c), else #GP(0)
+ * (SYSENTER_CS is 0), at the SYSENTER (DESIGN K10, K12). Prints over COM1;
+ * exits through port 0xf4 (0: pass, n: check n failed).
  */
 	.set MB_MAGIC, 0x1BADB002
 	.set MB_FLAGS, 0x3
@@ -61,6 +63,11 @@ _start:
 	addl $0x200000, %eax
 	addl $8, %edi
 	loop 3b
+
+	movl $0x746e6573, %eax /* "sent": SYSENTER */
+	call last_word_is
+	testl %eax, %eax
+	jnz sysenter_check
 
 	movl $0x65676170, %eax /* "page": legacy PAE paging first */
 	call last_word_is
@@ -132,6 +139,72 @@ fail64:
 	jmp 6b
 	.code32
 
+/* SYSENTER: #UD without SEP, else #GP(0) (SYSENTER_CS 0); EIP at it. */
+sysenter_check:
+	movl $1, %eax
+	cpuid
+	movl $6, want_vector
+	movl $msg_sysenter_ud, %esi
+	testl $0x800, %edx /* SEP */
+	jz 1f
+	movl $13, want_vector
+	movl $msg_sysenter_gp, %esi
+1:	movl $ud_handler, %eax
+	movl $idt + 6 * 8, %edi
+	call set_gate
+	movl $gp_handler, %eax
+	movl $idt + 13 * 8, %edi
+	call set_gate
+	lidtl idt_ptr
+13:	sysenter
+	movl $8, %ecx
+	cmpl $1, faults
+	jne fail
+	movl $9, %ecx
+	movl want_vector, %eax
+	cmpl %eax, got_vector
+	jne fail
+	movl $10, %ecx
+	cmpl $13b, got_eip
+	jne fail
+	movl $11, %ecx
+	cmpl $0, got_err
+	jne fail
+	call puts
+	jmp pass
+
+/* 32-bit interrupt gate at edi to eax (selector 0x08, DPL0). */
+set_gate:
+	movw %ax, (%edi)
+	movw $0x08, 2(%edi)
+	movw $0x8e00, 4(%edi)
+	shrl $16, %eax
+	movw %ax, 6(%edi)
+	ret
+
+/* #UD and #GP: record the vector, EIP and error code; resume past the 2-byte SYSENTER. */
+ud_handler:
+	pushl %eax
+	movl $6, got_vector
+	movl 4(%esp), %eax
+	movl %eax, got_eip
+	addl $2, 4(%esp)
+	incl faults
+	popl %eax
+	iretl
+gp_handler:
+	pushl %eax
+	movl $13, got_vector
+	movl 4(%esp), %eax
+	movl %eax, got_err
+	movl 8(%esp), %eax
+	movl %eax, got_eip
+	addl $2, 8(%esp)
+	incl faults
+	popl %eax
+	addl $4, %esp
+	iretl
+
 pass:
 	xorl %eax, %eax
 	outb %al, $0xf4
@@ -194,6 +267,8 @@ msg_pm:		.asciz "mb32: protected mode, paging off, EFER.LMA 0\n"
 msg_paging:	.asciz "mb32: PAE paging on, EFER.LMA 0\n"
 msg_long:	.asciz "mb32: long mode entered from 32-bit, EFER.LMA 1\n"
 msg_fail:	.asciz "mb32: check FAILED\n"
+msg_sysenter_ud:	.asciz "mb32: SYSENTER raised #UD (CPUID SEP 0)\n"
+msg_sysenter_gp:	.asciz "mb32: SYSENTER raised #GP(0) (CPUID SEP 1)\n"
 
 	.section .data, "aw"
 	.balign 8
@@ -207,6 +282,10 @@ gdt_end:
 gdt_ptr:
 	.word gdt_end - gdt - 1
 	.long gdt
+	.word 0
+idt_ptr:
+	.word 14 * 8 - 1
+	.long idt
 
 	.section .bss, "aw", @nobits
 	.balign 4096
@@ -219,3 +298,10 @@ stack:	.fill 4096, 1, 0
 stack_top:
 mb_info:	.long 0
 probe:	.long 0
+	.balign 8
+idt:	.fill 14, 8, 0
+want_vector:	.long 0
+got_vector:	.long 0
+got_eip:	.long 0
+got_err:	.long 0
+faults:	.long 0

@@ -12,6 +12,8 @@
  *
  *   leaf.reg bit          engine                       tcg reports  proof (guest test)
  *   1.EDX  9 APIC         set, but no APIC in it      set: ours    cpuinfo (K5, K12)
+ *   1.EDX 11 SEP          set; SYSENTER only reaches  clear        syscall sysenter_ud
+ *                         a hook (a NOP without one)  (#UD here)
  *   1.EDX 12 MTRR, 16 PAT set; MSRs kept              set          msr pat_mtrr
  *   1.EDX  4 TSC          set; RDTSC = host TSC       set          msr tsc
  *   1.ECX 21 x2APIC       clear                       clear        features (x2APIC MSRs #GP)
@@ -24,6 +26,8 @@
  *   7.EBX 20 SMAP         clear; CR4.SMAP dropped     clear        features (CR4.SMAP #GP)
  *   7.ECX  2 UMIP         clear; not implemented      clear        features (CR4.UMIP #GP,
  *                                                                  SGDT at CPL3 works)
+ *   8000_0001.EDX 11 SYSCALL  set; SYSCALL only       set: ours    syscall (tcg_syscall.c)
+ *                         reaches a hook
  *   8000_0001.EDX 27 RDTSCP   clear; RDTSCP #UD       clear        features (rdtscp #UD)
  *   8000_0001.ECX  2 SVM  set; never tried here       clear        -
  *   8000_000A (SVM leaf)  SVM revision, ASIDs         zeros        -
@@ -38,6 +42,7 @@
 #include "core/vm.h"
 #include "cpu/tcg/tcg_priv.h"
 
+#define CPUID_1_EDX_SEP (1u << 11)
 #define CPUID_1_ECX_XSAVE (1u << 26)
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
 #define CPUID_1_ECX_PCID (1u << 17)
@@ -103,7 +108,7 @@ static uint32_t l1_ecx(void)
 
 static uint32_t l1_edx(void)
 {
-	return leaf1[3] | X86_CPUID_1_EDX_TSC | X86_CPUID_1_EDX_MSR |
+	return (leaf1[3] & ~CPUID_1_EDX_SEP) | X86_CPUID_1_EDX_TSC | X86_CPUID_1_EDX_MSR |
 	       X86_CPUID_1_EDX_PAE | X86_CPUID_1_EDX_APIC;
 }
 

@@ -63,6 +63,12 @@ int tcg_engine_create(struct tcg_vcpu *c)
 	if (!e)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, tcg_hook_cpuid, c, 1, 0, UC_X86_INS_CPUID);
 	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, tcg_hook_syscall, c, 1, 0,
+				UC_X86_INS_SYSCALL);
+	if (!e)
+		e = uc_hook_add(c->uc, &h, UC_HOOK_INSN, tcg_hook_sysenter, c, 1, 0,
+				UC_X86_INS_SYSENTER);
+	if (!e)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_EDGE_GENERATED, tcg_hook_new_block, c, 1, 0);
 	if (!e)
 		e = uc_hook_add(c->uc, &h, UC_HOOK_INTR, tcg_hook_intr, c, 1, 0);

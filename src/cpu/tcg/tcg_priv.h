@@ -109,6 +109,7 @@ enum tcg_stop {
 	TCG_STOP_WPROT_STEP, /* write to a RO run by more than a store: step it (K11) */
 	TCG_STOP_ERROR,     /* reason filled in */
 	TCG_STOP_MSR,       /* K12: at an RDMSR/WRMSR/MOV to CR4 (tcg_msr.c), or past one */
+	TCG_STOP_SYSCALL,   /* past a SYSCALL or SYSENTER at sys_rip (tcg_syscall.c) */
 };
 
 /* Bits of tcg_vcpu.attn: what the block hook stops for. */
@@ -203,6 +204,8 @@ struct tcg_vcpu {
 	enum tcg_stop stop;
 	unsigned exc_vector;
 	bool exc_soft; /* int n / int3 / into: RIP already past it */
+	uint64_t sys_rip;  /* TCG_STOP_SYSCALL: the instruction's RIP ... */
+	bool sys_enter;    /* ... and whether it was SYSENTER */
 	char reason[160];
 	uint64_t last_block, last_block_size; /* for the STI shadow (K10) */
 	bool in_gate; /* running the K10 call-gate window: no stops */
@@ -436,6 +439,12 @@ static inline bool tcg_exception_has_code(unsigned v)
  * bytes) below TSS.RSP0. Otherwise c->reason says why.
  */
 enum tcg_delivery tcg_call_gate(struct tcg_vcpu *c, uint16_t sel, uint64_t target);
+
+/* tcg_syscall.c: SYSCALL (EFER.SCE, STAR/LSTAR/SFMASK) and SYSENTER (not offered: #UD) */
+void tcg_hook_syscall(uc_engine *uc, void *opaque);
+void tcg_hook_sysenter(uc_engine *uc, void *opaque);
+/* After TCG_STOP_SYSCALL: do what the CPU would (TCG_DELIVERED), or say why not. */
+enum tcg_delivery tcg_syscall(struct tcg_vcpu *c);
 
 /* tcg_paging.c: the guest's page walk, guest memory by virtual address */
 /* Guest virtual -> physical through the current page tables; false if not mapped. */

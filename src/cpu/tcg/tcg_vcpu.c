@@ -244,6 +244,8 @@ static int after_stop(struct tcg_vcpu *c, uc_err e, struct vcpu_exit *exit)
 			return 0;
 		return after_stop(c, se, exit); /* it faulted: deliver that */
 	}
+	case TCG_STOP_SYSCALL:
+		return delivery_failed(c, tcg_syscall(c), exit) ? 1 : 0;
 	case TCG_STOP_ATTN:
 	case TCG_STOP_MSR: /* K12: the loop serves or steps it next */
 		return 0;
