@@ -10,25 +10,27 @@
  * bits guests test (measured on a bare 2.1.1 engine; "engine" says what its
  * own CPUID says and what its code does):
  *
- *   leaf.reg bit          engine                       tcg reports  proof (guest test)
- *   1.EDX  9 APIC         set, but no APIC in it      set: ours    cpuinfo (K5, K12)
- *   1.EDX 11 SEP          set; SYSENTER only reaches  clear        syscall sysenter_ud
+ *   leaf.reg bit          engine                      tcg reports  proof: guest mode
+ *   1.EDX  9 APIC         set, but no APIC in it      set: ours    cpuinfo cpuid, msr (K5)
+ *   1.EDX 11 SEP          set; SYSENTER only reaches  clear        mb32 sent (#UD)
  *                         a hook (a NOP without one)  (#UD here)
- *   1.EDX 12 MTRR, 16 PAT set; MSRs kept              set          msr pat_mtrr
- *   1.EDX  4 TSC          set; RDTSC = host TSC       set          msr tsc
- *   1.ECX 21 x2APIC       clear                       clear        features (x2APIC MSRs #GP)
- *   1.ECX 24 TSC-deadline clear                       clear        features (MSR 0x6e0 #GP)
- *   1.ECX 26 XSAVE        clear; XSAVE/XGETBV #UD,    clear        features (CR4.OSXSAVE #GP,
- *                         CR4.OSXSAVE kept (no #GP)                xgetbv #UD)
+ *   1.EDX 12 MTRR, 16 PAT set; MSRs kept              set          cpuinfo pat_mtrr
+ *   1.EDX  4 TSC          set; RDTSC = host TSC       set          cpuinfo tsc
+ *   1.ECX 21 x2APIC       clear                       clear        cpuinfo x2apic (its MSRs and
+ *                                                                  APIC base EXTD #GP)
+ *   1.ECX 24 TSC-deadline clear                       clear        cpuinfo tsc_deadline (MSR
+ *                                                                  0x6e0 #GP)
+ *   1.ECX 26 XSAVE        clear; XSAVE/XGETBV #UD,    clear        cpuinfo xsave (CR4.OSXSAVE
+ *                         CR4.OSXSAVE kept (no #GP)                #GP, XGETBV #UD)
  *   1.ECX 27 OSXSAVE      CR4.OSXSAVE                 clear        (follows XSAVE)
- *   7.EBX  7 SMEP         clear; CR4.SMEP kept and    clear        features (CR4.SMEP #GP)
+ *   7.EBX  7 SMEP         clear; CR4.SMEP kept and    clear        cpuinfo smep (CR4.SMEP #GP)
  *                         honoured
- *   7.EBX 20 SMAP         clear; CR4.SMAP dropped     clear        features (CR4.SMAP #GP)
- *   7.ECX  2 UMIP         clear; not implemented      clear        features (CR4.UMIP #GP,
+ *   7.EBX 20 SMAP         clear; CR4.SMAP dropped     clear        cpuinfo smap (CR4.SMAP #GP)
+ *   7.ECX  2 UMIP         clear; not implemented      clear        cpuinfo umip (CR4.UMIP #GP,
  *                                                                  SGDT at CPL3 works)
- *   8000_0001.EDX 11 SYSCALL  set; SYSCALL only       set: ours    syscall (tcg_syscall.c)
- *                         reaches a hook
- *   8000_0001.EDX 27 RDTSCP   clear; RDTSCP #UD       clear        features (rdtscp #UD)
+ *   8000_0001.EDX 11 SYSCALL  set; only a hook        set: ours    syscall loop, cpl0, ud3, ud0
+ *                         (a NOP without one)                      (tcg_syscall.c)
+ *   8000_0001.EDX 27 RDTSCP   clear; RDTSCP #UD       clear        cpuinfo rdtscp (#UD)
  *   8000_0001.ECX  2 SVM  set; never tried here       clear        -
  *   8000_000A (SVM leaf)  SVM revision, ASIDs         zeros        -
  *
