@@ -1,34 +1,72 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Power management ports a guest uses to end itself: ACPI PM1a control at
- * 0x604 (a write with SLP_EN, bit 13, powers off, as on QEMU's q35/PIIX4
- * layout) and the keyboard controller's pulse-reset command (0xfe to port
- * 0x64). The reset control register 0xcf9 shares its dword with the PCI
- * address latch and lives in pci_cf8.c. Reset is reported, not performed:
- * ioreqvm has no reboot.
+ * ACPI fixed hardware the FADT describes (platform/layout.h, QEMU's
+ * PIIX4/ICH9 layout at 0x600) and the keyboard controller's reset:
+ *  - PM1a event block (0x600: status, enable): no fixed events, reads 0;
+ *  - PM1a control (0x604): SCI_EN reads set (always in ACPI mode); a write
+ *    with SLP_EN (bit 13) powers off, whatever SLP_TYP says (\_S5);
+ *  - PM timer (0x608): 24 bits counting at 3.579545 MHz from the host's
+ *    monotonic clock;
+ *  - pulse reset (0xfe to port 0x64).
+ * The reset control register 0xcf9 shares its dword with the PCI address
+ * latch and lives in pci_cf8.c. Reset is reported, not performed: ioreqvm
+ * has no reboot.
  */
+#include <time.h>
+
 #include "core/vm.h"
 #include "dev/device.h"
+#include "platform/layout.h"
 
-#define PM1A_CNT_PORT 0x604
-#define PM1A_SLP_EN (1u << 13)
 #define KBC_CMD_PORT 0x64
 #define KBC_PULSE_RESET 0xfe
 #define KBC_STATUS_IDLE 0x1c /* system flag set, input/output buffers empty */
+#define PM_TMR_MASK 0xffffffu
+
+static enum io_result pm1a_evt_io(void *opaque, struct vcpu *vcpu, struct io_access *a)
+{
+	(void)opaque;
+	(void)vcpu;
+	if (!a->is_write)
+		a->data = 0;
+	return IO_DONE;
+}
 
 static enum io_result pm1a_io(void *opaque, struct vcpu *vcpu, struct io_access *a)
 {
+	(void)opaque;
 	if (!a->is_write) {
-		a->data = 0;
+		a->data = a->addr == PLAT_PM1A_CNT_PORT ? PLAT_PM1_SCI_EN : 0;
 		return IO_DONE;
 	}
-	if (a->data & PM1A_SLP_EN)
+	if (a->addr == PLAT_PM1A_CNT_PORT && (a->data & PLAT_PM1_SLP_EN))
 		return vm_poweroff_requested(vcpu);
+	return IO_DONE;
+}
+
+/* Ticks of the 3.579545 MHz PM timer since the host's monotonic clock began. */
+static uint32_t pm_timer_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	unsigned __int128 ns = (unsigned __int128)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (uint32_t)((ns * PLAT_PM_TMR_HZ / 1000000000u) & PM_TMR_MASK);
+}
+
+static enum io_result pm_tmr_io(void *opaque, struct vcpu *vcpu, struct io_access *a)
+{
+	(void)opaque;
+	(void)vcpu;
+	if (!a->is_write) {
+		unsigned shift = (unsigned)(a->addr - PLAT_PM_TMR_PORT) * 8;
+		a->data = pm_timer_now() >> shift;
+	}
 	return IO_DONE;
 }
 
 static enum io_result reset_io(void *opaque, struct vcpu *vcpu, struct io_access *a)
 {
+	(void)opaque;
 	if (!a->is_write) {
 		a->data = KBC_STATUS_IDLE;
 		return IO_DONE;
@@ -42,7 +80,12 @@ static int pm_create(struct vm *vm, void **state)
 {
 	*state = NULL;
 	struct iomap *pio = &vm->iomap[IO_SPACE_PIO];
-	int rc = iomap_add(pio, PM1A_CNT_PORT, 2, pm1a_io, NULL, "pm1a-cnt");
+	int rc = iomap_add(pio, PLAT_PM1A_EVT_PORT, PLAT_PM1_EVT_LEN, pm1a_evt_io, NULL,
+			   "pm1a-evt");
+	if (!rc)
+		rc = iomap_add(pio, PLAT_PM1A_CNT_PORT, PLAT_PM1_CNT_LEN, pm1a_io, NULL, "pm1a-cnt");
+	if (!rc)
+		rc = iomap_add(pio, PLAT_PM_TMR_PORT, PLAT_PM_TMR_LEN, pm_tmr_io, NULL, "pm-timer");
 	if (!rc)
 		rc = iomap_add(pio, KBC_CMD_PORT, 1, reset_io, NULL, "kbc-command");
 	return rc;
