@@ -7,8 +7,9 @@
  * off, RSI = boot_params, a GDT holding both descriptors), reads what
  * boot_params carries (header copy, loader type, command line, e820,
  * initrd, RSDP) and the platform (ACPI tables with checksums, MADT CPU
- * count, FADT ports; CMOS RTC; PM timer), prints it all over COM1, and
- * powers off through the PM1a control block the FADT names (status 0). A
+ * count, FADT ports, PM1a enable register; CMOS RTC; PM timer), prints it
+ * all over COM1, and powers off through the PM1a control block the FADT
+ * names (status 0). A
  * failed check n exits through port 0xf4 with 1 + n (status 2n + 3).
  * Only serial.c, printf.c and string.c of the kit are linked.
  */
@@ -148,6 +149,17 @@ static const uint8_t *acpi_find(const uint8_t *rsdp, const char *sig)
 	return NULL;
 }
 
+/* The PM1a enable register keeps what is written (ACPICA reads it back); status reads 0. */
+static void check_pm1_enable(uint16_t evt)
+{
+	guest_outw((uint16_t)(evt + 2), 0x0420); /* GBL_EN | RTC_EN */
+	uint16_t en = guest_inw((uint16_t)(evt + 2)), st = guest_inw(evt);
+	check(33, en == 0x0420 && st == 0, "PM1a enable register");
+	guest_outw((uint16_t)(evt + 2), 0);
+	if (en == 0x0420 && st == 0)
+		guest_puts("linux64: pm1a enable keeps 0x420, status 0\n");
+}
+
 static uint16_t check_acpi(const uint8_t *bp, uint16_t *pm_tmr)
 {
 	const uint8_t *rsdp = (const uint8_t *)rd(bp + 0x70, 8);
@@ -166,6 +178,7 @@ static uint16_t check_acpi(const uint8_t *bp, uint16_t *pm_tmr)
 	check(24, !memcmp(dsdt, "DSDT", 4) && sum(dsdt, rd(dsdt + 4, 4)) == 0, "DSDT");
 	uint16_t pm1a = (uint16_t)rd(fadt + 64, 4);
 	*pm_tmr = (uint16_t)rd(fadt + 76, 4);
+	check_pm1_enable((uint16_t)rd(fadt + 56, 4));
 	guest_printf("linux64: acpi rsdp %#lx rev %u, madt %u cpus, fadt pm1a_cnt %#x pm_tmr %#x\n",
 		     (uint64_t)rsdp, rsdp[15], cpus, pm1a, *pm_tmr);
 	return pm1a;

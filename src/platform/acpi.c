@@ -176,7 +176,8 @@ static size_t build_fadt(struct acpi_buf *a, size_t facs, size_t dsdt)
 	size_t off = take(a, FADT_LEN, 16);
 	uint8_t *t = a->b + off;
 	header(t, "FACP", FADT_LEN, FADT_REVISION);
-	put32(t + FADT_FIRMWARE_CTRL, gpa_of(facs));
+	/* FACS through X_FIRMWARE_CTRL only: the spec wants FIRMWARE_CTRL 0 then. */
+	put32(t + FADT_FIRMWARE_CTRL, 0);
 	put32(t + FADT_DSDT, gpa_of(dsdt));
 	put16(t + FADT_SCI_INT, PLAT_SCI_IRQ);
 	/* SMI_CMD stays 0: the platform is always in ACPI mode. */
