@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Boot glue: reads the kernel and initrd files (bounded), hands them to the
- * Multiboot loader, writes the MP table for the vCPU count and sets vCPU 0's
- * entry state. APs wait for INIT/SIPI from the guest.
+ * Linux loader when the kernel carries a bzImage setup header (never by file
+ * name), else to the Multiboot loader; writes the MP table and the ACPI
+ * tables for the vCPU count and sets vCPU 0's entry state. APs wait for
+ * INIT/SIPI from the guest.
  */
 #include "core/boot.h"
 
@@ -15,8 +17,11 @@
 #include <unistd.h>
 
 #include "core/vm.h"
+#include "loader/bzimage.h"
+#include "loader/linux_boot.h"
 #include "loader/mptable.h"
 #include "loader/multiboot.h"
+#include "platform/acpi.h"
 
 /* Larger files cannot fit below 4 GiB anyway. */
 #define BOOT_FILE_MAX (3ULL << 30)
@@ -74,6 +79,40 @@ out:
 	return rc;
 }
 
+static int load_multiboot(struct vm *vm, const struct boot_files *files, const void *kernel,
+			  size_t kernel_size, const void *initrd, size_t initrd_size,
+			  struct vcpu_boot_state *bs, char *err, size_t errlen)
+{
+	struct boot_params bp = {
+		.kernel = kernel, .kernel_size = kernel_size, .kernel_name = files->kernel,
+		.cmdline = files->cmdline,
+		.initrd = initrd, .initrd_size = initrd_size, .initrd_name = files->initrd,
+	};
+	struct boot_entry entry;
+	int rc = multiboot_load(&vm->ram, &bp, &entry, err, errlen);
+	if (!rc)
+		*bs = (struct vcpu_boot_state){ .mode = VCPU_BOOT_PROTECTED32, .eip = entry.eip,
+						.eax = entry.eax, .ebx = entry.ebx };
+	return rc;
+}
+
+static int load_linux(struct vm *vm, const struct boot_files *files, const void *kernel,
+		      size_t kernel_size, const void *initrd, size_t initrd_size,
+		      struct vcpu_boot_state *bs, char *err, size_t errlen)
+{
+	struct linux_boot_args args = {
+		.kernel = kernel, .kernel_size = kernel_size, .cmdline = files->cmdline,
+		.initrd = initrd, .initrd_size = initrd_size, .acpi_rsdp = ACPI_RSDP_ADDR,
+	};
+	struct linux_entry e;
+	int rc = linux_load(&vm->ram, &args, &e, err, errlen);
+	if (!rc)
+		*bs = (struct vcpu_boot_state){ .mode = VCPU_BOOT_LONG64, .rip = e.rip,
+						.rsi = e.rsi, .rsp = e.rsp, .cr3 = e.cr3,
+						.gdt_base = e.gdt_base, .gdt_limit = e.gdt_limit };
+	return rc;
+}
+
 int boot_guest(struct vm *vm, const struct boot_files *files, char *err, size_t errlen)
 {
 	void *kernel = NULL, *initrd = NULL;
@@ -87,23 +126,22 @@ int boot_guest(struct vm *vm, const struct boot_files *files, char *err, size_t 
 		if (rc)
 			goto out;
 	}
-	struct boot_params bp = {
-		.kernel = kernel, .kernel_size = kernel_size, .kernel_name = files->kernel,
-		.cmdline = files->cmdline,
-		.initrd = initrd, .initrd_size = initrd_size, .initrd_name = files->initrd,
-	};
-	struct boot_entry entry;
-	rc = multiboot_load(&vm->ram, &bp, &entry, why, sizeof(why));
-	if (rc) {
-		snprintf(err, errlen, "%s", why);
+	struct vcpu_boot_state bs;
+	if (bzimage_detect(kernel, kernel_size))
+		rc = load_linux(vm, files, kernel, kernel_size, initrd, initrd_size, &bs, err,
+				errlen);
+	else
+		rc = load_multiboot(vm, files, kernel, kernel_size, initrd, initrd_size, &bs, err,
+				    errlen);
+	if (rc)
 		goto out;
-	}
 	rc = mptable_write(&vm->ram, vm->nr_vcpus, why, sizeof(why));
+	if (!rc)
+		rc = acpi_write(&vm->ram, vm->nr_vcpus, why, sizeof(why));
 	if (rc) {
-		snprintf(err, errlen, "MP table: %s", why);
+		snprintf(err, errlen, "platform tables: %s", why);
 		goto out;
 	}
-	struct vcpu_boot_state bs = { .eip = entry.eip, .eax = entry.eax, .ebx = entry.ebx };
 	rc = vm->ops->vcpu_set_boot_state(&vm->vcpus[0], &bs);
 	if (rc)
 		snprintf(err, errlen, "setting vCPU 0 entry state: %s", strerror(-rc));

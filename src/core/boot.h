@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Putting a guest into a created VM: kernel and initrd files, MP table, BSP entry state. */
+/* Putting a guest into a created VM: kernel (Multiboot or bzImage) and initrd files, MP and ACPI tables, BSP entry state. */
 #ifndef IOREQVM_BOOT_H
 #define IOREQVM_BOOT_H
 

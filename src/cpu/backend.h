@@ -77,9 +77,23 @@ struct vcpu_regs {
 	bool long_mode;
 };
 
-/* Multiboot-style entry: 32-bit protected mode, flat segments, paging off. */
+enum vcpu_boot_mode {
+	/* Multiboot: 32-bit protected mode, flat CS 0x10 / data 0x18, paging off. */
+	VCPU_BOOT_PROTECTED32 = 0,
+	/*
+	 * Linux 64-bit boot protocol (L1): long mode, paging on with @cr3
+	 * (identity tables), CR4.PAE, EFER.LME|LMA, GDTR @gdt_base/@gdt_limit,
+	 * CS 0x10 (64-bit code), DS/ES/FS/GS/SS 0x18, interrupts off.
+	 */
+	VCPU_BOOT_LONG64 = 1,
+};
+
+/* vCPU 0's entry state; the zero-initialised form is PROTECTED32. */
 struct vcpu_boot_state {
-	uint32_t eip, eax, ebx;
+	enum vcpu_boot_mode mode;
+	uint32_t eip, eax, ebx;             /* PROTECTED32 */
+	uint64_t rip, rsi, rsp, cr3, gdt_base; /* LONG64 */
+	uint16_t gdt_limit;
 };
 
 struct cpu_backend_ops {

@@ -8,11 +8,13 @@
 #define IOREQVM_CPU_X86_H
 
 #define X86_CR0_PE (1ULL << 0)
+#define X86_CR0_ET (1ULL << 4)
 #define X86_CR0_PG (1ULL << 31)
 
 #define X86_CR4_PSE (1ULL << 4)
 #define X86_CR4_PAE (1ULL << 5)
 
+#define X86_EFER_LME (1ULL << 8)
 #define X86_EFER_LMA (1ULL << 10)
 
 #define X86_MSR_APIC_BASE 0x1b

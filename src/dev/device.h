@@ -22,5 +22,6 @@ extern const struct device_desc uart16550_device;
 extern const struct device_desc debug_exit_device;
 extern const struct device_desc pm_device;
 extern const struct device_desc pci_cf8_device;
+extern const struct device_desc rtc_cmos_device;
 
 #endif

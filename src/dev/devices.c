@@ -13,5 +13,6 @@ const struct device_desc *const builtin_devices[] = {
 	&debug_exit_device,
 	&pm_device,
 	&pci_cf8_device,
+	&rtc_cmos_device,
 	NULL,
 };

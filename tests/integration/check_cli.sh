@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The command line's contract, through the real binary: exit statuses and
-# messages for bad usage, missing or malformed kernels, a missing /dev/kvm.
+# messages for bad usage, missing or malformed kernels (Multiboot and Linux
+# bzImage, DESIGN L1), a missing /dev/kvm.
 # Usage: check_cli.sh IOREQVM GOOD-KERNEL
 set -u
 vmm=$1 good=$2
@@ -38,4 +39,38 @@ for n in 64 300 1000 4096; do
 	head -c "$n" "$good" >"$tmp/trunc$n"
 	expect 4 'kernel' run --kernel "$tmp/trunc$n"
 done
+
+# Linux bzImages (L1), recognised by the setup header whatever the file is
+# called. mkbz FILE VERSION XLOADFLAGS: a 1-sector setup, 4 KiB of code
+# (syssize 0x100), relocatable, pref_address 16 MiB, init_size 1 MiB.
+put() { printf "$2" | dd of="$1" bs=1 seek=$(($3)) conv=notrunc status=none; }
+mkbz() {
+	head -c 5120 /dev/zero >"$1"
+	put "$1" '\x01' 0x1f1
+	put "$1" '\x00\x01\x00\x00' 0x1f4
+	put "$1" '\x55\xaa\xeb\x6aHdrS' 0x1fe
+	put "$1" "$2" 0x206
+	put "$1" '\x01' 0x211
+	put "$1" '\xff\xff\xff\x7f\x00\x00\x20\x00\x01\x15' 0x22c
+	put "$1" "$3" 0x236
+	put "$1" '\xff\x07\x00\x00' 0x238
+	put "$1" '\x00\x00\x00\x01' 0x258
+	put "$1" '\x00\x00\x10\x00' 0x260
+}
+mkbz "$tmp/bz.elf" '\x0f\x02' '\x03\x00'
+head -c 3000 "$tmp/bz.elf" >"$tmp/bz-trunc"
+expect 4 '^ioreqvm: kernel: bzImage: file is truncated: 3000 bytes, its protected-mode code \(syssize 0x1000 bytes from 0x400\) ends at 0x1400$' \
+	run --kernel "$tmp/bz-trunc"
+head -c 700 "$tmp/bz.elf" >"$tmp/bz-trunc-setup"
+expect 4 'kernel: bzImage: file is truncated: 700 bytes, the setup code' run --kernel "$tmp/bz-trunc-setup"
+mkbz "$tmp/bz-old" '\x05\x02' '\x03\x00'
+expect 4 'kernel: bzImage: boot protocol 2.05 is too old' run --kernel "$tmp/bz-old"
+mkbz "$tmp/bz-32" '\x0f\x02' '\x02\x00'
+expect 4 'kernel: bzImage: no 64-bit entry point' run --kernel "$tmp/bz-32"
+# The kernel takes [16 MiB, 17 MiB); a 16 MiB initrd cannot fit below 32 MiB.
+head -c $((16 << 20)) /dev/zero >"$tmp/initrd"
+expect 4 'initrd: 16777216 bytes do not fit in guest RAM between the kernel.s end 0x1100000 and 0x2000000' \
+	run --kernel "$tmp/bz.elf" --initrd "$tmp/initrd" --memory 32M
+expect 4 'kernel: bzImage needs guest RAM \[0x1000000, 0x1100000\).*give --memory 17M or more' \
+	run --kernel "$tmp/bz.elf" --memory 16M
 exit "$fail"

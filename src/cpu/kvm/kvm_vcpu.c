@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * KVM backend, vCPU half: creation with CPUID, the Multiboot entry state,
- * KVM_RUN and the translation of kvm_run exits into struct vcpu_exit, kicks
- * (a signal plus immediate_exit, so a kick never gets lost between the check
- * and the ioctl), and register reads for fault reports. Ends with the ops.
+ * KVM backend, vCPU half: creation with CPUID, the entry states (Multiboot
+ * 32-bit, Linux 64-bit), KVM_RUN and the translation of kvm_run exits into
+ * struct vcpu_exit, kicks (a signal plus immediate_exit, so a kick never
+ * gets lost between the check and the ioctl), and register reads for fault
+ * reports. Ends with the ops.
  */
 #include <errno.h>
 #include <signal.h>
@@ -85,12 +86,29 @@ static int kvm_vcpu_set_boot_state(struct vcpu *vcpu, const struct vcpu_boot_sta
 	flat_segment(&s.cs, 0x10, 0xb); /* execute/read, accessed */
 	flat_segment(&s.ds, 0x18, 0x3); /* read/write, accessed */
 	s.es = s.fs = s.gs = s.ss = s.ds;
-	s.cr0 = 0x11; /* PE | ET: Multiboot's protected mode, paging off */
-	s.cr4 = 0;
-	s.efer = 0;
+	struct kvm_regs r = { .rflags = 2 };
+	if (bs->mode == VCPU_BOOT_LONG64) {
+		s.cs.l = 1; /* 64-bit code: L set, D clear */
+		s.cs.db = 0;
+		s.gdt.base = bs->gdt_base;
+		s.gdt.limit = bs->gdt_limit;
+		s.cr3 = bs->cr3;
+		s.cr4 = X86_CR4_PAE;
+		s.cr0 = X86_CR0_PG | X86_CR0_ET | X86_CR0_PE;
+		s.efer = X86_EFER_LMA | X86_EFER_LME;
+		r.rip = bs->rip;
+		r.rsi = bs->rsi;
+		r.rsp = bs->rsp;
+	} else {
+		s.cr0 = 0x11; /* PE | ET: Multiboot's protected mode, paging off */
+		s.cr4 = 0;
+		s.efer = 0;
+		r.rip = bs->eip;
+		r.rax = bs->eax;
+		r.rbx = bs->ebx;
+	}
 	if (ioctl(c->fd, KVM_SET_SREGS, &s) < 0)
 		return -errno;
-	struct kvm_regs r = { .rip = bs->eip, .rax = bs->eax, .rbx = bs->ebx, .rflags = 2 };
 	return ioctl(c->fd, KVM_SET_REGS, &r) < 0 ? -errno : 0;
 }
 

@@ -2,8 +2,9 @@
 /*
  * tcg backend: one vCPU's Unicorn engine. Creation (64-bit engine, its
  * hooks, capstone decoders), the K9 boot stub that brings it to the
- * Multiboot 32-bit protected-mode state, every run of the engine (its
- * "until" address kept in libunicorn's exits list, so that no address is
+ * Multiboot 32-bit protected-mode state (or real mode for a SIPI, or the
+ * Linux 64-bit entry's long mode), every run of the engine (its "until"
+ * address kept in libunicorn's exits list, so that no address is
  * reserved), a step against a scratch copy of a RO page (K11), and keeping
  * its regions equal to
  * the VM's wanted mappings (RW and RO runs mapped from the guest RAM memfd
@@ -18,6 +19,7 @@
 #include "cpu/tcg/tcg_priv.h"
 
 extern const uint8_t tcg_stub_start[], tcg_stub_done[], tcg_stub_real_cs[], tcg_stub_end[];
+extern const uint8_t tcg_stub_long[], tcg_stub_long_done[];
 
 static int uc_err_to_errno(uc_err e)
 {
@@ -150,8 +152,11 @@ uc_err tcg_run(struct tcg_vcpu *c, uint64_t begin, uint64_t until, size_t count)
 	return uc_emu_start(c->uc, begin, 0, 0, count);
 }
 
-/* K9: run the stub in a region of this engine only, then drop the region. */
-int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs)
+/*
+ * K9: run the stub in a region of this engine only, from @entry until
+ * @until, then drop the region. @real_cs >= 0 is patched in first.
+ */
+static int run_stub(struct tcg_vcpu *c, const uint8_t *entry, uint64_t until, int real_cs)
 {
 	uc_engine *uc = c->uc;
 	size_t len = (size_t)(tcg_stub_end - tcg_stub_start);
@@ -161,20 +166,28 @@ int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs)
 	if (e)
 		return uc_err_to_errno(e);
 	e = uc_mem_write(uc, TCG_STUB_BASE, tcg_stub_start, len);
-	uint64_t until = TCG_STUB_BASE + (uint64_t)(tcg_stub_done - tcg_stub_start);
 	if (!e && real_cs >= 0) {
 		uint16_t cs = (uint16_t)real_cs;
 		e = uc_mem_write(uc, TCG_STUB_BASE + (uint64_t)(tcg_stub_real_cs - tcg_stub_start),
 				 &cs, sizeof(cs));
-		until = (uint64_t)cs << 4; /* linear address of cs:0000 */
 	}
 	c->in_gate = true; /* no stops of ours while it runs */
 	if (!e)
-		e = tcg_run(c, TCG_STUB_BASE, until, 0);
+		e = tcg_run(c, TCG_STUB_BASE + (uint64_t)(entry - tcg_stub_start), until, 0);
 	c->in_gate = false;
 	uc_err e2 = uc_mem_unmap(uc, TCG_STUB_BASE, TCG_STUB_SIZE);
-	if (e || e2)
-		return -EIO;
+	return e || e2 ? -EIO : 0;
+}
+
+int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs)
+{
+	uc_engine *uc = c->uc;
+	uint64_t until = TCG_STUB_BASE + (uint64_t)(tcg_stub_done - tcg_stub_start);
+	if (real_cs >= 0)
+		until = (uint64_t)real_cs << 4; /* linear address of cs:0000 */
+	int rc = run_stub(c, tcg_stub_start, until, real_cs);
+	if (rc)
+		return rc;
 	uint64_t efer = 0, cr0 = 0, cs_now = 0, rip = 0;
 	uc_x86_msr msr = { .rid = X86_MSR_EFER };
 	uc_reg_read(uc, UC_X86_REG_MSR, &msr);
@@ -201,6 +214,36 @@ int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs)
 	 * the stub's code belonged to its region, gone now, and nothing of
 	 * guest RAM is translated yet, so the loader's writes need no drop (K8).
 	 */
+	c->stop = TCG_STOP_NONE;
+	return 0;
+}
+
+int tcg_engine_boot_long(struct tcg_vcpu *c, uint64_t cr3, uint64_t gdt_base,
+			 uint16_t gdt_limit)
+{
+	uc_engine *uc = c->uc;
+	int rc = run_stub(c, tcg_stub_long,
+			  TCG_STUB_BASE + (uint64_t)(tcg_stub_long_done - tcg_stub_start), -1);
+	if (rc)
+		return rc;
+	uc_x86_msr msr = { .rid = X86_MSR_EFER };
+	uc_reg_read(uc, UC_X86_REG_MSR, &msr);
+	uint64_t cr0 = 0, cs = 0;
+	uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
+	uc_reg_read(uc, UC_X86_REG_CS, &cs);
+	if (!(msr.value & X86_EFER_LMA) || !(cr0 & X86_CR0_PG) || cs != 0x10)
+		return -EIO;
+	/*
+	 * The guest's tables: same descriptors at 0x10 and 0x18 as the stub's,
+	 * so the segment caches stay right. libunicorn 2.1 writes CR3 through
+	 * cpu_x86_update_cr3 (a TLB flush); the stub's pages are gone anyway.
+	 */
+	uc_x86_mmr gdtr = { .base = gdt_base, .limit = gdt_limit };
+	uc_x86_mmr idtr = { .base = 0, .limit = 0xffff };
+	uint64_t flags = 2;
+	if (uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr) || uc_reg_write(uc, UC_X86_REG_IDTR, &idtr) ||
+	    uc_reg_write(uc, UC_X86_REG_CR3, &cr3) || uc_reg_write(uc, UC_X86_REG_EFLAGS, &flags))
+		return -EIO;
 	c->stop = TCG_STOP_NONE;
 	return 0;
 }

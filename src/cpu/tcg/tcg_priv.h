@@ -330,6 +330,12 @@ int tcg_engine_sync_regions(struct tcg_vcpu *c);
  * (@real_cs < 0), or to real mode at @real_cs:0000 (an AP's SIPI).
  */
 int tcg_engine_boot_stub(struct tcg_vcpu *c, int real_cs);
+/*
+ * K9, L1: run the stub's long-mode path on a fresh engine (64-bit CS 0x10,
+ * data 0x18, paging on), then point CR3 and GDTR at the guest's tables.
+ */
+int tcg_engine_boot_long(struct tcg_vcpu *c, uint64_t cr3, uint64_t gdt_base,
+			 uint16_t gdt_limit);
 /* End of the RO region holding @gpa in the engine, or @gpa if it is not in one. */
 uint64_t tcg_engine_ro_end(struct tcg_vcpu *c, uint64_t gpa);
 /*

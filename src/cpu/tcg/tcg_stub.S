@@ -12,11 +12,17 @@
  * CR0.PE off, data segments 0, and a far jump to vector<<8:0000, whose
  * selector tcg_engine_boot_stub patches at tcg_stub_real_cs; it runs until
  * that address.
+ * The Linux 64-bit entry (L1) starts at tcg_stub_long instead and stays in
+ * long mode: a GDT whose 0x10 is a 64-bit code segment (__BOOT_CS) and 0x18
+ * flat data (__BOOT_DS), paging on with PAE on the stub's tables, a far
+ * return into 0x10, data segments 0x18; it runs until tcg_stub_long_done.
+ * The caller then points CR3 and GDTR at the guest's tables.
  */
 #define STUB_BASE 0xFFFF0000
 
 	.section .rodata.tcg_stub, "a"
 	.globl tcg_stub_start, tcg_stub_done, tcg_stub_real_cs, tcg_stub_end
+	.globl tcg_stub_long, tcg_stub_long_done
 	.code64
 tcg_stub_start:
 	leaq	tcg_stub_start + 0xff0(%rip), %rsp	/* a stack for lretq */
@@ -72,6 +78,32 @@ tcg_stub_real_cs:
 	.word	0
 	hlt
 
+	.code64
+tcg_stub_long:
+	leaq	tcg_stub_start + 0xff0(%rip), %rsp
+	lgdt	gdtr64(%rip)
+	movl	$(STUB_BASE + 0x1000), %eax
+	movq	%rax, %cr3
+	movq	%cr4, %rax
+	orl	$0x20, %eax		/* PAE */
+	movq	%rax, %cr4
+	movq	%cr0, %rax
+	orl	$0x80000001, %eax	/* PG | PE */
+	movq	%rax, %cr0
+	leaq	long64(%rip), %rax
+	pushq	$0x10
+	pushq	%rax
+	lretq
+long64:
+	movl	$0x18, %eax
+	movl	%eax, %ds
+	movl	%eax, %es
+	movl	%eax, %fs
+	movl	%eax, %gs
+	movl	%eax, %ss
+tcg_stub_long_done:
+	hlt
+
 	.balign 16
 gdt:
 	.quad	0
@@ -82,6 +114,15 @@ gdt:
 gdtr:
 	.word	39
 	.quad	STUB_BASE + (gdt - tcg_stub_start)
+	.balign 16
+gdt64:
+	.quad	0
+	.quad	0
+	.quad	0x00AF9B000000FFFF	/* 0x10: code, 64-bit */
+	.quad	0x00CF93000000FFFF	/* 0x18: data, flat */
+gdtr64:
+	.word	31
+	.quad	STUB_BASE + (gdt64 - tcg_stub_start)
 
 	.org	0x1000			/* PML4 -> PDPT */
 	.quad	STUB_BASE + 0x2000 + 3

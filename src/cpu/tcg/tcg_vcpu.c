@@ -132,14 +132,34 @@ static void tcg_vcpu_destroy(struct vcpu *vcpu)
 	vcpu->be = NULL;
 }
 
+/*
+ * vCPU 0 already sits at the Multiboot entry state (tcg_vcpu_create). The
+ * Linux 64-bit entry needs long mode instead: a fresh engine runs the
+ * stub's long-mode path (K9), then gets the VM's mappings.
+ */
 static int tcg_vcpu_set_boot_state(struct vcpu *vcpu, const struct vcpu_boot_state *bs)
 {
 	struct tcg_vcpu *c = vcpu->be;
-	uint64_t rip = bs->eip, rax = bs->eax, rbx = bs->ebx, zero = 0, flags = 2;
+	uint64_t rip = bs->eip, rax = bs->eax, rbx = bs->ebx, rsp = 0, rsi = 0, flags = 2;
+	if (bs->mode == VCPU_BOOT_LONG64) {
+		tcg_engine_destroy(c);
+		int rc = tcg_engine_create(c);
+		if (!rc)
+			rc = tcg_engine_boot_long(c, bs->cr3, bs->gdt_base, bs->gdt_limit);
+		if (!rc)
+			rc = tcg_engine_sync_regions(c);
+		if (rc)
+			return rc;
+		rip = bs->rip;
+		rsi = bs->rsi;
+		rsp = bs->rsp;
+		rax = rbx = 0;
+	}
 	uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
 	uc_reg_write(c->uc, UC_X86_REG_RAX, &rax);
 	uc_reg_write(c->uc, UC_X86_REG_RBX, &rbx);
-	uc_reg_write(c->uc, UC_X86_REG_RSP, &zero);
+	uc_reg_write(c->uc, UC_X86_REG_RSI, &rsi);
+	uc_reg_write(c->uc, UC_X86_REG_RSP, &rsp);
 	uc_reg_write(c->uc, UC_X86_REG_EFLAGS, &flags);
 	c->halted = false;
 	c->wait_sipi = false;

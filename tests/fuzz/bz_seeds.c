@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Writes the seed corpus of fuzz_bzimage into the directory given as its
+ * argument: synthetic bzImages (bz_build.h) the loader accepts, in the
+ * shapes real kernels have. The committed tests/fuzz/corpus/bzimage/ was
+ * made with it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bz_build.h"
+
+static uint8_t buf[0x4000];
+
+static int put(const char *dir, const char *name, const struct bzb_opts *o)
+{
+	char path[4096];
+	size_t size = bzb_image(buf, sizeof(buf), o);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || !size || fwrite(buf, 1, size, f) != size || fclose(f) != 0) {
+		perror(path);
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		return 2;
+	}
+	const char *d = argv[1];
+	int rc = 0;
+	struct bzb_opts o = bzb_defaults();
+	rc |= put(d, "relocatable", &o);
+	o.trailer = 0x41; /* odd size: the target adds an initrd; a signature's bytes */
+	rc |= put(d, "signed_initrd", &o);
+	o = bzb_defaults();
+	o.relocatable = 0;
+	o.pref_address = 0x100000;
+	o.setup_sects = 0;
+	rc |= put(d, "fixed_1m_setup4", &o);
+	o = bzb_defaults();
+	o.pref_address = 0x300000;
+	o.kernel_alignment = 0x1000;
+	o.initrd_addr_max = 0x37FFFFF;
+	o.version = 0x020c;
+	o.cmdline_size = 255;
+	rc |= put(d, "v212_low_initrd_max", &o);
+	return rc;
+}
