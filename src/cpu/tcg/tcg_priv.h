@@ -209,6 +209,7 @@ struct tcg_vcpu {
 	char reason[160];
 	uint64_t last_block, last_block_size; /* for the STI shadow (K10) */
 	bool in_gate; /* running the K10 call-gate window: no stops */
+	bool sti_skip; /* K10: the next block hook is the STI shadow's block: no stop there */
 	/* The engine's exits list (tcg_run): empty, or the one address exit_at. */
 	bool exit_set;
 	uint64_t exit_at;
