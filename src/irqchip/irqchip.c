@@ -196,6 +196,39 @@ int irqchip_msi(struct irqchip *p, uint64_t addr, uint32_t data)
 	return 0;
 }
 
+/* Would vCPU @id take a maskable interrupt now if it had IF set? (lock held) */
+static bool maskable_ready(struct irqchip *p, unsigned id)
+{
+	struct lapic *l = &p->lapic[id];
+	int irr = lapic_highest(l->irr), isr = lapic_highest(l->isr);
+	bool enabled = (l->svr & SVR_ENABLE) != 0;
+	if (irr >= 0 && enabled && (isr < 0 || (irr & 0xf0) > (isr & 0xf0)) &&
+	    (irr & 0xf0) > (int)(l->tpr & 0xf0))
+		return true;
+	if (id != 0 || !(!enabled || ((l->lvt[LVT_LINT0] >> 8) & 7) == 7) ||
+	    (enabled && (l->lvt[LVT_LINT0] & LVT_MASKED)))
+		return false;
+	const struct pic8259 *m = &p->pic[0];
+	uint8_t req = m->irr & ~m->imr;
+	for (int i = 0; i < 8 && req; i++) {
+		if (m->isr & (1u << i))
+			return false;
+		if (req & (1u << i))
+			return true;
+	}
+	return false;
+}
+
+bool irqchip_irq_ready(struct irqchip *p, unsigned id)
+{
+	if (id >= p->nr_lapics)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	bool ready = maskable_ready(p, id);
+	pthread_mutex_unlock(&p->lock);
+	return ready;
+}
+
 int irqchip_next_irq(struct irqchip *p, unsigned id, bool intr_ok)
 {
 	if (id >= p->nr_lapics)

@@ -101,6 +101,12 @@ int irqchip_irq_line(struct irqchip *p, unsigned gsi, bool level);
 /* An MSI (address 0xfeeXXXXX: destination APIC id in bits 19:12; data: vector, mode). */
 int irqchip_msi(struct irqchip *p, uint64_t addr, uint32_t data);
 /*
+ * True if vCPU @id would take a maskable interrupt now were its IF set (a
+ * vector its local APIC would deliver, or the 8259's through LINT0): a
+ * backend that could not deliver for IF keeps watching for IF to rise.
+ */
+bool irqchip_irq_ready(struct irqchip *p, unsigned id);
+/*
  * Vector vCPU @id takes now, or -1: a pending NMI (2) first, then, if
  * @intr_ok (RFLAGS.IF and no interrupt shadow), the local APIC's highest
  * (IRR -> ISR) or the 8259's (INTA, vCPU 0 only).

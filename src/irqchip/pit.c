@@ -25,6 +25,26 @@ static uint16_t pit_count(struct pit_channel *ch, uint64_t now)
 	return (uint16_t)(period - t % period);
 }
 
+/*
+ * A channel's OUT pin (8254 data sheet): modes 0 and 1 low from the count's
+ * write until it reaches 0, then high (Linux's pit_calibrate_tsc waits for
+ * that edge on port 0x61 bit 5); mode 3 high for the first half of each
+ * period, low for the second; modes 2, 4 and 5 high but for one clock.
+ */
+static uint8_t pit_out(struct pit_channel *ch, uint64_t now)
+{
+	if (!ch->running)
+		return ch->mode != 0; /* mode 0 OUT goes low when the control word is written */
+	uint64_t period = ch->reload ? ch->reload : 65536;
+	uint64_t t = pit_ticks(now - ch->start);
+	switch (ch->mode) {
+	case 0:
+	case 1: return t >= period;
+	case 3: return t % period < (period + 1) / 2;
+	default: return 1;
+	}
+}
+
 static void pit_arm(struct irqchip *p, uint64_t now)
 {
 	struct pit_channel *ch = &p->pit[0];
@@ -125,11 +145,9 @@ void pit_write(struct irqchip *p, unsigned port, uint8_t v)
 
 uint8_t pit_port61_read(struct irqchip *p)
 {
-	/* bit 5: channel 2 output, toggling; bit 4: refresh, toggling */
-	uint64_t t = pit_ticks(irqchip_now_ns());
-	uint8_t out2 = p->pit[2].running && pit_count(&p->pit[2], irqchip_now_ns()) <
-					       (p->pit[2].reload ? p->pit[2].reload : 65536) / 2;
-	return (uint8_t)(p->port61 | ((t & 16) ? 0x10 : 0) | (out2 << 5));
+	/* bit 5: channel 2's OUT; bit 4: refresh, toggling */
+	uint64_t now = irqchip_now_ns(), t = pit_ticks(now);
+	return (uint8_t)(p->port61 | ((t & 16) ? 0x10 : 0) | (pit_out(&p->pit[2], now) << 5));
 }
 
 void pit_port61_write(struct irqchip *p, uint8_t v)

@@ -32,12 +32,19 @@
  *                         (a NOP without one)                      (tcg_syscall.c)
  *   8000_0001.EDX 27 RDTSCP   clear; RDTSCP #UD       clear        cpuinfo rdtscp (#UD)
  *   8000_0001.ECX  2 SVM  set; never tried here       clear        -
+ *   8000_0007.EDX  8 invariant TSC  clear; RDTSC =    the host's   linux_busybox_* (cpuinfo
+ *                         host TSC                                 flags constant_tsc,
+ *                                                                  nonstop_tsc; Linux no
+ *                                                                  longer marks the TSC of
+ *                                                                  an AuthenticAMD SMP guest
+ *                                                                  "unsynchronized")
  *   8000_000A (SVM leaf)  SVM revision, ASIDs         zeros        -
  *
  * Other leaves and bits are libunicorn's own (SSE/SSE2/SSE3, CX16, NX, LM,
  * LAHF, PSE, PGE, PAE, ...: TCG runs them); leaf 1 gets this vCPU's APIC ID
  * and the hypervisor bit as on kvm.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <pthread.h>
 
@@ -61,8 +68,12 @@
 #define CPUID_E1_EDX_NX (1u << 20)
 #define CPUID_E1_EDX_LM (1u << 29)
 
+#define CPUID_E7_EDX_INVARIANT_TSC (1u << 8)
+
 /* libunicorn's own leaves 1, 7 and 0x80000001, read once per process. */
 static uint32_t leaf1[4], leaf7[4], ext1[4];
+/* The host's invariant-TSC bit: RDTSC on tcg is the host's TSC. */
+static uint32_t host_e7_edx;
 static pthread_once_t leaves_once = PTHREAD_ONCE_INIT;
 
 static void read_leaf(uc_engine *uc, uint32_t leaf, uint32_t out[4])
@@ -97,6 +108,9 @@ static void read_leaves(void)
 int tcg_cpuid_init(void)
 {
 	pthread_once(&leaves_once, read_leaves);
+	unsigned a, b, cx, d;
+	if (__get_cpuid(0x80000007, &a, &b, &cx, &d))
+		host_e7_edx = d & CPUID_E7_EDX_INVARIANT_TSC;
 	return leaf1[0] ? 0 : -ENOTSUP;
 }
 
@@ -190,7 +204,7 @@ static void set4(struct tcg_vcpu *c, uint32_t a, uint32_t b, uint32_t cx, uint32
 	tcg_set_reg(c, UC_X86_REG_RDX, d);
 }
 
-/* Leaves 1, 0x80000001 and 0x8000000A are ours (the table above); others libunicorn's. */
+/* Leaves 1, 0x80000001, 0x80000007 and 0x8000000A are ours (the table above); others libunicorn's. */
 int tcg_hook_cpuid(uc_engine *uc, void *opaque)
 {
 	struct tcg_vcpu *c = opaque;
@@ -202,6 +216,9 @@ int tcg_hook_cpuid(uc_engine *uc, void *opaque)
 		return 1;
 	case 0x80000001:
 		set4(c, ext1[0], ext1[1], e1_ecx(), e1_edx());
+		return 1;
+	case 0x80000007:
+		set4(c, 0, 0, 0, host_e7_edx);
 		return 1;
 	case 0x8000000a:
 		set4(c, 0, 0, 0, 0);

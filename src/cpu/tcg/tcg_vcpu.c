@@ -186,8 +186,17 @@ static enum tcg_delivery deliver_interrupt(struct tcg_vcpu *c)
 {
 	bool intr_ok = (tcg_reg(c, UC_X86_REG_EFLAGS) & X86_RFLAGS_IF) != 0;
 	int vector = irqchip_next_irq(&c->t->irqchip, c->vcpu->id, intr_ok);
-	if (vector < 0)
+	if (vector < 0) {
+		/*
+		 * The run loop took TCG_ATTN_IRQ before this: with IF clear, an
+		 * interrupt waiting for IF must set it again, or the block hook
+		 * never stops for it when IF rises (seen: Linux's check_timer
+		 * spun with IRQ0 in the local APIC's IRR and no wake to come).
+		 */
+		if (!intr_ok && irqchip_irq_ready(&c->t->irqchip, c->vcpu->id))
+			atomic_fetch_or(&c->attn, TCG_ATTN_IRQ);
 		return TCG_DELIVERED;
+	}
 	c->halted = false;
 	return tcg_deliver(c, (unsigned)vector, -1, false);
 }
