@@ -5,8 +5,12 @@
  * CPL3; pf0/pf3 page faults (write to a read-only page; at CPL3 also a read
  * of a supervisor page) with CR2 and the error code checked; timer3 10,000
  * LAPIC timer interrupts while a CPL3 loop runs, its state checked after;
- * hlt `sti; hlt` woken by a one-shot LAPIC timer. Every handler checks the
- * frame (RIP, CS, SS, RSP, RFLAGS) the CPU pushed.
+ * hlt `sti; hlt` woken by a one-shot LAPIC timer; pf3x a #PF on an
+ * instruction fetch from CPL3 (a jump into a not-present page: the code at
+ * RIP is not mapped, as for each first run of a page of a Linux process);
+ * stijmp an interrupt pending while IF is clear, then `sti; jmp`: taken
+ * after the jump (the STI shadow covers one instruction), not lost. Every
+ * handler checks the frame (RIP, CS, SS, RSP, RFLAGS) the CPU pushed.
  */
 #include "guest.h"
 
@@ -30,7 +34,7 @@
 
 /* The faulting instructions, at known addresses; each saves RSP first. */
 extern char de_insn[], de_after[], pfw_insn[], pfw_after[], pfr_insn[], pfr_after[];
-extern char hlt_after[];
+extern char hlt_after[], pfx_after[], stijmp_target[];
 uint64_t trap_rsp; /* RSP at the faulting instruction */
 __asm__(".text\n"
 	".globl do_div0\n do_div0:\n"
@@ -44,11 +48,21 @@ __asm__(".text\n"
 	".globl pfr_insn\n pfr_insn:\n  movq (%rdi), %rax\n"
 	".globl pfr_after\n pfr_after:\n  movl $0x5c, %eax\n  ret\n"
 	".globl do_sti_hlt\n do_sti_hlt:\n  sti\n  hlt\n"
-	".globl hlt_after\n hlt_after:\n  cli\n  ret\n");
+	".globl hlt_after\n hlt_after:\n  cli\n  ret\n"
+	".globl do_pf_fetch\n do_pf_fetch:\n  movq %rsp, trap_rsp(%rip)\n  jmp *%rdi\n"
+	".globl pfx_after\n pfx_after:\n  movl $0x5d, %eax\n  ret\n"
+	/* rdi: spins allowed after the STI; returns how many were left. */
+	".globl do_sti_jmp\n do_sti_jmp:\n  movq %rdi, %rax\n  sti\n  jmp stijmp_target\n"
+	"  ud2\n"
+	".globl stijmp_target\n stijmp_target:\n  cmpq $0, ticks(%rip)\n  jne 1f\n"
+	"  decq %rax\n  jnz stijmp_target\n"
+	"1:\n  cli\n  ret\n");
 long do_div0(void *);
 long do_pf_write(void *);
 long do_pf_read(void *);
+long do_pf_fetch(void *);
 void do_sti_hlt(void);
+long do_sti_jmp(long spins);
 
 static struct guest_frame seen; /* the last frame a handler saw */
 static volatile uint64_t seen_cr2, seen_count, handler_cs;
@@ -66,6 +80,10 @@ static void on_de(struct guest_frame *f) { record(f, de_after); }
 
 static void on_pf(struct guest_frame *f)
 {
+	if (f->rip == TEST_PAGE + 0x40) {
+		record(f, pfx_after); /* the fetch: resume in mapped code */
+		return;
+	}
 	record(f, f->rip == (uintptr_t)pfr_insn ? pfr_after : pfw_after);
 }
 
@@ -168,8 +186,26 @@ static void mode_pf3(void)
 		    guest_read64(TEST_PAGE + 0x28), 0x99);
 }
 
+static void mode_pf3x(void)
+{
+	guest_set_handler(14, on_pf);
+	set_pde_bits(1); /* not present */
+	seen_count = 0;
+	long r = guest_run_user(do_pf_fetch, (void *)(TEST_PAGE + 0x40));
+	check_frame("#PF fetch at CPL3", (char *)(TEST_PAGE + 0x40), 3, 0);
+	guest_check(seen.vector == 14, "vector 14", seen.vector, 14);
+	guest_check(seen_cr2 == TEST_PAGE + 0x40, "CR2 is the jump target", seen_cr2,
+		    TEST_PAGE + 0x40);
+	/* Not present, user; bit 4 (instruction fetch) as NX/SMEP say: not checked. */
+	guest_check((seen.error_code & 7) == 4, "error code: not present, user, read",
+		    seen.error_code & 7, 4);
+	guest_check(r == 0x5d, "resumed at CPL3 after the fetch", (uint64_t)r, 0x5d);
+	set_pde_bits(0);
+}
+
 /* ---- LAPIC timer ---- */
-static volatile uint64_t ticks, user_ticks, bad_frames;
+volatile uint64_t ticks; /* read by do_sti_jmp */
+static volatile uint64_t user_ticks, bad_frames;
 
 static void lapic_write(unsigned r, uint32_t v) { guest_write32(LAPIC + r, v); }
 
@@ -293,11 +329,51 @@ static void mode_hlt(void)
 	guest_check(hlt_rip_ok == n, "frame RIP past the HLT", hlt_rip_ok, n);
 }
 
+static volatile uint64_t stijmp_rip_ok, stijmp_rip;
+
+static void on_stijmp_timer(struct guest_frame *f)
+{
+	on_timer(f);
+	stijmp_rip = f->rip;
+	stijmp_rip_ok += f->rip >= (uintptr_t)stijmp_target;
+}
+
+/*
+ * An interrupt already in the local APIC's IRR while IF is clear; then
+ * `sti; jmp`: it is taken once the jump has run, within a few iterations
+ * of the loop at its target, never lost.
+ */
+static void mode_stijmp(void)
+{
+	unsigned n = 100;
+	for (unsigned i = 0; i < n; i++) {
+		ticks = 0;
+		timer_start(1000, false); /* one-shot, 1 us: pending long before the STI */
+		guest_set_handler(TIMER_VECTOR, on_stijmp_timer); /* after: timer_start sets one */
+		for (volatile unsigned k = 0; k < 100000 &&
+					      !(guest_read32(LAPIC + 0x200 + 0x10 * (TIMER_VECTOR / 32)) &
+						(1u << (TIMER_VECTOR % 32)));
+		     k++)
+			;
+		long left = do_sti_jmp(100000000);
+		if (ticks != 1 || left < 100000000 - 1000) {
+			guest_check(false, "interrupt taken within 1000 spins after sti; jmp",
+				    100000000 - (uint64_t)left, 1000);
+			return;
+		}
+	}
+	timer_stop();
+	guest_printf("traps: stijmp: last frame RIP %#lx, the jump's target %#lx\n",
+		     (unsigned long)stijmp_rip, (unsigned long)(uintptr_t)stijmp_target);
+	guest_check(stijmp_rip_ok == n, "frame RIP at or past the jump's target", stijmp_rip_ok, n);
+}
+
 int guest_main(void)
 {
 	static const struct guest_mode modes[] = {
 		{ "de0", mode_de0 }, { "de3", mode_de3 }, { "pf0", mode_pf0 },
 		{ "pf3", mode_pf3 }, { "timer3", mode_timer3 }, { "hlt", mode_hlt },
+		{ "pf3x", mode_pf3x }, { "stijmp", mode_stijmp },
 		{ 0, 0 },
 	};
 	return guest_run_mode("traps", modes);

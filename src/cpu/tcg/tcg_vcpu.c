@@ -431,6 +431,9 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 				 */
 				c->last_block_size = 0;
 				c->sti_skip = true;
+				/* The loop took TCG_ATTN_IRQ: what waits must stop the next block. */
+				if (irqchip_irq_ready(&c->t->irqchip, c->vcpu->id))
+					atomic_fetch_or(&c->attn, TCG_ATTN_IRQ);
 				uc_err e = tcg_run(c, rip, TCG_NO_UNTIL, 0);
 				c->sti_skip = false;
 				tcg_msr_after_run(c, e);
