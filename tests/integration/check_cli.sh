@@ -23,6 +23,7 @@ expect 2 "unknown command 'boot'" boot --kernel "$good"
 expect 2 -- "--memory 'lots'" run --kernel "$good" --memory lots
 expect 2 -- "--cpus '0'" run --kernel "$good" --cpus 0
 expect 2 -- "--accel 'xen'" run --kernel "$good" --accel xen
+expect 2 -- "--kernel-decompress 'both': expected host or guest" run --kernel "$good" --kernel-decompress both
 expect 2 -- "unknown option '--frobnicate'" run --kernel "$good" --frobnicate
 expect 4 "$tmp/nope.elf: No such file" run --kernel "$tmp/nope.elf"
 expect 4 "$tmp: not a regular file" run --kernel "$tmp"

@@ -73,6 +73,21 @@ static void test_cli_run_defaults(void **state)
 	assert_string_equal(o.accel, "auto");
 	assert_null(o.initrd);
 	assert_null(o.cmdline);
+	assert_false(o.kernel_decompress_guest); /* DESIGN L1: decompressed on the host */
+}
+
+/* DESIGN L1: who decompresses a bzImage's kernel. */
+static void test_cli_kernel_decompress(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--kernel-decompress", "guest"), 0);
+	assert_true(o.kernel_decompress_guest);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--kernel-decompress", "host"), 0);
+	assert_false(o.kernel_decompress_guest);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--kernel-decompress", "qemu"), -EINVAL);
+	assert_non_null(strstr(err, "--kernel-decompress 'qemu': expected host or guest"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--kernel-decompress"), -EINVAL);
 }
 
 static void test_cli_run_all_options(void **state)
@@ -174,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_cli_size_rejects_garbage_and_overflow),
 		cmocka_unit_test(test_cli_run_defaults),
 		cmocka_unit_test(test_cli_run_all_options),
+		cmocka_unit_test(test_cli_kernel_decompress),
 		cmocka_unit_test(test_cli_command_word_is_optional),
 		cmocka_unit_test(test_cli_help_and_version),
 		cmocka_unit_test(test_cli_errors_name_the_option),
