@@ -76,6 +76,8 @@ out=BENCHMARKS.md.new
 		echo "| $b | $(wall_ms 20 "$dir/src/ioreqvm" run --accel "$b" --kernel "$dir/guests/hello.elf") |"
 	done
 	echo
+	bench/linux_boot.sh "$dir" 3
+	echo
 	echo "## Round trip of one guest write: in the VMM vs a device-model process"
 	echo
 	echo "The bench_io guest writes N times (4 bytes each, at CPL0) to one port or"
