@@ -3,7 +3,8 @@
  * Writes the seed corpus of fuzz_bzimage into the directory given as its
  * argument: synthetic bzImages (bz_build.h) the loader accepts, in the
  * shapes real kernels have. The committed tests/fuzz/corpus/bzimage/ was
- * made with it.
+ * made with it; xz_vmlinux and gzip_vmlinux (the vmlinux seed compressed
+ * into the payload) by payload_seeds.py.
  */
 #include <stdio.h>
 #include <stdlib.h>
