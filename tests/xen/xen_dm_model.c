@@ -33,6 +33,7 @@
  *  --threads      each vCPU's port on a handle of its own, served by a
  *                 thread of its own blocked in pending() (the main handle
  *                 keeps the ring's port and VIRQ_DOM_EXC)
+ *  --quiet        no log line per request (bench/xen_round_trip.sh)
  *  --cmd-port P   a 32-bit write carries the frame of a 64 KiB command
  *                 buffer (guests/xencmd_abi.h): its 16 frames mapped with
  *                 xenforeignmemory_map for that request, the words worked on
@@ -75,7 +76,7 @@ static unsigned failures;
 
 static struct {
 	uint64_t port_lo, port_hi, mmio_lo, mmio_hi, sum_port, sum_mmio, cmd_port;
-	bool has_ports, has_mmio, posted, threads;
+	bool has_ports, has_mmio, posted, threads, quiet;
 } opt;
 
 static void say(const char *fmt, ...)
@@ -379,8 +380,9 @@ static void handle(ioreq_t *r, int vcpu)
 	} else if (!write) {
 		r->data = testdm_pattern(r->addr, 0) & mask;
 	}
-	say("vcpu %d type %u dir %s addr 0x%" PRIx64 " size %u data 0x%" PRIx64, vcpu, r->type,
-	    write ? "write" : "read", (uint64_t)r->addr, r->size, (uint64_t)r->data);
+	if (!opt.quiet)
+		say("vcpu %d type %u dir %s addr 0x%" PRIx64 " size %u data 0x%" PRIx64, vcpu, r->type,
+		    write ? "write" : "read", (uint64_t)r->addr, r->size, (uint64_t)r->data);
 }
 
 /* Posted writes, oldest first, as QEMU's handle_buffered_iopage reads them. */
@@ -650,8 +652,8 @@ int main(int argc, char **argv)
 	bool ok = true;
 	for (int i = 1; i < argc && ok; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--posted") || !strcmp(a, "--threads")) {
-			*(a[2] == 'p' ? &opt.posted : &opt.threads) = true;
+		if (!strcmp(a, "--posted") || !strcmp(a, "--threads") || !strcmp(a, "--quiet")) {
+			*(a[2] == 'p' ? &opt.posted : a[2] == 't' ? &opt.threads : &opt.quiet) = true;
 			continue;
 		}
 		ok = v != NULL;
@@ -676,7 +678,8 @@ int main(int argc, char **argv)
 	if (!ok || !logpath || (opt.has_ports && (opt.port_hi > 0xffff || opt.port_hi - opt.port_lo >= NR_PORTS)) ||
 	    opt.cmd_port > 0xfffc) {
 		fprintf(stderr, "usage: xen_dm_model --log FILE [--port A:B] [--mmio A:B] [--sum-port P]\n"
-				"       [--sum-mmio A] [--posted] [--cmd-port P] [--threads] (at most %d ports)\n",
+				"       [--sum-mmio A] [--posted] [--cmd-port P] [--threads] [--quiet]\n"
+				"       (at most %d ports)\n",
 			NR_PORTS);
 		return 2;
 	}
