@@ -10,7 +10,8 @@
  * often the VMM's own. A struct libioreq (a connection) may be used from
  * one thread at a time; a served server's dispatch may run in another
  * thread than the connection's calls. Servers, ranges and claims belong to
- * the connection that made them and die with it. ABI: stable from 1.0.
+ * the connection that made them and die with it. ABI: stable from 1.0;
+ * 1.1 adds libioreq_server_fds and libioreq_guest_memory_fd.
  *
  * Limits (DESIGN R4), each with its errno:
  *  - 64 control connections per VM: the 65th connect gets -EMFILE
@@ -172,6 +173,23 @@ int libioreq_server_dispatch(struct libioreq_server *s);
 int libioreq_server_run(struct libioreq_server *s, volatile bool *stop);
 /* The same, returning 0 after @timeout_ms too (0: no timeout). */
 int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsigned timeout_ms);
+
+/* ---- for libraries that map and wait themselves (compat/xen/) -------- (1.1)
+ * The raw objects behind libioreq_server_open() and libioreq_map_guest_memory():
+ * the caller owns the fds returned, maps them as it likes and follows the
+ * protocol of ioreqvm/ioreq_abi.h itself.
+ */
+
+/*
+ * Server @id's request-slot memfd (*shm_fd, info->shm_size bytes laid out
+ * as IOREQVM_SHM_*) and its event fd (*evt_fd, an eventfd ioreqvm writes
+ * when the notification words say so), with its vCPU count and ring flag.
+ * The server must be ours. Every call hands out new fds.
+ */
+int libioreq_server_fds(struct libioreq *x, uint16_t id, struct ioreqvm_op_info *info,
+			int *shm_fd, int *evt_fd);
+/* The guest RAM memfd (*fd) and where its regions sit (*layout), checked. */
+int libioreq_guest_memory_fd(struct libioreq *x, struct ioreqvm_op_guest_memory *layout, int *fd);
 
 /*
  * Write-through helper for claimed-page writes (C6): store the request's

@@ -37,21 +37,36 @@ struct libioreq_server {
 	bool fd_mode; /* libioreq_server_fd() was called: ioreqvm rings every time */
 };
 
+int libioreq_server_fds(struct libioreq *x, uint16_t id, struct ioreqvm_op_info *info,
+			int *shm_fd, int *evt_fd)
+{
+	struct ioreqvm_op_get_info req = { .id = id };
+	int fds[2] = { -1, -1 };
+	int rc = client_call(x, IOREQVM_OP_GET_IOREQ_SERVER_INFO, &req, sizeof(req), info,
+			       sizeof(*info), fds, 2);
+	if (rc)
+		return rc;
+	if (info->nr_vcpus > IOREQVM_MAX_VCPUS || info->shm_size != IOREQVM_SHM_SIZE ||
+	    fds[0] < 0 || fds[1] < 0) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
+		return client_fail(x, -EPROTO, "server info out of range");
+	}
+	*shm_fd = fds[0];
+	*evt_fd = fds[1];
+	return 0;
+}
+
 int libioreq_server_open(struct libioreq *x, uint16_t id, libioreq_handler_fn fn, void *opaque,
 			 struct libioreq_server **out)
 {
-	struct ioreqvm_op_get_info req = { .id = id };
 	struct ioreqvm_op_info info;
 	int fds[2] = { -1, -1 };
-	int rc = client_call(x, IOREQVM_OP_GET_IOREQ_SERVER_INFO, &req, sizeof(req), &info,
-			       sizeof(info), fds, 2);
+	int rc = libioreq_server_fds(x, id, &info, &fds[0], &fds[1]);
 	if (rc)
 		return rc;
-	if (info.nr_vcpus > IOREQVM_MAX_VCPUS || info.shm_size != IOREQVM_SHM_SIZE) {
-		close(fds[0]);
-		close(fds[1]);
-		return client_fail(x, -EPROTO, "server info out of range");
-	}
 	struct libioreq_server *s = calloc(1, sizeof(*s));
 	void *p = mmap(NULL, IOREQVM_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	close(fds[0]);
