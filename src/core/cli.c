@@ -196,7 +196,7 @@ void cli_usage(FILE *f)
 "                         COM1 UART, ioreqvm-uart16550, printing to stdout)\n"
 "  -a, --accel NAME       CPU backend: kvm, tcg or auto (default auto:\n"
 "                         kvm when /dev/kvm works, else tcg: a software\n"
-"                         CPU, identity-mapped guests only)\n"
+"                         CPU on libunicorn 2.1, see --version)\n"
 "      --accel-device PATH  device node instead of /dev/kvm (for tests)\n"
 "  -v, --verbose          report the backend and unbacked accesses;\n"
 "                         twice for more\n"
