@@ -24,22 +24,24 @@
 
 /*
  * K4: libunicorn (2.0.1 and 2.1.1 alike) aborts the process at 4096
- * regions in one engine (probe_unicorn); we stay at TCG_REGION_CAP, half of
- * that, because what bounds the mapping limit on 2.1.1 is cost, not the
- * abort: mapping a RAM region walks every RAM block of the engine nested
- * twice (~3.8 ns x blocks squared: 1 ms at 500, 15 ms at 2000), so an
- * engine catching up with N new mappings pays ~1.3 ns x N cubed (1.3 s at
- * 1000 mappings, 10 s at 2000; BENCHMARKS.md, K4). Unmapping costs ~120 ns
- * per page (a soft-TLB flush and a code drop page by page), so regions in
- * RAM are also cut at chunk boundaries (chunks of at least TCG_MIN_CHUNK,
- * at most TCG_MAX_CHUNKS of them over RAM) and at the ends of RAM, where
- * the gaps outside RAM (which no change reaches) begin. Every mapping
- * brings at most one gap region with it, so the mapping limit is
- * (cap - reserved - cuts - 1) / 2: 1010 with 256 MiB of RAM. Up to
- * TCG_LAZY_PIECES regions more than wanted may stay, as RW pieces of a
- * wanted RW region (tcg_engine_sync_regions), never past cap - reserved.
+ * regions in one engine (probe_unicorn); we stay at TCG_REGION_CAP, far
+ * below, because on 2.1.1 what bounds the mapping limit is cost: mapping a
+ * RAM region walks every RAM region of the engine twice nested (~3.8 ns x
+ * RAM regions squared: 1 ms at 500, 15 ms at 2000), so an engine catching
+ * up with N new mappings pays ~1.3 ns x N cubed, and under ASan on a busy
+ * machine several times that (measured: 0.3-1.6 s at 618 mappings, 8-20 s
+ * at 1002, where func_p2m_limit_tcg gives the guest 5 s to run on; flip
+ * costs in BENCHMARKS.md, K4). Unmapping costs ~120 ns per page (a
+ * soft-TLB flush and a code drop page by page), so regions in RAM are also
+ * cut at chunk boundaries (chunks of at least TCG_MIN_CHUNK, at most
+ * TCG_MAX_CHUNKS of them over RAM) and at the ends of RAM, where the gaps
+ * outside RAM (which no change reaches) begin. Every mapping brings at
+ * most one gap region with it, so the mapping limit is
+ * (cap - reserved - cuts - 1) / 2: 626 with 256 MiB of RAM, 618 with 512.
+ * Up to TCG_LAZY_PIECES regions more than wanted may stay, as RW pieces of
+ * a wanted RW region (tcg_engine_sync_regions), never past cap - reserved.
  */
-#define TCG_REGION_CAP 2048
+#define TCG_REGION_CAP 1280
 #define TCG_REGIONS_RESERVED 8
 #define TCG_LAZY_PIECES 32
 #define TCG_MIN_CHUNK (16ULL << 20)
