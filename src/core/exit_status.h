@@ -9,7 +9,7 @@
 #define IOREQVM_EXIT_STATUS_H
 
 enum vm_exit_status {
-	VM_EXIT_POWEROFF = 0,     /* guest powered off (ACPI PM1a SLP_EN, port 0x604) */
+	VM_EXIT_POWEROFF = 0,     /* powered off: PM1a SLP_TYP S5 | SLP_EN (0x604), a model's poweroff */
 	VM_EXIT_USAGE = 2,        /* bad command line */
 	VM_EXIT_SETUP = 4,        /* could not build the VM: kernel, memory, backend */
 	VM_EXIT_TRIPLE_FAULT = 6, /* guest triple fault (shutdown): registers printed */
