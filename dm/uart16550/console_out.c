@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The console's output side (see console_out.h): buffer and writer thread. */
+/* The console's output side (see console_out.h): direct writes, or a buffer and its writer thread. */
 #include "console_out.h"
 
 #include <errno.h>
@@ -37,9 +37,28 @@ static bool write_all(int fd, const uint8_t *p, size_t n)
 	return true;
 }
 
+static void deadline_in(struct timespec *ts, long ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_nsec += ns;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool passed(const struct timespec *ts)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > ts->tv_sec || (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
+}
+
 static void *writer(void *arg)
 {
 	struct console_out *o = arg;
+	struct timespec partial_until; /* a partial line goes out at this time */
+	bool partial = false;
 	pthread_mutex_lock(&o->lock);
 	for (;;) {
 		while (!o->count && !o->closing && !o->drop) {
@@ -49,7 +68,24 @@ static void *writer(void *arg)
 		}
 		if (!o->count || o->drop)
 			break; /* closing with all written, or told to drop the rest */
-		size_t n = o->count, first = CONSOLE_OUT_BUF - o->head;
+		/* Whole lines; a partial line waits a little for its end. */
+		size_t n = o->lines;
+		if (!n && !o->closing && o->count < CONSOLE_OUT_BUF) {
+			if (!partial) {
+				deadline_in(&partial_until, CONSOLE_OUT_LINE_WAIT_NS);
+				partial = true;
+			}
+			if (!passed(&partial_until)) {
+				o->writer_waits = true;
+				pthread_cond_timedwait(&o->data, &o->lock, &partial_until);
+				o->writer_waits = false;
+				continue;
+			}
+		}
+		if (!n)
+			n = o->count;
+		partial = false;
+		size_t first = CONSOLE_OUT_BUF - o->head;
 		if (n > first)
 			n = first; /* up to the buffer's end; the rest next round */
 		const uint8_t *p = o->buf + o->head;
@@ -60,21 +96,26 @@ static void *writer(void *arg)
 		pthread_mutex_lock(&o->lock);
 		o->head = (o->head + n) % CONSOLE_OUT_BUF;
 		o->count -= n;
+		o->lines = o->lines > n ? o->lines - n : 0;
 		pthread_cond_broadcast(&o->room);
 	}
 	pthread_mutex_unlock(&o->lock);
 	return NULL;
 }
 
-int console_out_start(struct console_out *o, int fd, volatile bool *abandon)
+int console_out_start(struct console_out *o, int fd, bool buffered, volatile bool *abandon)
 {
 	memset(o, 0, sizeof(*o));
 	o->fd = fd;
 	o->abandon = abandon;
 	pthread_mutex_init(&o->lock, NULL);
-	pthread_cond_init(&o->data, NULL);
-	pthread_cond_init(&o->room, NULL);
-	if (fd < 0)
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&o->data, &ca);
+	pthread_cond_init(&o->room, &ca);
+	pthread_condattr_destroy(&ca);
+	if (fd < 0 || !buffered)
 		return 0;
 	sigset_t all, old;
 	sigfillset(&all);
@@ -91,26 +132,29 @@ int console_out_start(struct console_out *o, int fd, volatile bool *abandon)
 static void wait_a_little(struct console_out *o, pthread_cond_t *cond)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 100 * 1000 * 1000;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&ts, 100 * 1000 * 1000);
 	pthread_cond_timedwait(cond, &o->lock, &ts);
 }
 
 void console_out_byte(struct console_out *o, uint8_t byte)
 {
-	if (!o->started)
+	if (!o->started) {
+		/* Direct: out before the guest's write completes (unless broken). */
+		if (o->fd >= 0 && !o->failed)
+			o->failed = !write_all(o->fd, &byte, 1);
 		return;
+	}
 	pthread_mutex_lock(&o->lock);
 	while (o->count == CONSOLE_OUT_BUF && !*o->abandon)
 		wait_a_little(o, &o->room);
 	if (o->count < CONSOLE_OUT_BUF) {
+		bool was_empty = !o->count;
 		o->buf[(o->head + o->count) % CONSOLE_OUT_BUF] = byte;
 		o->count++;
-		if (o->writer_waits)
+		if (byte == '\n')
+			o->lines = o->count;
+		/* The writer waits for a first byte, or for a partial line's end. */
+		if (o->writer_waits && (was_empty || byte == '\n' || o->count == CONSOLE_OUT_BUF))
 			pthread_cond_signal(&o->data);
 	}
 	pthread_mutex_unlock(&o->lock);

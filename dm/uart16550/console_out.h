@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Output of the UART model's console: what the guest transmits. The
- * serving thread appends bytes to a bounded buffer and a writer thread
- * empties it into the output fd in as large writes as have piled up, so a
- * guest printing fast costs one system call per batch, not per byte. When
- * the output is slower than the guest, the buffer fills and appending
- * waits: the guest is held back, nothing is dropped. Only an output that
- * fails (a closed pipe, a full disk) loses bytes, reported once.
+ * Output of the UART model's console: what the guest transmits, in one of
+ * two ways.
+ *  - Direct (the default): each byte is written before the call returns,
+ *    so before the guest's write to THR completes: the guest's output and
+ *    the lines other processes write to the same stdout (a device model's
+ *    log) keep the order the guest caused them in. One system call a byte.
+ *  - Buffered (for posted writes, where the guest does not wait anyway):
+ *    bytes go to a bounded buffer that a writer thread empties in as large
+ *    writes as have piled up, one system call per batch. It writes whole
+ *    lines: a line not ended yet waits up to CONSOLE_OUT_LINE_WAIT_NS for
+ *    its newline (a prompt without one goes out then). Other processes'
+ *    lines may then come before guest output that was sent earlier.
+ * Either way nothing is dropped: a slow output holds the guest back (a
+ * full buffer makes appending wait). Only an output that fails (a closed
+ * pipe, a full disk) loses bytes, reported once.
  */
 #ifndef IOREQVM_CONSOLE_OUT_H
 #define IOREQVM_CONSOLE_OUT_H
@@ -17,25 +25,27 @@
 #include <stdint.h>
 
 #define CONSOLE_OUT_BUF (64 * 1024)
+#define CONSOLE_OUT_LINE_WAIT_NS (100 * 1000 * 1000L)
 
 struct console_out {
 	int fd;                /* -1: output discarded */
 	volatile bool *abandon; /* set (e.g. by a signal): stop waiting for room */
 	pthread_t thread;
-	bool started;
+	bool started;          /* buffered: the writer runs */
 	pthread_mutex_t lock;
 	pthread_cond_t data, room;
 	uint8_t buf[CONSOLE_OUT_BUF];
 	size_t head, count;    /* under lock */
+	size_t lines;          /* under lock: bytes from head to the last newline's end */
 	bool writer_waits;     /* under lock: the writer sleeps for data */
 	bool closing;          /* under lock */
 	bool drop;             /* under lock: stop without writing the rest */
-	bool failed;           /* the writer's: output broken, the rest dropped */
+	bool failed;           /* the writer's (direct: the caller's): output broken */
 };
 
-/* Start the writer on @fd (-1: discard everything). 0 or -errno. */
-int console_out_start(struct console_out *o, int fd, volatile bool *abandon);
-/* Append one byte; waits while the buffer is full (unless *abandon). */
+/* Output to @fd (-1: discard everything), @buffered or direct. 0 or -errno. */
+int console_out_start(struct console_out *o, int fd, bool buffered, volatile bool *abandon);
+/* Write one byte, or append it (waits while the buffer is full, unless *abandon). */
 void console_out_byte(struct console_out *o, uint8_t byte);
 /*
  * Write out what is buffered, then stop the writer. With *abandon set (a

@@ -2,12 +2,13 @@
 /*
  * ioreqvm-uart16550: the COM1 16550 UART as a device-model process, and the
  * VM's console. main() connects through libioreq, creates one IOREQ server
- * (with a buffered ring) for ports BASE..BASE+7, serves it with
- * uart_dm_io.c and drives the ISA IRQ with set_isa_irq_level. Register
- * writes are posted (I7): the guest does not wait for them, and a later
- * read still sees them, since posted writes are served first. What the
- * guest transmits goes to stdout through console_out.c (batched, never
- * dropped: a slow output holds the guest back); with --input, what the
+ * for ports BASE..BASE+7, serves it with uart_dm_io.c and drives the ISA
+ * IRQ with set_isa_irq_level. What the guest transmits goes to stdout
+ * through console_out.c, never dropped (a slow output holds the guest
+ * back): written before the guest's write completes, or with --posted the
+ * register writes are posted (I7: the guest does not wait for them, and a
+ * later read still sees them, as posted writes are served first) and the
+ * output is batched by a writer thread; with --input, what the
  * source gives arrives as received data through console_in.c, as fast as
  * the guest empties the receive FIFO (a terminal raw, with Ctrl-A x asking
  * ioreqvm to stop the VM). Exits 0 when the VM goes away or on
@@ -103,7 +104,7 @@ static void feed_fifo(struct dm *d)
 		uart16550_regs_receive(r, b[i]);
 }
 
-/* Transmit: into the output buffer; waits while it is full (the guest with it). */
+/* Transmit: out, or into the output buffer (--posted); waits while stdout is slow. */
 static void dm_tx(void *opaque, uint8_t byte)
 {
 	struct dm *d = opaque;
@@ -139,7 +140,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: " PROG " [--socket PATH] [--port BASE] [--irq N] [--input FILE|-]\n"
-"       [--no-output]\n"
+"       [--no-output] [--posted]\n"
 "\n"
 "The 16550A UART (COM1) of an ioreqvm VM, as a separate device-model process:\n"
 "the VM's console. Serves ports BASE..BASE+7 through an IOREQ server, writes\n"
@@ -165,6 +166,12 @@ static void usage(FILE *f)
 "                 as a driver does once a program opens the port: bytes\n"
 "                 sent earlier are not lost to the driver's setup\n"
 "  --no-output    discard what the guest transmits\n"
+"  --posted       the guest's writes to the UART are posted (it does not wait\n"
+"                 for this process) and output is written in batches: a guest\n"
+"                 printing fast runs many times faster, but lines other\n"
+"                 processes print to the same stdout (another model's log)\n"
+"                 may come before guest output sent earlier. Default: each\n"
+"                 byte is out before the guest's write completes, in order\n"
 "  --help         this text\n"
 "  --version      print the version\n"
 "\n"
@@ -189,6 +196,7 @@ struct opts {
 	const char *socket;
 	const char *input;
 	bool no_output;
+	bool posted;
 	uint16_t base;
 	uint8_t irq;
 };
@@ -202,6 +210,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "irq", required_argument, NULL, 'i' },
 		{ "input", required_argument, NULL, 'I' },
 		{ "no-output", no_argument, NULL, 'O' },
+		{ "posted", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -244,6 +253,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'O':
 			o->no_output = true;
+			break;
+		case 'P':
+			o->posted = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -314,13 +326,13 @@ static int serve(struct dm *d, const struct opts *o)
 {
 	char what[96];
 	uint16_t id;
-	int rc = libioreq_create_ioreq_server(d->x, true, &id);
+	int rc = libioreq_create_ioreq_server(d->x, o->posted, &id);
 	if (rc < 0)
 		return fail(d, "create_ioreq_server");
-	/* Posted writes (I7): transmitting never waits for this process. */
+	/* --posted (I7): transmitting never waits for this process. */
 	rc = libioreq_map_io_range_to_ioreq_server(d->x, id, IOREQVM_IO_RANGE_PORT, o->base,
 						   o->base + UART_NR_REGS - 1,
-						   IOREQVM_IO_RANGE_BUFFERED);
+						   o->posted ? IOREQVM_IO_RANGE_BUFFERED : 0);
 	if (rc < 0) {
 		snprintf(what, sizeof(what), "map ports 0x%x-0x%x", o->base,
 			 o->base + UART_NR_REGS - 1);
@@ -376,7 +388,7 @@ int main(int argc, char **argv)
 	d->irq = o.irq;
 	uart_dm_init(&d->uart, o.base, dm_tx, dm_irq, d);
 	char err[256];
-	rc = console_out_start(&d->out, o.no_output ? -1 : STDOUT_FILENO, &stop_requested);
+	rc = console_out_start(&d->out, o.no_output ? -1 : STDOUT_FILENO, o.posted, &stop_requested);
 	if (rc < 0) {
 		fprintf(stderr, PROG ": starting the output thread: %s\n", strerror(-rc));
 		return 1;

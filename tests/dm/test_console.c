@@ -4,7 +4,8 @@
  * the Ctrl-A escape keys; input from a pipe much larger than the ring
  * arrives whole and in order while the taker is slow (the reader stops
  * reading when the ring is full: nothing dropped), and EOF only ends it;
- * output through a slow pipe arrives whole and in order; raw mode on a
+ * output through a slow pipe arrives whole and in order, written directly
+ * or through the buffer and its writer thread; raw mode on a
  * pseudo-terminal is what the console needs and restore gives the old
  * state back.
  */
@@ -146,14 +147,14 @@ static void *read_slowly(void *p)
 	return NULL;
 }
 
-static void test_output_slow_pipe_nothing_dropped(void **state)
+static void output_slow_pipe_nothing_dropped(bool buffered)
 {
 	enum { N = 1 << 20 };
 	int p[2];
 	assert_int_equal(pipe(p), 0);
 	static volatile bool abandon;
 	static struct console_out o;
-	assert_int_equal(console_out_start(&o, p[1], &abandon), 0);
+	assert_int_equal(console_out_start(&o, p[1], buffered, &abandon), 0);
 	struct reader_arg ra = { .fd = p[0] };
 	pthread_t r;
 	pthread_create(&r, NULL, read_slowly, &ra);
@@ -165,6 +166,16 @@ static void test_output_slow_pipe_nothing_dropped(void **state)
 	close(p[0]);
 	assert_int_equal(ra.got, N);
 	assert_int_equal(ra.bad, 0);
+}
+
+static void test_output_direct_slow_pipe_nothing_dropped(void **state)
+{
+	output_slow_pipe_nothing_dropped(false);
+}
+
+static void test_output_buffered_slow_pipe_nothing_dropped(void **state)
+{
+	output_slow_pipe_nothing_dropped(true);
 }
 
 static void test_raw_mode_on_a_pty_and_back(void **state)
@@ -204,7 +215,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape_keys),
 		cmocka_unit_test(test_input_pipe_larger_than_ring_nothing_dropped),
-		cmocka_unit_test(test_output_slow_pipe_nothing_dropped),
+		cmocka_unit_test(test_output_direct_slow_pipe_nothing_dropped),
+		cmocka_unit_test(test_output_buffered_slow_pipe_nothing_dropped),
 		cmocka_unit_test(test_raw_mode_on_a_pty_and_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

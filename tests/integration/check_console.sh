@@ -4,16 +4,18 @@
 # model, with stdin and stdout as a user's shell gives them (no terminal;
 # the terminal cases are check_console_pty.py):
 #   flood  the console guest prints N bytes of the pattern; every byte must
-#          reach stdout, in order (console_pattern check);
+#          reach stdout, in order (console_pattern check); IOREQVM-ARGS
+#          after N (e.g. a model started with --posted) go to ioreqvm;
 #   pipe   N pattern bytes piped into ioreqvm reach the guest, each checked
 #          by the guest; EOF ends input, the VM runs on;
 #   file   the same from a file on stdin;
 #   none   --console none: the guest's output goes nowhere (stdout stays
 #          empty) and stdin is not read (a file's offset stays 0).
-# Usage: check_console.sh MODE BACKEND IOREQVM CONSOLE-KERNEL CONSOLE-PATTERN N
+# Usage: check_console.sh MODE BACKEND IOREQVM CONSOLE-KERNEL CONSOLE-PATTERN N [IOREQVM-ARGS...]
 # The kvm variant skips (exit 77, loudly) only when /dev/kvm is missing.
 set -u
 mode=$1 backend=$2 vmm=$3 kernel=$4 pattern=$5 n=$6
+shift 6
 
 if [ "$backend" = kvm ] && [ ! -c /dev/kvm ]; then
 	echo "SKIPPED: kvm variant: /dev/kvm is missing on this machine" >&2
@@ -34,7 +36,7 @@ run() { # run STDIN-FILE IOREQVM-ARGS...
 case $mode in
 flood)
 	start=$EPOCHREALTIME
-	run /dev/null --cmdline "flood $n"
+	run /dev/null --cmdline "flood $n" "$@"
 	status=$?
 	end=$EPOCHREALTIME
 	[ "$status" -eq 1 ] || report "exit status $status, expected 1 (the guest's pass)"
