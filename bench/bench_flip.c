@@ -59,7 +59,7 @@ static int row(const char *image, const char *backend, unsigned target, bool cap
 	struct boot_files files = { .kernel = image, .cmdline = "hammer" };
 	struct p2m *p = &vm.p2m;
 	struct p2m_claim c = { .server = 999, .flags = 3, .enabled = true };
-	if (boot_guest(&vm, &files, err, sizeof(err)) ||
+	if (boot_guest(&vm, &files, NULL, err, sizeof(err)) ||
 	    p2m_set_claim(p, IOREQVM_MEM_IOREQ_SERVER, &c, err, sizeof(err)) ||
 	    vm_start(&vm, err, sizeof(err))) {
 		fprintf(stderr, "bench_flip: %s\n", err);

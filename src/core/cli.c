@@ -61,12 +61,20 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
-enum { OPT_ACCEL_DEVICE = 0x100, OPT_DEVICE_MODEL, OPT_MAX_SERVERS, OPT_NO_DEFAULTS, OPT_CONSOLE };
+enum {
+	OPT_ACCEL_DEVICE = 0x100,
+	OPT_DEVICE_MODEL,
+	OPT_MAX_SERVERS,
+	OPT_NO_DEFAULTS,
+	OPT_CONSOLE,
+	OPT_KERNEL_DECOMPRESS,
+};
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
 	{ "initrd", required_argument, NULL, 'i' },
 	{ "cmdline", required_argument, NULL, 'c' },
+	{ "kernel-decompress", required_argument, NULL, OPT_KERNEL_DECOMPRESS },
 	{ "memory", required_argument, NULL, 'm' },
 	{ "cpus", required_argument, NULL, 'n' },
 	{ "socket", required_argument, NULL, 's' },
@@ -107,6 +115,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'c': o->cmdline = optarg; break;
+		case OPT_KERNEL_DECOMPRESS:
+			if (strcmp(optarg, "host") && strcmp(optarg, "guest"))
+				FAIL("--kernel-decompress '%s': expected host or guest", optarg);
+			o->kernel_decompress_guest = !strcmp(optarg, "guest");
+			break;
 		case 'm': {
 			int rc = cli_parse_size(optarg, &o->memory);
 			if (rc)
@@ -184,6 +197,15 @@ void cli_usage(FILE *f)
 "  -k, --kernel FILE      Multiboot kernel or Linux bzImage to boot (required)\n"
 "  -i, --initrd FILE      Multiboot module 0, or the Linux initrd\n"
 "  -c, --cmdline STR      kernel command line\n"
+"      --kernel-decompress host|guest\n"
+"                         who decompresses a bzImage's kernel (default\n"
+"                         host): host = ioreqvm, for xz, gzip, zstd and lz4\n"
+"                         payloads (the vmlinux's segments are loaded at\n"
+"                         their physical addresses and entered at\n"
+"                         startup_64; no KASLR); other formats fall back to\n"
+"                         guest, with a message. guest = the kernel's own\n"
+"                         decompressor (KASLR as the kernel decides; slow\n"
+"                         on tcg)\n"
 "  -m, --memory SIZE      guest RAM, e.g. 256M, 2G; a bare number is MiB\n"
 "                         (default 256M; above 3G the rest starts at 4G)\n"
 "  -n, --cpus N           vCPUs, 1..%d (default 1); the guest starts APs\n"

@@ -143,11 +143,16 @@ static int run(const struct cli_opts *o)
 	}
 	log_info("backend %s, %u vCPU(s), %" PRIu64 " MiB RAM", vm.ops->name, vm.nr_vcpus,
 		 o->memory >> 20);
-	struct boot_files files = { .kernel = o->kernel, .initrd = o->initrd, .cmdline = o->cmdline };
-	if (boot_guest(&vm, &files, err, sizeof(err))) {
+	struct boot_files files = { .kernel = o->kernel, .initrd = o->initrd, .cmdline = o->cmdline,
+				    .decompress = o->kernel_decompress_guest ? BOOT_DECOMPRESS_GUEST
+									     : BOOT_DECOMPRESS_HOST };
+	struct boot_report rep;
+	if (boot_guest(&vm, &files, &rep, err, sizeof(err))) {
 		log_err("%s", err);
 		goto out;
 	}
+	if (rep.note[0])
+		log_msg(rep.note_level, "%s", rep.note);
 	if (o->socket)
 		snprintf(sock, sizeof(sock), "%s", o->socket);
 	else

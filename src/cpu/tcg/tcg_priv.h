@@ -223,6 +223,7 @@ struct tcg_vcpu {
 	char reason[160];
 	uint64_t last_block, last_block_size; /* for the STI shadow (K10) */
 	bool in_gate; /* running the K10 call-gate window: no stops */
+	bool sti_skip; /* K10: the next block hook is the STI shadow's block: no stop there */
 	/* The engine's exits list (tcg_run): empty, or the one address exit_at. */
 	bool exit_set;
 	uint64_t exit_at;
@@ -456,9 +457,19 @@ static inline bool tcg_exception_has_code(unsigned v)
  * @sel:@target, run alone from the current RIP (tcg_deliver.c).
  * TCG_DELIVERED: RIP is @target at CPL0, CS is @sel (its descriptor loaded
  * from the GDT), SS is null, and the engine pushed SS, RSP, CS and RIP (32
- * bytes) below TSS.RSP0. Otherwise c->reason says why.
+ * bytes) below TSS.RSP0. Where tcg_raise_cpl_direct_ok, that function does
+ * it instead: the same state, nothing pushed (callers rebuild the frame).
+ * Otherwise c->reason says why.
  */
 enum tcg_delivery tcg_call_gate(struct tcg_vcpu *c, uint16_t sel, uint64_t target);
+/*
+ * K10 without running guest code (tcg_cpl.c): CS = @sel (a 64-bit DPL0
+ * code segment from the GDT), SS null, CPL 0, RIP @target, written into the
+ * engine's CPU state; RSP and the stack are left alone.
+ */
+enum tcg_delivery tcg_raise_cpl_direct(struct tcg_vcpu *c, uint16_t sel, uint64_t target);
+/* True if this libunicorn's CPU state layout is the one tcg_cpl.c knows. */
+bool tcg_raise_cpl_direct_ok(void);
 
 /* tcg_syscall.c: SYSCALL (EFER.SCE, STAR/LSTAR/SFMASK) and SYSENTER (not offered: #UD) */
 void tcg_hook_syscall(uc_engine *uc, void *opaque);

@@ -68,6 +68,8 @@ int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
 			 "(not libunicorn 2.0.1?)");
 		return rc;
 	}
+	/* K10: found now, in a scratch engine, before the vCPUs' engines exist. */
+	(void)tcg_raise_cpl_direct_ok();
 	rc = tcg_cpuid_init();
 	if (rc) {
 		snprintf(err, errlen, "libunicorn: CPUID leaf 1 could not be read");
