@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libioreq: mapping the VM's guest RAM memfd and translating addresses. */
+/* libioreq: the VM's guest RAM memfd (handed out, or mapped) and translating addresses. */
 #include "libioreq_priv.h"
 
 #include <errno.h>
@@ -14,23 +14,37 @@ struct libioreq_guest_memory {
 	struct ioreqvm_op_guest_memory layout;
 };
 
-int libioreq_map_guest_memory(struct libioreq *x, struct libioreq_guest_memory **out)
+int libioreq_guest_memory_fd(struct libioreq *x, struct ioreqvm_op_guest_memory *layout, int *fd)
 {
 	struct ioreqvm_op_guest_memory g;
-	int fd = -1;
-	int rc = client_call(x, IOREQVM_OP_MAP_GUEST_MEMORY, NULL, 0, &g, sizeof(g), &fd, 1);
+	int got = -1;
+	int rc = client_call(x, IOREQVM_OP_MAP_GUEST_MEMORY, NULL, 0, &g, sizeof(g), &got, 1);
 	if (rc)
 		return rc;
+	if (got < 0)
+		return client_fail(x, -EPROTO, "guest memory without its memfd");
 	if (g.nr_regions < 1 || g.nr_regions > 2) {
-		close(fd);
+		close(got);
 		return client_fail(x, -EPROTO, "guest memory with %u regions", g.nr_regions);
 	}
 	for (unsigned i = 0; i < g.nr_regions; i++) {
 		if (g.region[i].offset > g.memfd_size || g.region[i].size > g.memfd_size - g.region[i].offset) {
-			close(fd);
+			close(got);
 			return client_fail(x, -EPROTO, "guest memory region %u outside the memfd", i);
 		}
 	}
+	*layout = g;
+	*fd = got;
+	return 0;
+}
+
+int libioreq_map_guest_memory(struct libioreq *x, struct libioreq_guest_memory **out)
+{
+	struct ioreqvm_op_guest_memory g;
+	int fd = -1;
+	int rc = libioreq_guest_memory_fd(x, &g, &fd);
+	if (rc)
+		return rc;
 	struct libioreq_guest_memory *m = calloc(1, sizeof(*m));
 	void *p = mmap(NULL, g.memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);

@@ -10,6 +10,7 @@
 #include "libioreq_priv.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -37,21 +38,36 @@ struct libioreq_server {
 	bool fd_mode; /* libioreq_server_fd() was called: ioreqvm rings every time */
 };
 
+int libioreq_server_fds(struct libioreq *x, uint16_t id, struct ioreqvm_op_info *info,
+			int *shm_fd, int *evt_fd)
+{
+	struct ioreqvm_op_get_info req = { .id = id };
+	int fds[2] = { -1, -1 };
+	int rc = client_call(x, IOREQVM_OP_GET_IOREQ_SERVER_INFO, &req, sizeof(req), info,
+			       sizeof(*info), fds, 2);
+	if (rc)
+		return rc;
+	if (info->nr_vcpus > IOREQVM_MAX_VCPUS || info->shm_size != IOREQVM_SHM_SIZE ||
+	    fds[0] < 0 || fds[1] < 0) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
+		return client_fail(x, -EPROTO, "server info out of range");
+	}
+	*shm_fd = fds[0];
+	*evt_fd = fds[1];
+	return 0;
+}
+
 int libioreq_server_open(struct libioreq *x, uint16_t id, libioreq_handler_fn fn, void *opaque,
 			 struct libioreq_server **out)
 {
-	struct ioreqvm_op_get_info req = { .id = id };
 	struct ioreqvm_op_info info;
 	int fds[2] = { -1, -1 };
-	int rc = client_call(x, IOREQVM_OP_GET_IOREQ_SERVER_INFO, &req, sizeof(req), &info,
-			       sizeof(info), fds, 2);
+	int rc = libioreq_server_fds(x, id, &info, &fds[0], &fds[1]);
 	if (rc)
 		return rc;
-	if (info.nr_vcpus > IOREQVM_MAX_VCPUS || info.shm_size != IOREQVM_SHM_SIZE) {
-		close(fds[0]);
-		close(fds[1]);
-		return client_fail(x, -EPROTO, "server info out of range");
-	}
 	struct libioreq_server *s = calloc(1, sizeof(*s));
 	void *p = mmap(NULL, IOREQVM_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	close(fds[0]);
@@ -244,7 +260,12 @@ int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsi
 		uint32_t bell = __atomic_load_n(&s->notify->dm_doorbell, __ATOMIC_ACQUIRE);
 		__atomic_store_n(&s->notify->dm_sleeping, IOREQVM_DM_SLEEPS_ON_FUTEX, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (!work_pending(s)) {
+		/*
+		 * *stop again after reading the bell: a libioreq_server_wake() that
+		 * set it before that read is seen here, one after it changed the
+		 * bell and the wait below returns at once.
+		 */
+		if (!work_pending(s) && !*stop) {
 			struct timespec ts = { 0, 100 * 1000 * 1000 };
 			syscall(SYS_futex, &s->notify->dm_doorbell, FUTEX_WAIT, bell, &ts, NULL, 0);
 			/* Woken without work (or timed out): has the VM gone away? */
@@ -259,6 +280,18 @@ int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsi
 		__atomic_store_n(&s->notify->dm_sleeping, 0, __ATOMIC_RELAXED);
 	}
 	return 0;
+}
+
+void libioreq_server_wake(struct libioreq_server *s)
+{
+	/* The bell is the one ioreqvm rings; bumping it here only wakes us. */
+	__atomic_fetch_add(&s->notify->dm_doorbell, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &s->notify->dm_doorbell, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	if (s->fd_mode) {
+		uint64_t one = 1;
+		ssize_t w = write(s->evt_fd, &one, sizeof(one));
+		(void)w; /* EAGAIN: readable already */
+	}
 }
 
 int libioreq_write_through(struct libioreq_guest_memory *m, const struct ioreqvm_ioreq *req)

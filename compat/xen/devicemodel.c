@@ -8,7 +8,8 @@
  * the VM's, EPERM for one the handle was not restricted to.
  *
  * Implemented: open, close, nr_vcpus, create/destroy_ioreq_server,
- * get_ioreq_server_info (gfns NULL; see below), set_ioreq_server_state,
+ * get_ioreq_server_info (gfns NULL; see below; bufioreq_port is the ring's
+ * fixed event-channel port, X2, for libxenevtchn), set_ioreq_server_state,
  * map/unmap_io_range_to/from_ioreq_server, map/unmap_pcidev_to/from_ioreq_server,
  * set_isa_irq_level, set_pci_intx_level, inject_msi, set_mem_type,
  * map_mem_type_to_ioreq_server (flags 0 releases the claim), modified_memory,
@@ -20,9 +21,7 @@
  *  - shutdown: libioreq has no op to power off or reboot the VM yet;
  *  - get_ioreq_server_info with ioreq_gfn/bufioreq_gfn non-NULL (Xen's
  *    legacy pages in the guest's physmap: ioreqvm never puts the slots in
- *    guest memory; models map them with xenforeignmemory_map_resource), or
- *    with bufioreq_port non-NULL for a server with a ring (event channels,
- *    X2, are not there yet; without a ring the port is 0, as Xen says);
+ *    guest memory; models map them with xenforeignmemory_map_resource);
  *  - set_irq_level: an Arm GSI op (x86 Xen refuses it too);
  *  - set_pci_link_route: ioreqvm routes PCI INTx itself, no PCI link devices;
  *  - inject_event: no op injects an exception or interrupt into a vCPU;
@@ -163,11 +162,9 @@ int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t do
 		return xen_ret(rc);
 	if (ioreq_gfn || bufioreq_gfn)
 		return unsupported(); /* legacy gfn pages: see the notes at the top */
-	if (bufioreq_port) {
-		if (bufioreq)
-			return unsupported(); /* event channels: X2, a later slice */
-		*bufioreq_port = 0;
-	}
+	/* X2: the ring's fixed event-channel port; without a ring, 0 as Xen says. */
+	if (bufioreq_port)
+		*bufioreq_port = bufioreq ? IOREQVM_BUF_EVTCHN(id) : 0;
 	return 0;
 }
 
@@ -187,6 +184,8 @@ int xendevicemodel_destroy_ioreq_server(xendevicemodel_handle *dmod, domid_t dom
 	int rc = dm_begin(dmod, domid, &x);
 	if (!rc)
 		rc = dm_end(x, libioreq_destroy_ioreq_server(x, id));
+	if (!rc)
+		ioreqvm_xen_server_forget(id); /* its shared memory, as the other libraries saw it */
 	return xen_ret(rc);
 }
 

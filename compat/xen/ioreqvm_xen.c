@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libioreqvm-xen: the shared connection, its lock and the domid (see
- * ioreqvm_xen.h). The Xen API itself lives in one file per library
- * (devicemodel.c, ...).
+ * libioreqvm-xen: the shared connection, its lock, the domid and the
+ * model's readiness (see ioreqvm_xen.h). The servers' shared memory and
+ * the guest RAM memfd are in shared_vm.c; the Xen API itself lives in one
+ * file per library (devicemodel.c, foreignmemory.c, evtchn*.c).
  */
 #include "ioreqvm_xen.h"
 
@@ -116,22 +117,20 @@ int ioreqvm_xen_server_check(struct libioreq *x, uint16_t id, bool *has_bufioreq
 	return rc;
 }
 
-int ioreqvm_xen_serve(uint16_t id, libioreq_handler_fn fn, void *opaque, volatile bool *stop)
+int ioreqvm_xen_ready(void)
 {
+	static bool done; /* under conn_lock */
 	struct libioreq *x;
-	struct libioreq_server *s = NULL;
 	int rc = ioreqvm_xen_lock(&x);
 	if (rc)
 		return rc;
-	rc = libioreq_server_open(x, id, fn, opaque, &s);
-	if (!rc)
+	if (!done) {
 		rc = libioreq_dm_ready(x);
-	if (rc)
-		ioreqvm_xen_set_error(libioreq_error(x));
+		if (rc)
+			ioreqvm_xen_set_error(libioreq_error(x));
+		else
+			done = true;
+	}
 	ioreqvm_xen_unlock();
-	if (!rc)
-		rc = libioreq_server_run(s, stop);
-	if (s)
-		libioreq_server_close(s);
 	return rc;
 }

@@ -3,7 +3,8 @@
  * libioreqvm-xen: the one libioreq connection a process's Xen-compatible
  * libraries share (DESIGN X1), its lock, and the domain they answer for.
  * Private to compat/xen/: the Xen libraries call it; Xen device models never
- * see it (except the bridge at the end, for this slice's tests).
+ * see it. Also what those libraries share besides the connection: the
+ * IOREQ servers' shared memory and event fds, and the guest RAM memfd.
  *
  * Where the connection comes from (the first xen*_open() makes it; it then
  * lives until the process exits, since servers die with their connection
@@ -16,7 +17,10 @@
  * answers to; any other domid gets ESRCH (X5).
  *
  * Thread safety: every call here may be made from any thread; one mutex
- * serialises the connection (libioreq allows one caller at a time).
+ * serialises the connection (libioreq allows one caller at a time), and
+ * one more guards the shared servers and guest memory (taken before the
+ * connection's, never while holding it; libxenevtchn's own lock comes
+ * before both).
  * Errors: 0 or a negative errno, as libioreq (STYLE 12); the Xen libraries
  * turn them into -1 and errno.
  */
@@ -58,13 +62,52 @@ void ioreqvm_xen_set_error(const char *msg);
 int ioreqvm_xen_server_check(struct libioreq *x, uint16_t id, bool *has_bufioreq);
 
 /*
- * Bridge until libxenforeignmemory and libxenevtchn exist (issue 20's later
- * slices): serve server @id's request slots through libioreq on the shared
- * connection: opens them, tells ioreqvm the model is ready (as asking for
- * the event-channel fd will), then runs libioreq_server_run() until *stop or
- * the VM goes away (-EPIPE). Blocks; call it from the serving thread.
+ * Tell ioreqvm the model is ready (libioreq_dm_ready), once per process:
+ * libxenevtchn does when the model first asks for its event-channel fd,
+ * the point a Xen device model starts waiting for requests.
  */
-int ioreqvm_xen_serve(uint16_t id, libioreq_handler_fn fn, void *opaque, volatile bool *stop);
+int ioreqvm_xen_ready(void);
+
+/*
+ * One IOREQ server of ours as the Xen libraries see it (shared by them, one
+ * per server and process): its request-slot memfd mapped once, and its
+ * event fd. The slots, the ring and the notification words are shared with
+ * ioreqvm (ioreqvm/ioreq_abi.h): read them with atomics. Getting one the
+ * first time sets the notification word so that ioreqvm writes evt_fd for
+ * every request and every posted write (IOREQVM_DM_SLEEPS_ON_FD, for good):
+ * libxenevtchn waits on it.
+ */
+struct ioreqvm_xen_server {
+	uint16_t id;
+	bool bufioreq;
+	unsigned nr_vcpus;
+	int shm_fd; /* for fresh mappings (xenforeignmemory_map_resource) */
+	int evt_fd; /* nonblocking */
+	struct ioreqvm_ioreq *slots;
+	struct ioreqvm_buffered_iopage *buf;
+	struct ioreqvm_notify *notify;
+	/* private to shared_vm.c */
+	uint8_t *shm;
+	unsigned refs;
+	struct ioreqvm_xen_server *next;
+};
+/*
+ * Server @id with a reference: 0, or -ENOENT (no such server in the VM),
+ * -EPERM (another process's), another -errno. Asks ioreqvm every time
+ * whether the server still exists. Release with ioreqvm_xen_server_put().
+ */
+int ioreqvm_xen_server_get(uint16_t id, struct ioreqvm_xen_server **out);
+/* Another reference to @s, which the caller holds one of. */
+void ioreqvm_xen_server_hold(struct ioreqvm_xen_server *s);
+void ioreqvm_xen_server_put(struct ioreqvm_xen_server *s);
+/* Server @id was destroyed: the next get fetches a fresh one. */
+void ioreqvm_xen_server_forget(uint16_t id);
+
+/*
+ * The guest RAM memfd and its layout, fetched once per process (the fd
+ * stays open, owned here: map it, never close it). 0 or -errno.
+ */
+int ioreqvm_xen_guest_memory(int *fd, struct ioreqvm_op_guest_memory *layout);
 
 #ifdef __cplusplus
 }

@@ -32,7 +32,7 @@ struct ioreqvm_ioreq {
 	uint64_t data;     /* value written, or value to return for a read */
 	uint32_t count;    /* always 1 from ioreqvm */
 	uint32_t size;     /* 1, 2, 4 or 8 */
-	uint32_t vp_eport; /* unused by ioreqvm (Xen's event channel) */
+	uint32_t vp_eport; /* the vCPU's event-channel port (X2): IOREQVM_VCPU_EVTCHN */
 	uint16_t _pad0;
 	uint8_t state : 4;
 	uint8_t data_is_ptr : 1; /* always 0 from ioreqvm */
@@ -41,6 +41,21 @@ struct ioreqvm_ioreq {
 	uint8_t _pad1 : 1;
 	uint8_t type; /* IOREQVM_IOREQ_TYPE_* */
 };
+
+/*
+ * Event-channel ports (DESIGN X2), fixed numbers as Xen's remote ports of
+ * a server: vCPU @v's (written into its slot's vp_eport at create, at
+ * enable and with every request; a request is not sent while the slot
+ * holds another value, as Xen refuses it) and the buffered ring's (Xen's
+ * bufioreq_port). Server ids are 1..0xfffe, so ports fit in 23 bits and
+ * port 0 (Xen's invalid port) is nobody's.
+ */
+#define IOREQVM_EVTCHN_BUF_INDEX 64 /* after the vCPU ports (IOREQVM_MAX_VCPUS) */
+#define IOREQVM_VCPU_EVTCHN(id, v) (((uint32_t)(id) << 7) | (uint32_t)(v))
+#define IOREQVM_BUF_EVTCHN(id) (((uint32_t)(id) << 7) | IOREQVM_EVTCHN_BUF_INDEX)
+/* The server and the index (vCPU, or IOREQVM_EVTCHN_BUF_INDEX) of a port. */
+#define IOREQVM_EVTCHN_SERVER(port) ((uint32_t)(port) >> 7)
+#define IOREQVM_EVTCHN_INDEX(port) ((uint32_t)(port) & 0x7f)
 
 /* Byte offset of the state/flags byte: accessed atomically as a whole byte. */
 #define IOREQVM_IOREQ_STATE_BYTE 30
@@ -81,17 +96,25 @@ struct ioreqvm_buffered_iopage {
  *  - the server futex-wakes a slot's IOREQVM_IOREQ_STATE_WORD only while
  *    that vCPU's vcpu_sleeping is set.
  * So the busy path makes no system call on either side.
+ * vcpu[v].req_seq changes with every request ioreqvm publishes in slot v
+ * (written before the READY store, never 0 once a request was sent): a
+ * model that looks at the slots from outside its request loop (the Xen
+ * event-channel emulation of compat/xen/) tells a new request from one it
+ * has seen by it. Older ioreqvm left the word 0.
  */
 #define IOREQVM_MAX_VCPUS 64
+_Static_assert(IOREQVM_EVTCHN_BUF_INDEX >= IOREQVM_MAX_VCPUS, "vCPU ports below the ring's");
 #define IOREQVM_DM_SLEEPS_ON_FD 1
 #define IOREQVM_DM_SLEEPS_ON_FUTEX 2
 struct ioreqvm_notify {
 	uint32_t dm_sleeping;
-	uint32_t dm_doorbell; /* futex word, bumped by ioreqvm for a futex sleeper */
+	uint32_t dm_doorbell; /* futex word, bumped by ioreqvm for a futex sleeper
+			       * (and by the model's own threads to wake it) */
 	uint32_t _pad[14];
 	struct {
 		uint32_t vcpu_sleeping;
-		uint32_t _pad[15];
+		uint32_t req_seq;
+		uint32_t _pad[14];
 	} vcpu[IOREQVM_MAX_VCPUS];
 };
 

@@ -66,6 +66,7 @@ enum {
 	OPT_DEVICE_MODEL,
 	OPT_MAX_SERVERS,
 	OPT_NO_DEFAULTS,
+	OPT_CONSOLE,
 	OPT_KERNEL_DECOMPRESS,
 };
 
@@ -82,6 +83,7 @@ static const struct option long_opts[] = {
 	{ "device-model", required_argument, NULL, 'd' },
 	{ "max-servers", required_argument, NULL, OPT_MAX_SERVERS },
 	{ "no-default-devices", no_argument, NULL, OPT_NO_DEFAULTS },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -156,6 +158,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			o->device_models[o->nr_device_models++] = optarg;
 			break;
 		case OPT_NO_DEFAULTS: o->no_default_devices = true; break;
+		case OPT_CONSOLE:
+			if (strcmp(optarg, "stdio") && strcmp(optarg, "none"))
+				FAIL("--console '%s': expected stdio or none", optarg);
+			o->console_none = !strcmp(optarg, "none");
+			break;
 		case OPT_MAX_SERVERS:
 			if (parse_uint(optarg, 1, 64, &o->max_servers))
 				FAIL("--max-servers '%s': expected a number from 1 to 64", optarg);
@@ -183,7 +190,8 @@ void cli_usage(FILE *f)
 "kludge) or a Linux bzImage (64-bit boot protocol, 2.12 or later), told apart\n"
 "by the file's header. Device models run as separate processes over the\n"
 "control socket; by default ioreqvm starts one: a 16550 UART on COM1\n"
-"(0x3f8, IRQ 4) that prints to stdout.\n"
+"(0x3f8, IRQ 4), the console: what the guest prints goes to stdout, what\n"
+"stdin gives goes to the guest (see --console).\n"
 "\n"
 "Options:\n"
 "  -k, --kernel FILE      Multiboot kernel or Linux bzImage to boot (required)\n"
@@ -214,10 +222,23 @@ void cli_usage(FILE *f)
 "                         within 10 s; repeatable\n"
 "      --max-servers N    IOREQ servers the VM allows, 1..64 (default 8)\n"
 "      --no-default-devices  do not start the default device model (the\n"
-"                         COM1 UART, ioreqvm-uart16550, printing to stdout)\n"
+"                         COM1 UART, ioreqvm-uart16550: no console)\n"
+"      --console stdio|none  the COM1 console (default stdio): the guest's\n"
+"                         output to stdout, stdin to the guest's receiver\n"
+"                         (paced by it, nothing dropped; a pipe or file\n"
+"                         streams until EOF, which only ends input; input\n"
+"                         waits until the guest enables the UART's receive\n"
+"                         interrupt). A terminal is raw while ioreqvm runs\n"
+"                         and put back on every exit: keys go to the guest,\n"
+"                         Ctrl-C too; Ctrl-A x quits (status 12), Ctrl-A\n"
+"                         Ctrl-A sends Ctrl-A, Ctrl-A h lists the keys.\n"
+"                         none: COM1 is still there, its output discarded\n"
+"                         and stdin untouched (for a log of it instead:\n"
+"                         --no-default-devices --device-model\n"
+"                         \"/path/to/ioreqvm-uart16550 >com1.log\")\n"
 "  -a, --accel NAME       CPU backend: kvm, tcg or auto (default auto:\n"
 "                         kvm when /dev/kvm works, else tcg: a software\n"
-"                         CPU, identity-mapped guests only)\n"
+"                         CPU on libunicorn 2.1, see --version)\n"
 "      --accel-device PATH  device node instead of /dev/kvm (for tests)\n"
 "  -v, --verbose          report the backend and unbacked accesses;\n"
 "                         twice for more\n"
@@ -226,14 +247,18 @@ void cli_usage(FILE *f)
 "\n"
 "Exit status:\n"
 "  (V<<1)|1  the guest wrote V to port 0xf4 (QEMU isa-debug-exit); odd\n"
-"  0         the guest powered off (ACPI PM1a control 0x604, SLP_EN)\n"
+"  0         the guest powered off (ACPI PM1a control, port 0x604:\n"
+"            SLP_TYP S5 with SLP_EN), or a device model asked for it\n"
 "  2         bad command line\n"
 "  4         the VM could not be set up (kernel or initrd file or image,\n"
 "            memory, backend)\n"
 "  6         the guest triple-faulted (registers on stderr)\n"
 "  8         internal error: emulation failure or backend error\n"
 "            (registers on stderr)\n"
-"  10        the guest asked for a reset (not supported)\n"
+"  10        the guest asked for a reset (port 0xcf9, keyboard controller\n"
+"            0x64 <- 0xfe), or a device model did; ioreqvm does not restart\n"
+"            guests (a triple fault, which resets a PC too, is 6)\n"
+"  12        stopped from the console (Ctrl-A x), or a device model's quit\n"
 "  128+N     ioreqvm was stopped by signal N\n",
 		CLI_MAX_CPUS);
 }

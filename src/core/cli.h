@@ -31,6 +31,7 @@ struct cli_opts {
 	unsigned nr_device_models;
 	unsigned max_servers;     /* 0: the default */
 	bool no_default_devices;  /* do not start the UART device model */
+	bool console_none;        /* --console none: the UART model without stdin/stdout */
 	bool kernel_decompress_guest; /* --kernel-decompress guest (default host) */
 	uint64_t memory;          /* bytes */
 	unsigned cpus;

@@ -6,7 +6,8 @@
  * telling the server so. Posted: append to the buffered ring under a
  * spinlock (several vCPUs may post; held for a few stores, never across a
  * wait, and released by a plain store where a mutex uses a locked
- * instruction), ring only if the server sleeps. The server's
+ * instruction), ring only if the server sleeps. A slot whose vp_eport the
+ * model changed gets no request (X2, as Xen): the default answer. The server's
  * side of the shared memory is untrusted: only the state and data fields
  * are read back, and a bogus ring pointer just means "full".
  */
@@ -183,16 +184,27 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 	struct ioreqvm_ioreq *slot = &s->slots[vcpu->id];
 	uint32_t *word = (uint32_t *)((uint8_t *)slot + IOREQVM_IOREQ_STATE_WORD);
 	uint32_t *sleeping = &s->notify->vcpu[vcpu->id].vcpu_sleeping;
+	uint32_t port = IOREQVM_VCPU_EVTCHN(s->id, vcpu->id);
+	if (__atomic_load_n(&slot->vp_eport, __ATOMIC_RELAXED) != port) {
+		/* X2: the model changed the vCPU's port; Xen refuses to send then. */
+		atomic_fetch_add_explicit(&s->nr_defaulted, 1, memory_order_relaxed);
+		if (!a->is_write)
+			a->data = ~0ULL;
+		return IO_DONE;
+	}
 	slot->addr = addr;
 	slot->data = a->is_write ? a->data & size_mask(a->size) : 0;
 	slot->count = 1;
 	slot->size = a->size;
-	slot->vp_eport = 0;
+	slot->vp_eport = port;
 	slot->type = type;
+	/* Tells a model's event-channel emulation this request from the last one. */
+	uint32_t seq = (uint32_t)atomic_fetch_add_explicit(&s->nr_requests, 1,
+							   memory_order_relaxed) + 1;
+	__atomic_store_n(&s->notify->vcpu[vcpu->id].req_seq, seq ? seq : 1, __ATOMIC_RELAXED);
 	/* One byte store: state READY with dir, and data_is_ptr and df clear. */
 	ioreqvm_ioreq_publish(slot, IOREQVM_STATE_IOREQ_READY,
 			      a->is_write ? IOREQVM_IOREQ_WRITE : IOREQVM_IOREQ_READ);
-	atomic_fetch_add_explicit(&s->nr_requests, 1, memory_order_relaxed);
 	/*
 	 * A server that had to be woken answers after a wake-up at best: spinning
 	 * for it only keeps this core from running it (BENCHMARKS.md, design

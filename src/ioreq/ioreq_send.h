@@ -22,8 +22,10 @@ struct ioreq_server *ioreq_route(struct ioreq_servers *ss, uint32_t kind, uint8_
  * Send @a to @s as a synchronous ioreq of @type at @addr (already encoded
  * for the type) through the vCPU's slot (I6) and wait for the answer,
  * telling the backend while it sleeps (vcpu_block, K13). Reads get the
- * server's data; if the server dies meanwhile, the default (I9). Returns
- * IO_DONE, or IO_STOP if the VM stopped while waiting.
+ * server's data; if the server dies meanwhile, the default (I9). The
+ * default too, at once and counted as defaulted, if the slot's vp_eport is
+ * not the vCPU's event-channel port (X2: the model changed it; Xen refuses
+ * to send then). Returns IO_DONE, or IO_STOP if the VM stopped while waiting.
  */
 enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t type,
 			  uint64_t addr, struct io_access *a);

@@ -165,6 +165,18 @@ static uint16_t next_free_id(struct ioreq_servers *ss)
 	}
 }
 
+/*
+ * X2: every slot's vp_eport holds its vCPU's event-channel port, as Xen
+ * writes it when it adds a vCPU and when it enables the server. The model
+ * may change it (the memory is shared); ioreq_send then refuses to send.
+ */
+static void set_vp_eports(struct ioreq_server *s)
+{
+	for (unsigned v = 0; v < s->nr_vcpus; v++)
+		__atomic_store_n(&s->slots[v].vp_eport, IOREQVM_VCPU_EVTCHN(s->id, v),
+				 __ATOMIC_RELAXED);
+}
+
 int ioreq_server_create(struct ioreq_servers *ss, const void *owner, int owner_pid, bool bufioreq,
 			uint16_t *id, char *err, size_t errlen)
 {
@@ -219,6 +231,7 @@ int ioreq_server_create(struct ioreq_servers *ss, const void *owner, int owner_p
 	s->buf = (struct ioreqvm_buffered_iopage *)(s->shm + IOREQVM_SHM_BUFIOREQ_OFFSET);
 	s->notify = (struct ioreqvm_notify *)(s->shm + IOREQVM_SHM_NOTIFY_OFFSET);
 	s->id = next_free_id(ss);
+	set_vp_eports(s);
 	ss->table[slot] = s;
 	*id = s->id;
 out:
@@ -410,6 +423,8 @@ int ioreq_server_set_state(struct ioreq_servers *ss, const void *owner, uint16_t
 	struct ioreq_server *s = find(ss, owner, id, &rc, err, errlen);
 	if (s) {
 		was = atomic_load(&s->enabled);
+		if (enabled && !was)
+			set_vp_eports(s); /* before a vCPU can pick it (publish) */
 		atomic_store(&s->enabled, enabled);
 		rc = publish(ss);
 	}

@@ -16,7 +16,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -82,21 +85,26 @@ struct fx {
 	struct ctl_reply rep;
 };
 
-static struct fx *make(unsigned max_servers, unsigned map_limit)
+static struct fx *make_vcpus(unsigned max_servers, unsigned map_limit, unsigned nr_vcpus)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	f->a = (struct ctl_caller){ .conn = &f->conn_a, .pid = 100 };
 	f->b = (struct ctl_caller){ .conn = &f->conn_b, .pid = 200 };
 	f->vm.ops = &no_cpu;
-	f->vm.nr_vcpus = 1;
+	f->vm.nr_vcpus = nr_vcpus;
 	assert_int_equal(guest_ram_layout(&f->vm.ram, 64 << 20), 0);
 	struct map_target t = { .ctx = &f->mock, .map = mock_map, .unmap = mock_unmap,
 				.limit = map_limit };
 	struct p2m_pauser pz = { .pause = no_pause, .resume = no_pause };
 	assert_int_equal(p2m_init(&f->vm.p2m, &f->vm.ram, &t, &pz), 0);
-	assert_int_equal(ioreq_servers_init(&f->vm.servers, &f->vm.p2m, max_servers, 1), 0);
+	assert_int_equal(ioreq_servers_init(&f->vm.servers, &f->vm.p2m, max_servers, nr_vcpus), 0);
 	return f;
+}
+
+static struct fx *make(unsigned max_servers, unsigned map_limit)
+{
+	return make_vcpus(max_servers, map_limit, 1);
 }
 
 static void destroy(struct fx *f)
@@ -737,13 +745,14 @@ struct waiter {
 	struct vm *vm;
 	struct io_access a;
 	enum io_result r;
+	unsigned vcpu;
 };
 
 /* A stand-in for a vCPU thread waiting on the server: only ioreq_send, no guest. */
 static void *wait_on_server(void *arg)
 {
 	struct waiter *w = arg;
-	struct vcpu v = { .vm = w->vm, .id = 0 };
+	struct vcpu v = { .vm = w->vm, .id = w->vcpu };
 	w->r = ioreq_send(w->s, &v, IOREQVM_IOREQ_TYPE_PIO, w->a.addr, &w->a);
 	return NULL;
 }
@@ -860,6 +869,144 @@ static void test_i8_selects_server_whose_range_holds_whole_access(void **state)
 	destroy(f);
 }
 
+/* What the model saw in vCPU @v's slot when a request arrived. */
+struct seen_req {
+	uint32_t vp_eport, req_seq;
+	uint64_t addr;
+};
+
+/*
+ * Send one port read from vCPU @v of server @s (a vCPU thread) and answer it
+ * as a device model does (data, IORESP_READY, futex wake): what the slot
+ * held goes to *seen, the vCPU's result is returned.
+ */
+static uint64_t round_trip(struct fx *f, struct ioreq_server *s, unsigned v, uint16_t port,
+			   uint64_t answer, struct seen_req *seen)
+{
+	struct waiter w = { .s = s, .vm = &f->vm, .vcpu = v,
+			    .a = { .space = IO_SPACE_PIO, .addr = port, .size = 4 } };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, wait_on_server, &w), 0);
+	struct ioreqvm_ioreq *slot = &s->slots[v];
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ioreqvm_ioreq_state(slot) != IOREQVM_STATE_IOREQ_READY) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > 10) {
+			atomic_store(&f->vm.stopping, true);
+			pthread_join(t, NULL);
+			fail_msg("no request in vCPU %u's slot after 10 s", v);
+		}
+		sched_yield();
+	}
+	seen->vp_eport = __atomic_load_n(&slot->vp_eport, __ATOMIC_RELAXED);
+	seen->req_seq = __atomic_load_n(&s->notify->vcpu[v].req_seq, __ATOMIC_RELAXED);
+	seen->addr = slot->addr;
+	ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IOREQ_INPROCESS);
+	slot->data = answer;
+	ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IORESP_READY);
+	syscall(SYS_futex, (uint8_t *)slot + IOREQVM_IOREQ_STATE_WORD, FUTEX_WAKE, 1, NULL, NULL, 0);
+	pthread_join(t, NULL);
+	assert_int_equal(w.r, IO_DONE);
+	return w.a.data;
+}
+
+/*
+ * X2: each server's vCPUs have fixed event-channel ports, distinct across
+ * servers and from the buffered ring's; ioreqvm writes vCPU v's into slot
+ * v's vp_eport at create, again at enable (over what the model wrote) and
+ * with every request, and bumps the vCPU's req_seq per request. A slot
+ * whose vp_eport the model changed gets no request: the vCPU has the
+ * default answer at once (all ones, counted as defaulted, not as a request)
+ * and the slot stays untouched, until a re-enable writes the port back.
+ */
+static void test_x2_vp_eport_fixed_ports_and_refused_when_changed(void **state)
+{
+	struct fx *f = make_vcpus(IOREQ_DEFAULT_MAX_SERVERS, 64, 2);
+	uint16_t a = new_server(f, &f->a), b = 0;
+	assert_int_equal(create(f, &f->b, true, &b), 0);
+	pthread_mutex_lock(&f->vm.servers.lock);
+	struct ioreq_server *sa = NULL, *sb = NULL;
+	for (unsigned i = 0; i < IOREQ_MAX_SERVERS; i++) {
+		struct ioreq_server *s = f->vm.servers.table[i];
+		if (s && s->id == a)
+			sa = s;
+		if (s && s->id == b)
+			sb = s;
+	}
+	pthread_mutex_unlock(&f->vm.servers.lock);
+	assert_non_null(sa);
+	assert_non_null(sb);
+
+	/* At create: every slot holds its vCPU's port; all ports differ. */
+	uint32_t ports[6] = { sa->slots[0].vp_eport, sa->slots[1].vp_eport, sb->slots[0].vp_eport,
+			      sb->slots[1].vp_eport, IOREQVM_BUF_EVTCHN(a), IOREQVM_BUF_EVTCHN(b) };
+	for (unsigned v = 0; v < 2; v++) {
+		assert_int_equal(sa->slots[v].vp_eport, IOREQVM_VCPU_EVTCHN(a, v));
+		assert_int_equal(sb->slots[v].vp_eport, IOREQVM_VCPU_EVTCHN(b, v));
+	}
+	const uint16_t owner[6] = { a, a, b, b, a, b };
+	for (unsigned i = 0; i < 6; i++) {
+		assert_true(ports[i] != 0);
+		assert_int_equal(IOREQVM_EVTCHN_SERVER(ports[i]), owner[i]);
+		for (unsigned j = 0; j < i; j++)
+			assert_true(ports[i] != ports[j]);
+	}
+	assert_int_equal(IOREQVM_EVTCHN_INDEX(IOREQVM_BUF_EVTCHN(a)), IOREQVM_EVTCHN_BUF_INDEX);
+
+	/* At enable: what the model wrote there is replaced. */
+	sa->slots[1].vp_eport = 0;
+	sa->slots[0].vp_eport = 12345;
+	assert_int_equal(map(f, &f->a, a, PORT, 0x3f8, 0x3ff, 0), 0);
+	assert_int_equal(set_state(f, &f->a, a, true), 0);
+	assert_int_equal(sa->slots[0].vp_eport, IOREQVM_VCPU_EVTCHN(a, 0));
+	assert_int_equal(sa->slots[1].vp_eport, IOREQVM_VCPU_EVTCHN(a, 1));
+
+	/* With every request: the port again, and a new req_seq each time. */
+	struct seen_req r1, r2, r3;
+	assert_int_equal(round_trip(f, sa, 1, 0x3f8, 0xabc, &r1), 0xabc);
+	assert_int_equal(r1.vp_eport, IOREQVM_VCPU_EVTCHN(a, 1));
+	assert_int_equal(r1.addr, 0x3f8);
+	assert_true(r1.req_seq != 0);
+	assert_int_equal(round_trip(f, sa, 1, 0x3f9, 0xdef, &r2), 0xdef);
+	assert_true(r2.req_seq != 0 && r2.req_seq != r1.req_seq);
+	assert_int_equal(round_trip(f, sa, 0, 0x3fa, 0x123, &r3), 0x123);
+	assert_int_equal(r3.vp_eport, IOREQVM_VCPU_EVTCHN(a, 0));
+	assert_true(r3.req_seq != 0);
+	assert_int_equal(atomic_load(&sa->nr_requests), 3);
+	assert_int_equal(atomic_load(&sa->nr_defaulted), 0);
+
+	/* The model changes vCPU 0's port: that vCPU's requests are refused, vCPU 1's go. */
+	sa->slots[0].vp_eport = IOREQVM_VCPU_EVTCHN(a, 1);
+	sa->slots[0].addr = 0x5555;
+	struct io_access rd = { .space = IO_SPACE_PIO, .addr = 0x3f8, .size = 4, .data = 7 };
+	struct vcpu v0 = { .vm = &f->vm, .id = 0 };
+	assert_int_equal(ioreq_send(sa, &v0, IOREQVM_IOREQ_TYPE_PIO, 0x3f8, &rd), IO_DONE);
+	assert_int_equal(rd.data, 0xffffffffffffffffULL);
+	struct io_access wr = { .space = IO_SPACE_PIO, .addr = 0x3f8, .size = 1, .data = 9,
+				.is_write = true };
+	assert_int_equal(ioreq_send(sa, &v0, IOREQVM_IOREQ_TYPE_PIO, 0x3f8, &wr), IO_DONE);
+	assert_int_equal(ioreqvm_ioreq_state(&sa->slots[0]), IOREQVM_STATE_IOREQ_NONE);
+	assert_int_equal(sa->slots[0].addr, 0x5555); /* not written: nothing was sent */
+	assert_int_equal(sa->slots[0].vp_eport, IOREQVM_VCPU_EVTCHN(a, 1));
+	assert_int_equal(atomic_load(&sa->nr_defaulted), 2);
+	assert_int_equal(atomic_load(&sa->nr_requests), 3);
+	assert_int_equal(round_trip(f, sa, 1, 0x3f8, 0x77, &r1), 0x77);
+
+	/* Disabled and enabled again: the port is back and requests flow. */
+	assert_int_equal(set_state(f, &f->a, a, false), 0);
+	assert_int_equal(sa->slots[0].vp_eport, IOREQVM_VCPU_EVTCHN(a, 1));
+	assert_int_equal(set_state(f, &f->a, a, true), 0);
+	assert_int_equal(sa->slots[0].vp_eport, IOREQVM_VCPU_EVTCHN(a, 0));
+	assert_int_equal(round_trip(f, sa, 0, 0x3fc, 0x99, &r3), 0x99);
+	assert_int_equal(r3.vp_eport, IOREQVM_VCPU_EVTCHN(a, 0));
+	assert_int_equal(atomic_load(&sa->nr_defaulted), 2);
+	/* The other server's slots were never touched by any of this. */
+	assert_int_equal(sb->slots[0].vp_eport, IOREQVM_VCPU_EVTCHN(b, 0));
+	assert_int_equal(sb->notify->vcpu[0].req_seq, 0);
+	destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -881,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_i5_dropped_connection_releases_its_servers),
 		cmocka_unit_test(test_i5_reference_held_across_destroy_sees_it_dead),
 		cmocka_unit_test(test_i8_selects_server_whose_range_holds_whole_access),
+		cmocka_unit_test(test_x2_vp_eport_fixed_ports_and_refused_when_changed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

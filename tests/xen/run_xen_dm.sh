@@ -1,73 +1,137 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # A Xen device model (xen_dm_model.c) under ioreqvm on one CPU backend:
-#   1. it was linked against Debian's libxendevicemodel.so.1: DT_NEEDED names
-#      that SONAME (and no ioreqvm library), its version needs list VERS_
-#      nodes of it, and without help the loader resolves it to Debian's file;
+#   1. it was linked against Debian's libxendevicemodel.so.1,
+#      libxenforeignmemory.so.1 and libxenevtchn.so.1: DT_NEEDED names those
+#      SONAMEs (and no ioreqvm library), its version needs list VERS_ nodes
+#      of each, and without help the loader resolves each to Debian's file;
 #   2. with compat/xen/ first on LD_LIBRARY_PATH the loader picks ours;
-#   3. ioreqvm starts it (--device-model) beside the ioreq guest's "pio"
-#      mode: its DM ops (log lines "NAME ok") all pass, and the guest's
-#      port writes and reads round-trip through it.
-# Usage: run_xen_dm.sh BACKEND IOREQVM MODEL KERNEL COMPAT_DIR DEBIAN_LIB
+#   3. ioreqvm starts it (--device-model) beside a guest: its checks (log
+#      lines "NAME ok") all pass, it serves the guest through
+#      xenforeignmemory and xenevtchn, the guest checks what it read back,
+#      and the model leaves when the VM goes (VIRQ_DOM_EXC); its poll() never
+#      said readable with no port pending (its fd is O_NONBLOCK: counted).
+# Modes (the guest's and the model's part):
+#   pio     ioreq guest "pio": port writes and reads round-trip (X1-X3)
+#   posted  ioreq guest "buffered": 1000 writes, most posted through the
+#           ring (its port fires, unmasked only after a drain), then the
+#           checksum read back in order
+#   smp     ioreq guest "smp", 4 vCPUs: 2000 round trips each on its own
+#           port at once, each vCPU's port on a handle of its own served by
+#           a thread of its own (blocking pending(): only its own port)
+#   cmdbuf  xencmd guest: 64 KiB command buffers by frame number, mapped
+#           per request with xenforeignmemory_map, worked on in place
+# Usage: run_xen_dm.sh BACKEND IOREQVM MODEL KERNEL COMPAT_DIR DEBIAN_LIBDIR MODE
 # Skips (exit 77, loudly) only without /dev/kvm for kvm, or without Debian's
-# library (libxen-dev).
+# libraries (libxen-dev).
 set -u
-backend=$1 vmm=$2 model=$3 kernel=$4 compat=$5 debian=$6
+backend=$1 vmm=$2 model=$3 kernel=$4 compat=$5 debian=$6 mode=$7
+libs="libxendevicemodel.so.1 libxenforeignmemory.so.1 libxenevtchn.so.1"
+# The model's checks before it serves (log lines "NAME ok"): these in every
+# mode, and those of each mode's ranges (below).
+nr_checks=103
 
 if [ "$backend" = kvm ] && [ ! -c /dev/kvm ]; then
 	echo "SKIPPED: kvm variant: /dev/kvm is missing on this machine" >&2
 	exit 77
 fi
-if [ ! -e "$debian" ]; then
-	echo "SKIPPED: Debian's $debian is missing (install libxen-dev: scripts/setup.sh)" >&2
-	exit 77
-fi
+for l in $libs; do
+	if [ ! -e "$debian/$l" ]; then
+		echo "SKIPPED: Debian's $debian/$l is missing (install libxen-dev: scripts/setup.sh)" >&2
+		exit 77
+	fi
+done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 report() { echo "FAIL: $*" >&2; fail=1; }
 
-# 1. How the model was linked.
+# 1-2. How the model was linked, and which files the loader picks.
 needed=$(readelf -d "$model" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-grep -qx 'libxendevicemodel.so.1' <<<"$needed" || report "DT_NEEDED lacks libxendevicemodel.so.1: $needed"
 grep -qE 'ioreq' <<<"$needed" && report "the model needs an ioreqvm library: $needed"
-vneeds=$(readelf -V -W "$model" | awk '/File: /{f=$0} /Name: VERS_/{if (f ~ /libxendevicemodel.so.1/) print $0}')
-[ -n "$vneeds" ] || report "no version needs on libxendevicemodel.so.1's VERS_ nodes"
-echo "version needs on libxendevicemodel.so.1: $(grep -o 'VERS_[0-9.]*' <<<"$vneeds" | tr '\n' ' ')"
-resolve() { # the file the loader picks for libxendevicemodel.so.1
+resolve() { # the file the loader picks for library $1
+	local lib=$1; shift
 	# meson test puts its build's library folders on LD_LIBRARY_PATH: not here.
-	env -u LD_LIBRARY_PATH "$@" LD_TRACE_LOADED_OBJECTS=1 "$model" 2>/dev/null | awk '$1 == "libxendevicemodel.so.1" {print $3}'
+	env -u LD_LIBRARY_PATH "$@" LD_TRACE_LOADED_OBJECTS=1 "$model" 2>/dev/null | awk -v l="$lib" '$1 == l {print $3}'
 }
-plain=$(resolve)
-[ "$(readlink -f "$plain")" = "$(readlink -f "$debian")" ] ||
-	report "without LD_LIBRARY_PATH the model loads '$plain', not Debian's $debian"
-ours=$(resolve LD_LIBRARY_PATH="$compat")
-[ "$(readlink -f "$(dirname "$ours")")" = "$(readlink -f "$compat")" ] ||
-	report "with LD_LIBRARY_PATH=$compat the model loads '$ours', not ours"
+for l in $libs; do
+	grep -qx "$l" <<<"$needed" || report "DT_NEEDED lacks $l: $needed"
+	vneeds=$(readelf -V -W "$model" | awk -v l="$l" '/File: /{f=$0} /Name: VERS_/{if (index(f, l)) print $0}')
+	[ -n "$vneeds" ] || report "no version needs on $l's VERS_ nodes"
+	echo "version needs on $l: $(grep -o 'VERS_[0-9.]*' <<<"$vneeds" | tr '\n' ' ')"
+	plain=$(resolve "$l")
+	[ "$(readlink -f "$plain")" = "$(readlink -f "$debian/$l")" ] ||
+		report "without LD_LIBRARY_PATH the model loads '$plain' for $l, not Debian's"
+	ours=$(resolve "$l" LD_LIBRARY_PATH="$compat")
+	[ "$(readlink -f "$(dirname "$ours")")" = "$(readlink -f "$compat")" ] ||
+		report "with LD_LIBRARY_PATH=$compat the model loads '$ours' for $l, not ours"
+done
 
-# 2-3. Under ioreqvm.
+# 3. Under ioreqvm.
+case $mode in
+pio) cmdline=pio cpus=1 args="--port 0x510:0x51f" more=1 ;;
+posted) cmdline=buffered cpus=1 more=4
+	args="--port 0x520:0x523 --sum-port 0x520 --mmio 0xA0000:0xA0FFF --sum-mmio 0xA0000 --posted" ;;
+smp) cmdline=smp cpus=4 args="--port 0x510:0x52f --threads" more=1 ;;
+cmdbuf) cmdline=buffers cpus=1 args="--cmd-port 0x550" more=1 ;;
+*) echo "unknown mode $mode" >&2; exit 2 ;;
+esac
 log="$tmp/model.log"
-timeout --kill-after=5 "${GUEST_TIMEOUT:-120}" \
-	"$vmm" run --accel "$backend" --kernel "$kernel" --cmdline pio \
-	--device-model "env LD_LIBRARY_PATH=$compat $model --port 0x510:0x51f --log $log" \
+timeout --kill-after=5 "${GUEST_TIMEOUT:-150}" \
+	"$vmm" run --accel "$backend" --kernel "$kernel" --cmdline "$cmdline" --cpus "$cpus" \
+	--device-model "env LD_LIBRARY_PATH=$compat $model $args --log $log" \
 	>"$tmp/out" 2>"$tmp/err"
 status=$?
 [ "$status" -eq 1 ] || report "exit status $status, expected 1 (the guest's pass)"
-n=$(grep -c ' ok ' "$tmp/out")
-[ "$n" -eq 5 ] || report "$n guest lines with ' ok ', expected 5"
-grep -qxF 'ioreq: 0 failures' "$tmp/out" || report "missing guest line: ioreq: 0 failures"
-grep -q 'FAIL' "$log" 2>/dev/null && report "the model's DM ops failed: $(grep FAIL "$log")"
+# The model's stderr is ioreqvm's: a sanitizer's report there (sanitize builds) fails the test.
+grep -qE 'Sanitizer|runtime error:' "$tmp/err" && report "a sanitizer reported on the model or ioreqvm: $(grep -m1 -E 'Sanitizer|runtime error:' "$tmp/err")"
+grep -q 'FAIL' "$log" 2>/dev/null && report "the model's checks failed: $(grep FAIL "$log")"
 n=$(grep -cE '^[a-z0-9_]+ ok$' "$log" 2>/dev/null)
-[ "${n:-0}" -eq 38 ] || report "${n:-0} DM op checks passed, expected 38"
+[ "${n:-0}" -eq $((nr_checks + more)) ] || report "${n:-0} model checks passed, expected $((nr_checks + more))"
 grep -qxF 'checks: 0 failures' "$log" 2>/dev/null || report "the model did not finish its checks"
-grep -qxF 'bufioreq_port 0' "$log" 2>/dev/null || report "get_ioreq_server_info: no bufioreq_port 0"
-grep -qxF 'vcpu 0 type 0 dir write addr 0x512 size 1 data 0x11' "$log" 2>/dev/null ||
-	report "the model did not serve the guest's write of 0x11 to port 0x512"
-grep -qE '^vcpu 0 type 0 dir read addr 0x51c size 4 ' "$log" 2>/dev/null ||
-	report "the model did not serve the guest's read of port 0x51c"
+grep -qxF 'bufioreq_port 0' "$log" 2>/dev/null || report "get_ioreq_server_info: no bufioreq_port 0 for a server without a ring"
+grep -qE '^VIRQ_DOM_EXC: the domain is gone' "$log" 2>/dev/null ||
+	report "the model was not told the VM went away (VIRQ_DOM_EXC)"
+grep -qxF 'served '"$(grep -c '^command ' "$log" 2>/dev/null)"' commands; 0 failures' "$log" 2>/dev/null ||
+	report "the model did not end cleanly"
+lines() { grep -cE "$1" "$log" 2>/dev/null; }
+case $mode in
+pio)
+	[ "$(grep -c ' ok ' "$tmp/out")" -eq 5 ] || report "guest lines with ' ok ': $(grep -c ' ok ' "$tmp/out"), expected 5"
+	grep -qxF 'ioreq: 0 failures' "$tmp/out" || report "missing guest line: ioreq: 0 failures"
+	[ "$(lines '^vcpu 0 type 0 dir write addr 0x512 size 1 data 0x11$')" -eq 1 ] ||
+		report "the model did not serve the guest's write of 0x11 to port 0x512 once"
+	[ "$(lines '^vcpu 0 type 0 dir read addr 0x51c size 4 ')" -eq 1 ] ||
+		report "the model did not serve the guest's read of port 0x51c once"
+	;;
+posted)
+	grep -qxF 'ioreq: 0 failures' "$tmp/out" || report "missing guest line: ioreq: 0 failures"
+	# Every write arrives once; most through the ring (a full ring sends the write synchronously).
+	n=$(lines '^vcpu (-1|0) type [01] dir write addr 0x(520|a0000) ')
+	[ "$n" -eq 1000 ] || report "$n writes served, expected 1000"
+	n=$(lines '^vcpu -1 ')
+	[ "$n" -ge 500 ] || report "$n posted writes read from the ring, expected at least 500"
+	[ "$(lines '^ring port fired [1-9][0-9]* times$')" -eq 1 ] || report "the ring's port never fired"
+	;;
+smp)
+	grep -qxF 'ioreq: 4 cpus did 2000 round trips each' "$tmp/out" || report "missing guest line: 4 cpus did 2000 round trips each"
+	grep -qxF 'ioreq: 0 failures' "$tmp/out" || report "missing guest line: ioreq: 0 failures"
+	for v in 0 1 2 3; do
+		n=$(lines "^vcpu $v type 0 dir (write|read) addr ")
+		[ "$n" -eq 4000 ] || report "vCPU $v: $n requests served through its port, expected 4000"
+	done
+	;;
+cmdbuf)
+	grep -qxF 'xencmd: 0 failures' "$tmp/out" || report "missing guest line: xencmd: 0 failures"
+	n=$(grep -c ' ok (got ' "$tmp/out")
+	[ "$n" -eq 12 ] || report "$n guest checks ok, expected 12"
+	[ "$(lines '^command [0-9]+ pfn 0x[0-9a-f]+ status 0$')" -eq 5 ] || report "the model did not work on 5 buffers"
+	[ "$(lines '^command [0-9]+ pfn 0xe0000 status 22$')" -eq 1 ] || report "the PCI hole buffer was not refused with EINVAL"
+	;;
+esac
 if [ "$fail" -ne 0 ] || [ -n "${VERBOSE:-}" ]; then
-	echo "--- model log ($backend):" >&2; cat "$log" >&2
+	echo "--- model log ($backend, $mode), last 60 lines:" >&2; tail -n 60 "$log" >&2
 	echo "--- guest serial output:" >&2; cat "$tmp/out" >&2
 	echo "--- ioreqvm stderr:" >&2; cat "$tmp/err" >&2
 fi

@@ -1,38 +1,83 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A device model written against Xen's <xendevicemodel.h> and linked against
- * Debian's libxendevicemodel.so.1 (run_xen_dm.sh checks both with readelf),
- * run on ioreqvm with compat/xen/ first on LD_LIBRARY_PATH. It runs the DM
- * ops and their errors (one log line each, "NAME ok" or "NAME FAIL ..."),
- * some from four threads at once, then serves ports A..B as testdm does for
- * the ioreq guest's "pio" mode: writes are kept, unwritten ports answer
- * testdm_pattern(). Serving goes through libioreq's request slots by the
- * bridge ioreqvm_xen_serve() (found with dlsym: the binary needs no ioreqvm
- * library), until libxenevtchn and libxenforeignmemory exist.
- * Usage: xen_dm_model --port A:B --log FILE
+ * A device model written against Xen's headers (<xendevicemodel.h>,
+ * <xenforeignmemory.h>, <xenevtchn.h>, <xen/hvm/ioreq.h>) and linked
+ * against Debian's libraries of those names (run_xen_dm.sh checks both
+ * with readelf), run on ioreqvm with compat/xen/ first on LD_LIBRARY_PATH.
+ *
+ * First it runs calls and their errors, one log line each ("NAME ok" or
+ * "NAME FAIL ..."), some from four threads at once. Then it serves as a Xen
+ * device model does (QEMU's xen-hvm is the pattern): its IOREQ server's
+ * pages mapped with xenforeignmemory_map_resource (frame 0 the buffered
+ * page, frame 1 the ioreq page), each vCPU's port (the slot's vp_eport) and
+ * the ring's port bound with xenevtchn_bind_interdomain, waited for with
+ * poll() on xenevtchn_fd, then xenevtchn_pending, xenevtchn_unmask; a
+ * request is answered in its slot (IORESP_READY) and its port notified;
+ * posted writes are read from the buffered page, before any request. It
+ * stops when the VM goes away (VIRQ_DOM_EXC), and exits 0 if every check
+ * held.
+ *
+ * What it serves (each request logged as "vcpu V type T dir D addr A size
+ * S data X", V -1 for a posted write):
+ *  --port A:B     ports: writes kept, unwritten ports read testdm_pattern()
+ *  --mmio A:B     guest-physical bytes, read as testdm_pattern()
+ *  --sum-port P, --sum-mmio A
+ *                 writes there fold into one checksum a read returns
+ *                 (testdm_fold, in arrival order: the ioreq guest's
+ *                 "buffered" mode)
+ *  --posted       the server has a ring and its port and MMIO ranges take
+ *                 posted writes. Xen's API has no call for that (its
+ *                 hypervisor picks what it posts); ioreqvm's is a range flag,
+ *                 which this model sets through libioreq on the Xen
+ *                 libraries' connection (dlsym): its one step outside Xen.
+ *  --threads      each vCPU's port on a handle of its own, served by a
+ *                 thread of its own blocked in pending() (the main handle
+ *                 keeps the ring's port and VIRQ_DOM_EXC)
+ *  --quiet        no log line per request (bench/xen_round_trip.sh)
+ *  --cmd-port P   a 32-bit write carries the frame of a 64 KiB command
+ *                 buffer (guests/xencmd_abi.h): its 16 frames mapped with
+ *                 xenforeignmemory_map for that request, the words worked on
+ *                 in place, the mapping released (munmap and
+ *                 xenforeignmemory_unmap in turn); a read gives the status.
+ * Usage: xen_dm_model --log FILE [options above]
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <xendevicemodel.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+#include <xen/hvm/ioreq.h>
+#include <xen/memory.h>
 
-#include "ioreqvm_xen.h" /* the bridge's type only; never linked */
+#include "ioreqvm/ctl_proto.h" /* the range flag --posted sets, and nothing else */
 #include "testdm_pattern.h"
+#include "xencmd_abi.h"
 
 #define DOMID 1
 #define NR_PORTS 64
+#define MAX_VCPUS 64
+#define PAGE 4096
+#define SCRATCH_PFN 0xB00 /* 11 MiB: guest RAM no test guest uses; zeroed again after */
 
 static FILE *logfile;
 static unsigned failures;
-static uint16_t port_lo, port_hi;
-static uint64_t written[NR_PORTS];
-static bool was_written[NR_PORTS];
+
+static struct {
+	uint64_t port_lo, port_hi, mmio_lo, mmio_hi, sum_port, sum_mmio, cmd_port;
+	bool has_ports, has_mmio, posted, threads, quiet;
+} opt;
 
 static void say(const char *fmt, ...)
 {
@@ -41,7 +86,6 @@ static void say(const char *fmt, ...)
 	vfprintf(logfile, fmt, ap);
 	va_end(ap);
 	fputc('\n', logfile);
-	fflush(logfile);
 }
 
 /* @rc from a call that must succeed (want 0) or fail with errno @want. */
@@ -56,9 +100,16 @@ static void check(const char *name, int rc, int err, int want)
 	failures++;
 }
 #define CHECK(name, call, want) do { errno = 0; int rc_ = (call); check(name, rc_, errno, want); } while (0)
+/* A condition that must hold. */
+#define EXPECT(name, cond) check(name, (cond) ? 0 : -1, (cond) ? 0 : EIO, 0)
 
-static xendevicemodel_handle *shared;
-static ioservid_t sid;
+static xendevicemodel_handle *dmod;
+static xenforeignmemory_handle *fmem;
+static xenevtchn_handle *xce;
+
+/* ---- DM ops and their errors ---------------------------------------------- */
+
+static ioservid_t sid; /* the server that serves the guest */
 
 /* Four threads on one handle: map, unmap and ask at once (the connection's lock). */
 static void *hammer(void *arg)
@@ -66,87 +117,45 @@ static void *hammer(void *arg)
 	unsigned i = (unsigned)(uintptr_t)arg, bad = 0, vcpus;
 	for (unsigned n = 0; n < 250; n++) {
 		uint16_t p = (uint16_t)(0x600 + i);
-		bad += xendevicemodel_map_io_range_to_ioreq_server(shared, DOMID, sid, 0, p, p) != 0;
-		bad += xendevicemodel_nr_vcpus(shared, DOMID, &vcpus) != 0;
-		bad += xendevicemodel_unmap_io_range_from_ioreq_server(shared, DOMID, sid, 0, p, p) != 0;
+		bad += xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, sid, 0, p, p) != 0;
+		bad += xendevicemodel_nr_vcpus(dmod, DOMID, &vcpus) != 0;
+		bad += xendevicemodel_unmap_io_range_from_ioreq_server(dmod, DOMID, sid, 0, p, p) != 0;
 	}
 	return (void *)(uintptr_t)bad;
 }
 
-static void handle(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *r)
+static void dm_op_checks(void)
 {
-	uint64_t mask = r->size >= 8 ? ~0ULL : (1ULL << (8 * r->size)) - 1;
-	unsigned i = (unsigned)(r->addr - port_lo) % NR_PORTS;
-	if (r->dir == IOREQVM_IOREQ_WRITE) {
-		written[i] = r->data & mask;
-		was_written[i] = true;
-	} else {
-		r->data = (was_written[i] ? written[i] : testdm_pattern(r->addr, 0)) & mask;
-	}
-	say("vcpu %u type %u dir %s addr 0x%" PRIx64 " size %u data 0x%" PRIx64, vcpu, r->type,
-	    r->dir == IOREQVM_IOREQ_WRITE ? "write" : "read", (uint64_t)r->addr, r->size,
-	    (uint64_t)r->data);
-}
-
-int main(int argc, char **argv)
-{
-	unsigned lo = 0, hi = 0;
-	const char *logpath = NULL;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--port") && sscanf(argv[i + 1], "%x:%x", &lo, &hi) == 2)
-			continue;
-		if (!strcmp(argv[i], "--log")) {
-			logpath = argv[i + 1];
-			continue;
-		}
-		lo = hi = 0;
-		break;
-	}
-	if (!logpath || hi < lo || hi > 0xffff || hi - lo >= NR_PORTS || argc != 5) {
-		fprintf(stderr, "usage: xen_dm_model --port A:B --log FILE (at most %d ports)\n", NR_PORTS);
-		return 2;
-	}
-	port_lo = (uint16_t)lo;
-	port_hi = (uint16_t)hi;
-	logfile = fopen(logpath, "w");
-	if (!logfile)
-		return 2;
-
-	xendevicemodel_handle *dmod = xendevicemodel_open(NULL, 0);
-	if (!dmod) {
-		say("open FAIL: %s", strerror(errno));
-		return 1;
-	}
-	shared = dmod;
 	unsigned vcpus = 0;
+	ioservid_t s;
 	CHECK("nr_vcpus", xendevicemodel_nr_vcpus(dmod, DOMID, &vcpus), 0);
 	say("nr_vcpus %u", vcpus);
 	CHECK("other_domid_esrch", xendevicemodel_nr_vcpus(dmod, DOMID + 1, &vcpus), ESRCH);
-	CHECK("create_ioreq_server", xendevicemodel_create_ioreq_server(dmod, DOMID, HVM_IOREQSRV_BUFIOREQ_OFF, &sid), 0);
-	CHECK("create_bad_bufioreq_einval", xendevicemodel_create_ioreq_server(dmod, DOMID, 3, &sid), EINVAL);
+	CHECK("create_ioreq_server", xendevicemodel_create_ioreq_server(dmod, DOMID, HVM_IOREQSRV_BUFIOREQ_OFF, &s), 0);
+	CHECK("create_bad_bufioreq_einval", xendevicemodel_create_ioreq_server(dmod, DOMID, 3, &s), EINVAL);
 	evtchn_port_t bport = 1;
-	CHECK("get_ioreq_server_info", xendevicemodel_get_ioreq_server_info(dmod, DOMID, sid, NULL, NULL, &bport), 0);
+	CHECK("get_ioreq_server_info", xendevicemodel_get_ioreq_server_info(dmod, DOMID, s, NULL, NULL, &bport), 0);
 	say("bufioreq_port %u", bport);
 	xen_pfn_t gfn;
-	CHECK("get_info_legacy_gfn_enosys", xendevicemodel_get_ioreq_server_info(dmod, DOMID, sid, &gfn, NULL, NULL), ENOSYS);
-	CHECK("get_info_unknown_server_enoent", xendevicemodel_get_ioreq_server_info(dmod, DOMID, (ioservid_t)(sid + 100), NULL, NULL, NULL), ENOENT);
+	CHECK("get_info_legacy_gfn_enosys", xendevicemodel_get_ioreq_server_info(dmod, DOMID, s, &gfn, NULL, NULL), ENOSYS);
+	CHECK("get_info_unknown_server_enoent", xendevicemodel_get_ioreq_server_info(dmod, DOMID, (ioservid_t)(s + 100), NULL, NULL, NULL), ENOENT);
 
-	CHECK("map_io_range", xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, sid, 0, port_lo, port_hi), 0);
-	CHECK("map_io_range_overlap_eexist", xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, sid, 0, port_lo, port_lo), EEXIST);
-	CHECK("map_mmio_range", xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, sid, 1, 0xE0100000, 0xE0100FFF), 0);
-	CHECK("unmap_mmio_range", xendevicemodel_unmap_io_range_from_ioreq_server(dmod, DOMID, sid, 1, 0xE0100000, 0xE0100FFF), 0);
-	CHECK("unmap_mmio_range_again_enoent", xendevicemodel_unmap_io_range_from_ioreq_server(dmod, DOMID, sid, 1, 0xE0100000, 0xE0100FFF), ENOENT);
-	CHECK("map_pcidev", xendevicemodel_map_pcidev_to_ioreq_server(dmod, DOMID, sid, 0, 0, 0x1e, 7), 0);
-	CHECK("unmap_pcidev", xendevicemodel_unmap_pcidev_from_ioreq_server(dmod, DOMID, sid, 0, 0, 0x1e, 7), 0);
-	CHECK("map_pcidev_bad_device_einval", xendevicemodel_map_pcidev_to_ioreq_server(dmod, DOMID, sid, 0, 0, 0x20, 0), EINVAL);
+	CHECK("map_io_range", xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, s, 0, 0x700, 0x70f), 0);
+	CHECK("map_io_range_overlap_eexist", xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, s, 0, 0x700, 0x700), EEXIST);
+	CHECK("map_mmio_range", xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, s, 1, 0xE0100000, 0xE0100FFF), 0);
+	CHECK("unmap_mmio_range", xendevicemodel_unmap_io_range_from_ioreq_server(dmod, DOMID, s, 1, 0xE0100000, 0xE0100FFF), 0);
+	CHECK("unmap_mmio_range_again_enoent", xendevicemodel_unmap_io_range_from_ioreq_server(dmod, DOMID, s, 1, 0xE0100000, 0xE0100FFF), ENOENT);
+	CHECK("map_pcidev", xendevicemodel_map_pcidev_to_ioreq_server(dmod, DOMID, s, 0, 0, 0x1e, 7), 0);
+	CHECK("unmap_pcidev", xendevicemodel_unmap_pcidev_from_ioreq_server(dmod, DOMID, s, 0, 0, 0x1e, 7), 0);
+	CHECK("map_pcidev_bad_device_einval", xendevicemodel_map_pcidev_to_ioreq_server(dmod, DOMID, s, 0, 0, 0x20, 0), EINVAL);
 
 	/* A page of the PCI hole becomes mmio_dm; type 4 claimed, then released (flags 0). */
 	CHECK("set_mem_type_hole_to_mmio_dm", xendevicemodel_set_mem_type(dmod, DOMID, HVMMEM_mmio_dm, 0xE0200, 1), 0);
 	CHECK("set_mem_type_unused_einval", xendevicemodel_set_mem_type(dmod, DOMID, HVMMEM_unused, 0x200, 1), EINVAL);
-	CHECK("claim_ioreq_server_type", xendevicemodel_map_mem_type_to_ioreq_server(dmod, DOMID, sid, HVMMEM_ioreq_server, XEN_DMOP_IOREQ_MEM_ACCESS_WRITE), 0);
-	CHECK("release_ioreq_server_type", xendevicemodel_map_mem_type_to_ioreq_server(dmod, DOMID, sid, HVMMEM_ioreq_server, 0), 0);
-	CHECK("release_again_einval", xendevicemodel_map_mem_type_to_ioreq_server(dmod, DOMID, sid, HVMMEM_ioreq_server, 0), EINVAL);
-	CHECK("claim_ram_rw_einval", xendevicemodel_map_mem_type_to_ioreq_server(dmod, DOMID, sid, HVMMEM_ram_rw, XEN_DMOP_IOREQ_MEM_ACCESS_WRITE), EINVAL);
+	CHECK("claim_ioreq_server_type", xendevicemodel_map_mem_type_to_ioreq_server(dmod, DOMID, s, HVMMEM_ioreq_server, XEN_DMOP_IOREQ_MEM_ACCESS_WRITE), 0);
+	CHECK("release_ioreq_server_type", xendevicemodel_map_mem_type_to_ioreq_server(dmod, DOMID, s, HVMMEM_ioreq_server, 0), 0);
+	CHECK("release_again_einval", xendevicemodel_map_mem_type_to_ioreq_server(dmod, DOMID, s, HVMMEM_ioreq_server, 0), EINVAL);
+	CHECK("claim_ram_rw_einval", xendevicemodel_map_mem_type_to_ioreq_server(dmod, DOMID, s, HVMMEM_ram_rw, XEN_DMOP_IOREQ_MEM_ACCESS_WRITE), EINVAL);
 
 	CHECK("set_isa_irq_level", xendevicemodel_set_isa_irq_level(dmod, DOMID, 5, 0), 0);
 	CHECK("set_pci_intx_level", xendevicemodel_set_pci_intx_level(dmod, DOMID, 0, 0, 0x1e, 0, 0), 0);
@@ -161,12 +170,537 @@ int main(int argc, char **argv)
 	CHECK("shutdown_enosys", xendevicemodel_shutdown(dmod, DOMID, 0), ENOSYS);
 	CHECK("pin_memory_cacheattr_enosys", xendevicemodel_pin_memory_cacheattr(dmod, DOMID, 0, 0, 0), ENOSYS);
 
+	/* A server with a ring: its port (X2) is no vCPU's and binds. */
 	ioservid_t other;
 	CHECK("create_second_server", xendevicemodel_create_ioreq_server(dmod, DOMID, HVM_IOREQSRV_BUFIOREQ_ATOMIC, &other), 0);
-	CHECK("get_info_ring_port_enosys", xendevicemodel_get_ioreq_server_info(dmod, DOMID, other, NULL, NULL, &bport), ENOSYS);
+	evtchn_port_t ring_port = 0;
+	CHECK("get_info_ring_port", xendevicemodel_get_ioreq_server_info(dmod, DOMID, other, NULL, NULL, &ring_port), 0);
+	EXPECT("ring_port_nonzero", ring_port != 0);
+	xenevtchn_port_or_error_t lp = xenevtchn_bind_interdomain(xce, DOMID, ring_port);
+	check("bind_ring_port", lp < 0 ? -1 : 0, errno, 0);
+	CHECK("bind_ring_port_again_einval", xenevtchn_bind_interdomain(xce, DOMID, ring_port), EINVAL);
+	if (lp >= 0)
+		CHECK("unbind_ring_port", xenevtchn_unbind(xce, (evtchn_port_t)lp), 0);
+	/* Its two frames in one mapping: the ring (empty) first, then the ioreq page. */
+	void *addr = NULL;
+	xenforeignmemory_resource_handle *res = xenforeignmemory_map_resource(
+		fmem, DOMID, XENMEM_resource_ioreq_server, other, 0, 2, &addr, PROT_READ | PROT_WRITE, 0);
+	check("map_resource_ring_and_ioreq_page", res ? 0 : -1, errno, 0);
+	if (res) {
+		const buffered_iopage_t *ring = addr;
+		EXPECT("ring_page_empty", ring->read_pointer == 0 && ring->write_pointer == 0);
+		CHECK("unmap_resource", xenforeignmemory_unmap_resource(fmem, res), 0);
+	}
 	CHECK("destroy_second_server", xendevicemodel_destroy_ioreq_server(dmod, DOMID, other), 0);
 	CHECK("destroy_again_enoent", xendevicemodel_destroy_ioreq_server(dmod, DOMID, other), ENOENT);
+	CHECK("bind_port_of_destroyed_server_einval", xenevtchn_bind_interdomain(xce, DOMID, ring_port), EINVAL);
 
+	/* Resources of the first server (no ring). */
+	size_t size = 0;
+	CHECK("resource_size", xenforeignmemory_resource_size(fmem, DOMID, XENMEM_resource_ioreq_server, s, &size), 0);
+	EXPECT("resource_size_two_frames", size == 2 * PAGE);
+	CHECK("resource_size_other_domid_esrch", xenforeignmemory_resource_size(fmem, DOMID + 1, XENMEM_resource_ioreq_server, s, &size), ESRCH);
+	CHECK("resource_size_grant_table_eopnotsupp", xenforeignmemory_resource_size(fmem, DOMID, XENMEM_resource_grant_table, 0, &size), EOPNOTSUPP);
+	addr = NULL;
+	errno = 0;
+	res = xenforeignmemory_map_resource(fmem, DOMID, XENMEM_resource_ioreq_server, s, 0, 1, &addr, PROT_READ | PROT_WRITE, 0);
+	check("map_resource_ring_frame_without_ring_enoent", res ? 0 : -1, errno, ENOENT);
+	res = xenforeignmemory_map_resource(fmem, DOMID, XENMEM_resource_ioreq_server, s, 2, 1, &addr, PROT_READ | PROT_WRITE, 0);
+	check("map_resource_frame_2_einval", res ? 0 : -1, errno, EINVAL);
+	res = xenforeignmemory_map_resource(fmem, DOMID, XENMEM_resource_ioreq_server, (ioservid_t)(s + 100), 1, 1, &addr, PROT_READ | PROT_WRITE, 0);
+	check("map_resource_unknown_server_enoent", res ? 0 : -1, errno, ENOENT);
+	res = xenforeignmemory_map_resource(fmem, DOMID, XENMEM_resource_ioreq_server, s, 1, 1, &addr, PROT_READ | PROT_WRITE, MAP_FIXED);
+	check("map_resource_non_posix_flags_einval", res ? 0 : -1, errno, EINVAL);
+	res = xenforeignmemory_map_resource(fmem, DOMID + 1, XENMEM_resource_ioreq_server, s, 1, 1, &addr, PROT_READ | PROT_WRITE, 0);
+	check("map_resource_other_domid_esrch", res ? 0 : -1, errno, ESRCH);
+	CHECK("destroy_first_server", xendevicemodel_destroy_ioreq_server(dmod, DOMID, s), 0);
+}
+
+/* ---- guest frames ----------------------------------------------------------- */
+
+static void map_checks(void)
+{
+	/* RAM, the PCI hole, past guest-physical space: per-frame errors. */
+	xen_pfn_t arr[3] = { SCRATCH_PFN, 0xE0000, (xen_pfn_t)1 << 40 };
+	int err[3] = { 1, 1, 1 };
+	uint8_t *a = xenforeignmemory_map(fmem, DOMID, PROT_READ | PROT_WRITE, 3, arr, err);
+	check("map_with_per_frame_errors", a ? 0 : -1, errno, 0);
+	say("map errors %d %d %d", err[0], err[1], err[2]);
+	EXPECT("map_errors_ram_0_others_einval", err[0] == 0 && err[1] == -EINVAL && err[2] == -EINVAL);
+	errno = 0;
+	void *none = xenforeignmemory_map(fmem, DOMID, PROT_READ | PROT_WRITE, 3, arr, NULL);
+	check("map_without_err_all_or_nothing_einval", none ? 0 : -1, errno, EINVAL);
+	errno = 0;
+	none = xenforeignmemory_map(fmem, DOMID + 1, PROT_READ, 1, arr, err);
+	check("map_other_domid_esrch", none ? 0 : -1, errno, ESRCH);
+
+	/* A fresh mapping per call, of the same RAM. */
+	uint8_t *b = xenforeignmemory_map(fmem, DOMID, PROT_READ | PROT_WRITE, 1, arr, NULL);
+	check("map_again", b ? 0 : -1, errno, 0);
+	if (a && b) {
+		EXPECT("map_fresh_mapping_each_call", a != b);
+		memcpy(a, "ioreqvm", 8);
+		EXPECT("map_both_see_one_ram", memcmp(b, "ioreqvm", 8) == 0);
+		/* The caller may release a mapping with munmap; the other stays. */
+		CHECK("munmap_a_mapping", munmap(a, 3 * PAGE), 0);
+		EXPECT("other_mapping_still_there", memcmp(b, "ioreqvm", 8) == 0);
+		memset(b, 0, PAGE);
+		a = NULL;
+	}
+	if (b)
+		CHECK("unmap", xenforeignmemory_unmap(fmem, b, 1), 0);
+	if (a)
+		munmap(a, 3 * PAGE);
+
+	xenforeignmemory_handle *r = xenforeignmemory_open(NULL, 0);
+	check("foreignmemory_second_handle", r ? 0 : -1, errno, 0);
+	if (r) {
+		CHECK("foreignmemory_restrict", xenforeignmemory_restrict(r, DOMID), 0);
+		errno = 0;
+		none = xenforeignmemory_map(r, DOMID + 2, PROT_READ, 1, arr, err);
+		check("restricted_map_other_domid_eperm", none ? 0 : -1, errno, EPERM);
+		CHECK("restrict_other_einval", xenforeignmemory_restrict(r, DOMID + 2), EINVAL);
+		CHECK("foreignmemory_close", xenforeignmemory_close(r), 0);
+	}
+}
+
+/* ---- event channels: errors that need no fd ----------------------------------- */
+
+static void evtchn_checks(void)
+{
+	errno = 0;
+	xenevtchn_handle *bad = xenevtchn_open(NULL, 0x100);
+	check("evtchn_open_bad_flags_einval", bad ? 0 : -1, errno, EINVAL);
+	CHECK("bind_interdomain_other_domid_esrch", xenevtchn_bind_interdomain(xce, DOMID + 1, 1000), ESRCH);
+	CHECK("bind_interdomain_port_0_einval", xenevtchn_bind_interdomain(xce, DOMID, 0), EINVAL);
+	CHECK("unbind_unbound_enotconn", xenevtchn_unbind(xce, 4000), ENOTCONN);
+	CHECK("notify_unbound_enotconn", xenevtchn_notify(xce, 4000), ENOTCONN);
+	CHECK("bind_virq_out_of_range_einval", xenevtchn_bind_virq(xce, NR_VIRQS), EINVAL);
+	xenevtchn_port_or_error_t u = xenevtchn_bind_virq(xce, VIRQ_DEBUG);
+	check("bind_virq", u < 0 ? -1 : 0, errno, 0);
+	CHECK("bind_virq_again_eexist", xenevtchn_bind_virq(xce, VIRQ_DEBUG), EEXIST);
+	if (u >= 0) {
+		CHECK("notify_virq_einval", xenevtchn_notify(xce, (evtchn_port_t)u), EINVAL);
+		CHECK("unbind_virq", xenevtchn_unbind(xce, (evtchn_port_t)u), 0);
+	}
+	CHECK("bind_unbound_port_other_domid_esrch", xenevtchn_bind_unbound_port(xce, DOMID + 1), ESRCH);
+	u = xenevtchn_bind_unbound_port(xce, DOMID);
+	check("bind_unbound_port", u < 0 ? -1 : 0, errno, 0);
+	if (u >= 0) {
+		CHECK("notify_unbound_port", xenevtchn_notify(xce, (evtchn_port_t)u), 0);
+		CHECK("unbind_unbound_port", xenevtchn_unbind(xce, (evtchn_port_t)u), 0);
+		CHECK("unbind_again_enotconn", xenevtchn_unbind(xce, (evtchn_port_t)u), ENOTCONN);
+	}
+	xenevtchn_handle *r = xenevtchn_open(NULL, 0);
+	check("evtchn_second_handle", r ? 0 : -1, errno, 0);
+	if (r) {
+		CHECK("evtchn_restrict_dom0_einval", xenevtchn_restrict(r, 0), EINVAL);
+		CHECK("evtchn_restrict", xenevtchn_restrict(r, DOMID), 0);
+		CHECK("evtchn_restrict_again_eacces", xenevtchn_restrict(r, DOMID), EACCES);
+		CHECK("restricted_bind_virq_eacces", xenevtchn_bind_virq(r, VIRQ_DEBUG), EACCES);
+		CHECK("restricted_bind_unbound_eacces", xenevtchn_bind_unbound_port(r, DOMID), EACCES);
+		CHECK("restricted_bind_other_domid_eacces", xenevtchn_bind_interdomain(r, DOMID + 1, 1000), EACCES);
+		CHECK("evtchn_close", xenevtchn_close(r), 0);
+	}
+}
+
+/* ---- serving ---------------------------------------------------------------- */
+
+static xenforeignmemory_resource_handle *serving_pages;
+static shared_iopage_t *ioreq_page;
+static buffered_iopage_t *buf_page;
+static unsigned nr_vcpus;
+static evtchn_port_t vcpu_port[MAX_VCPUS];
+static xenevtchn_port_or_error_t ring_port = -1, dom_exc_port = -1;
+static uint64_t written[NR_PORTS];
+static bool was_written[NR_PORTS];
+static uint64_t sum;
+static uint32_t cmd_status = XENCMD_NONE;
+static unsigned cmd_count, spurious, ring_fired, empty_reads;
+/* One lock around handle() and the log: --threads serves vCPUs from several threads. */
+static pthread_mutex_t serve_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t run_command(uint32_t pfn)
+{
+	xen_pfn_t arr[XENCMD_PAGES];
+	int err[XENCMD_PAGES];
+	for (unsigned i = 0; i < XENCMD_PAGES; i++)
+		arr[i] = (xen_pfn_t)pfn + i;
+	uint8_t *p = xenforeignmemory_map(fmem, DOMID, PROT_READ | PROT_WRITE, XENCMD_PAGES, arr, err);
+	if (!p)
+		return (uint32_t)errno;
+	uint32_t status = XENCMD_OK;
+	for (unsigned i = 0; i < XENCMD_PAGES && !status; i++)
+		status = (uint32_t)-err[i]; /* the first frame that is not RAM */
+	struct xencmd_header *h = (struct xencmd_header *)p;
+	if (!status && (h->magic != XENCMD_MAGIC || h->nr_words > XENCMD_MAX_WORDS))
+		status = XENCMD_BAD_MAGIC;
+	if (!status) {
+		uint64_t *w = (uint64_t *)(h + 1), s = 0;
+		for (uint64_t i = 0; i < h->nr_words; i++) {
+			s = testdm_fold(s, w[i]);
+			w[i] = xencmd_work(w[i], i, h->seed);
+		}
+		h->sum = s;
+		h->done = h->nr_words;
+		xendevicemodel_modified_memory(dmod, DOMID, pfn, XENCMD_PAGES);
+	}
+	/* Either way of releasing it works: a fresh mapping was made for this request. */
+	int rc = cmd_count++ % 2 ? munmap(p, XENCMD_BUF_SIZE) : xenforeignmemory_unmap(fmem, p, XENCMD_PAGES);
+	if (rc)
+		say("command FAIL: releasing the mapping: %s", strerror(errno)), failures++;
+	say("command %u pfn 0x%x status %u", cmd_count, pfn, status);
+	return status;
+}
+
+/* One request or posted write (@vcpu -1). */
+static void handle(ioreq_t *r, int vcpu)
+{
+	uint64_t mask = r->size >= 8 ? ~0ULL : (1ULL << (8 * r->size)) - 1;
+	bool write = r->dir == IOREQ_WRITE;
+	if (r->type == IOREQ_TYPE_PIO && opt.cmd_port && r->addr == opt.cmd_port) {
+		if (write)
+			cmd_status = r->size == 4 ? run_command((uint32_t)r->data) : EINVAL;
+		else
+			r->data = cmd_status & mask;
+	} else if ((r->type == IOREQ_TYPE_PIO && opt.sum_port && r->addr == opt.sum_port) ||
+		   (r->type == IOREQ_TYPE_COPY && opt.sum_mmio && r->addr == opt.sum_mmio)) {
+		if (write)
+			sum = testdm_fold(sum, r->data & mask);
+		else
+			r->data = sum & mask;
+	} else if (r->type == IOREQ_TYPE_PIO) {
+		unsigned i = (unsigned)(r->addr - opt.port_lo) % NR_PORTS;
+		if (write) {
+			written[i] = r->data & mask;
+			was_written[i] = true;
+		} else {
+			r->data = (was_written[i] ? written[i] : testdm_pattern(r->addr, 0)) & mask;
+		}
+	} else if (!write) {
+		r->data = testdm_pattern(r->addr, 0) & mask;
+	}
+	if (!opt.quiet)
+		say("vcpu %d type %u dir %s addr 0x%" PRIx64 " size %u data 0x%" PRIx64, vcpu, r->type,
+		    write ? "write" : "read", (uint64_t)r->addr, r->size, (uint64_t)r->data);
+}
+
+/* Posted writes, oldest first, as QEMU's handle_buffered_iopage reads them. */
+static void drain_ring(void)
+{
+	while (buf_page) {
+		uint32_t rp = buf_page->read_pointer;
+		uint32_t wp = __atomic_load_n(&buf_page->write_pointer, __ATOMIC_ACQUIRE);
+		if (rp == wp)
+			return;
+		const buf_ioreq_t *b = &buf_page->buf_ioreq[rp % IOREQ_BUFFER_SLOT_NUM];
+		ioreq_t r = { .addr = b->addr, .data = b->data, .count = 1, .size = 1u << b->size,
+			      .dir = b->dir, .type = b->type };
+		unsigned slots = r.size == 8 ? 2 : 1;
+		if (slots == 2) {
+			if (wp - rp < 2)
+				return; /* not a state ioreqvm leaves */
+			r.data |= (uint64_t)buf_page->buf_ioreq[(rp + 1) % IOREQ_BUFFER_SLOT_NUM].data << 32;
+		}
+		handle(&r, -1);
+		__atomic_store_n(&buf_page->read_pointer, rp + slots, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * A request is waiting in vCPU @v's slot (its port fired): answer it there,
+ * then notify @port on @h.
+ */
+static void serve_vcpu(xenevtchn_handle *h, unsigned v)
+{
+	ioreq_t *slot = &ioreq_page->vcpu_ioreq[v];
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	pthread_mutex_lock(&serve_lock);
+	if (slot->state != STATE_IOREQ_READY) {
+		spurious++;
+		pthread_mutex_unlock(&serve_lock);
+		return;
+	}
+	slot->state = STATE_IOREQ_INPROCESS;
+	drain_ring(); /* writes posted before this request come first */
+	ioreq_t r = *slot;
+	handle(&r, (int)v);
+	if (r.dir == IOREQ_READ)
+		slot->data = r.data;
+	pthread_mutex_unlock(&serve_lock);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	slot->state = STATE_IORESP_READY;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (xenevtchn_notify(h, vcpu_port[v])) {
+		pthread_mutex_lock(&serve_lock);
+		say("notify FAIL: %s", strerror(errno));
+		failures++;
+		pthread_mutex_unlock(&serve_lock);
+	}
+}
+
+/*
+ * Until the VM goes away: 0, or -1 if waiting failed. Waits with poll(), as
+ * QEMU does, on an fd made O_NONBLOCK: a pending() that finds nothing after
+ * poll() said readable would have blocked there (a readable fd without a
+ * fired port) and is counted. Ports as QEMU handles them: a vCPU's unmasked
+ * before its request is served, the ring's only after the ring is drained
+ * (posts meanwhile fire it again at the unmask).
+ */
+static int serve(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			say("poll FAIL: %s", strerror(errno));
+			return -1;
+		}
+		xenevtchn_port_or_error_t port = xenevtchn_pending(xce);
+		if (port < 0 && errno == EAGAIN) {
+			empty_reads++;
+			continue;
+		}
+		if (port < 0) {
+			say("pending FAIL: %s", strerror(errno));
+			return -1;
+		}
+		if (port == dom_exc_port) {
+			pthread_mutex_lock(&serve_lock);
+			say("VIRQ_DOM_EXC: the domain is gone; %u spurious events", spurious);
+			say("ring port fired %u times", ring_fired);
+			if (empty_reads)
+				say("pending FAIL: %u times nothing pending on a readable fd", empty_reads), failures++;
+			pthread_mutex_unlock(&serve_lock);
+			return 0;
+		}
+		if (port == ring_port) {
+			pthread_mutex_lock(&serve_lock);
+			ring_fired++;
+			drain_ring();
+			pthread_mutex_unlock(&serve_lock);
+			xenevtchn_unmask(xce, (evtchn_port_t)port);
+			continue;
+		}
+		xenevtchn_unmask(xce, (evtchn_port_t)port);
+		unsigned v = 0;
+		while (v < nr_vcpus && vcpu_port[v] != (evtchn_port_t)port)
+			v++;
+		if (v == nr_vcpus) {
+			pthread_mutex_lock(&serve_lock);
+			say("pending FAIL: port %d is none of ours", port);
+			failures++;
+			pthread_mutex_unlock(&serve_lock);
+			continue;
+		}
+		serve_vcpu(xce, v);
+	}
+}
+
+/*
+ * --threads: vCPU @v's port on a handle of its own, served by a thread of
+ * its own that blocks in pending() (no poll) and unmasks after notifying,
+ * the order <xenevtchn.h> suggests. Another handle's port there is a failure.
+ */
+static xenevtchn_handle *vcpu_handle[MAX_VCPUS];
+
+static void *vcpu_thread(void *arg)
+{
+	unsigned v = (unsigned)(uintptr_t)arg;
+	xenevtchn_handle *h = vcpu_handle[v];
+	for (;;) {
+		xenevtchn_port_or_error_t port = xenevtchn_pending(h);
+		if (port < 0 && errno == EINTR)
+			continue;
+		if (port != (xenevtchn_port_or_error_t)vcpu_port[v]) {
+			pthread_mutex_lock(&serve_lock);
+			say("pending FAIL: vCPU %u's handle gave port %d (%s)", v, port,
+			    port < 0 ? strerror(errno) : "not its port");
+			failures++;
+			pthread_mutex_unlock(&serve_lock);
+			return NULL;
+		}
+		serve_vcpu(h, v);
+		xenevtchn_unmask(h, (evtchn_port_t)port);
+	}
+	return NULL;
+}
+
+/* --posted: ioreqvm's buffered-range flag through libioreq (see the top). */
+static int map_posted(uint32_t type, uint64_t start, uint64_t end)
+{
+	int (*lock)(void **) = (int (*)(void **))dlsym(RTLD_DEFAULT, "ioreqvm_xen_lock");
+	void (*unlock)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "ioreqvm_xen_unlock");
+	int (*map)(void *, uint16_t, uint32_t, uint64_t, uint64_t, uint32_t) =
+		(int (*)(void *, uint16_t, uint32_t, uint64_t, uint64_t, uint32_t))dlsym(
+			RTLD_DEFAULT, "libioreq_map_io_range_to_ioreq_server");
+	void *x;
+	if (!lock || !unlock || !map) {
+		errno = ENOSYS; /* not ioreqvm's libraries */
+		return -1;
+	}
+	int rc = lock(&x);
+	if (!rc) {
+		rc = map(x, sid, type, start, end, IOREQVM_IO_RANGE_BUFFERED);
+		unlock();
+	}
+	if (rc)
+		errno = -rc;
+	return rc ? -1 : 0;
+}
+
+/* The server the guest talks to: ranges, pages, ports. */
+static int serve_setup(void)
+{
+	CHECK("serving_server", xendevicemodel_create_ioreq_server(dmod, DOMID, opt.posted ? HVM_IOREQSRV_BUFIOREQ_ATOMIC : HVM_IOREQSRV_BUFIOREQ_OFF, &sid), 0);
+	if (opt.has_ports && opt.posted)
+		CHECK("map_posted_ports", map_posted(IOREQVM_IO_RANGE_PORT, opt.port_lo, opt.port_hi), 0);
+	else if (opt.has_ports)
+		CHECK("map_ports", xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, sid, 0, opt.port_lo, opt.port_hi), 0);
+	if (opt.has_mmio && opt.posted)
+		CHECK("map_posted_mmio", map_posted(IOREQVM_IO_RANGE_MEMORY, opt.mmio_lo, opt.mmio_hi), 0);
+	else if (opt.has_mmio)
+		CHECK("map_mmio", xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, sid, 1, opt.mmio_lo, opt.mmio_hi), 0);
+	/* A range holds an access only whole (I8): the port's 4 bytes. */
+	if (opt.cmd_port)
+		CHECK("map_cmd_port", xendevicemodel_map_io_range_to_ioreq_server(dmod, DOMID, sid, 0, opt.cmd_port, opt.cmd_port + 3), 0);
+	CHECK("nr_vcpus_to_serve", xendevicemodel_nr_vcpus(dmod, DOMID, &nr_vcpus), 0);
+	if (nr_vcpus > MAX_VCPUS)
+		return -1;
+
+	/* Xen's frame order: the ring's page, then the ioreq page; one mapping. */
+	void *addr = NULL;
+	unsigned long first = opt.posted ? XENMEM_resource_ioreq_server_frame_bufioreq
+					 : XENMEM_resource_ioreq_server_frame_ioreq(0);
+	errno = 0;
+	xenforeignmemory_resource_handle *res = xenforeignmemory_map_resource(
+		fmem, DOMID, XENMEM_resource_ioreq_server, sid, first, opt.posted ? 2 : 1, &addr,
+		PROT_READ | PROT_WRITE, 0);
+	check("map_resource_ioreq_pages", res ? 0 : -1, errno, 0);
+	if (!res)
+		return -1;
+	serving_pages = res;
+	buf_page = opt.posted ? addr : NULL;
+	ioreq_page = (shared_iopage_t *)((uint8_t *)addr + (opt.posted ? PAGE : 0));
+
+	CHECK("set_ioreq_server_state", xendevicemodel_set_ioreq_server_state(dmod, DOMID, sid, 1), 0);
+	/* As QEMU: each vCPU's port from its slot, the ring's from the server info. */
+	for (unsigned v = 0; v < nr_vcpus; v++) {
+		evtchn_port_t remote = ioreq_page->vcpu_ioreq[v].vp_eport;
+		vcpu_handle[v] = opt.threads ? xenevtchn_open(NULL, 0) : xce;
+		if (!vcpu_handle[v]) {
+			say("vcpu %u's handle FAIL: %s", v, strerror(errno));
+			failures++;
+			return -1;
+		}
+		xenevtchn_port_or_error_t lp = xenevtchn_bind_interdomain(vcpu_handle[v], DOMID, remote);
+		if (lp < 0) {
+			say("bind vcpu %u's port %u FAIL: %s", v, remote, strerror(errno));
+			failures++;
+			return -1;
+		}
+		vcpu_port[v] = (evtchn_port_t)lp;
+		say("vcpu %u port %u bound as %d", v, remote, lp);
+	}
+	if (opt.posted) {
+		evtchn_port_t remote = 0;
+		CHECK("get_info_serving_ring_port", xendevicemodel_get_ioreq_server_info(dmod, DOMID, sid, NULL, NULL, &remote), 0);
+		ring_port = xenevtchn_bind_interdomain(xce, DOMID, remote);
+		check("bind_serving_ring_port", ring_port < 0 ? -1 : 0, errno, 0);
+	}
+	dom_exc_port = xenevtchn_bind_virq(xce, VIRQ_DOM_EXC);
+	check("bind_virq_dom_exc", dom_exc_port < 0 ? -1 : 0, errno, 0);
+	return 0;
+}
+
+/* Once the model is ready (xenevtchn_fd asked): the checks that need an fd. */
+static void fd_checks(int fd)
+{
+	errno = 0;
+	xenevtchn_handle *h = xenevtchn_fdopen(NULL, fd, 1);
+	check("fdopen_flags_einval", h ? 0 : -1, errno, EINVAL);
+	h = xenevtchn_fdopen(NULL, 0, 0);
+	check("fdopen_foreign_fd_ebadf", h ? 0 : -1, errno, EBADF);
+	h = xenevtchn_fdopen(NULL, fd, 0);
+	check("fdopen_our_fd", h ? 0 : -1, errno, 0);
+	if (h)
+		CHECK("fdopen_close", xenevtchn_close(h), 0); /* the first handle keeps the file */
+	xenevtchn_handle *q = xenevtchn_open(NULL, 0);
+	if (q) {
+		int qfd = xenevtchn_fd(q);
+		fcntl(qfd, F_SETFL, fcntl(qfd, F_GETFL) | O_NONBLOCK);
+		CHECK("pending_nonblocking_nothing_eagain", xenevtchn_pending(q), EAGAIN);
+		xenevtchn_close(q);
+	}
+}
+
+static bool parse_range(const char *s, uint64_t *lo, uint64_t *hi)
+{
+	char *end;
+	*lo = strtoull(s, &end, 0);
+	if (*end != ':')
+		return false;
+	*hi = strtoull(end + 1, &end, 0);
+	return !*end && *lo <= *hi;
+}
+
+int main(int argc, char **argv)
+{
+	const char *logpath = NULL;
+	bool ok = true;
+	for (int i = 1; i < argc && ok; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--posted") || !strcmp(a, "--threads") || !strcmp(a, "--quiet")) {
+			*(a[2] == 'p' ? &opt.posted : a[2] == 't' ? &opt.threads : &opt.quiet) = true;
+			continue;
+		}
+		ok = v != NULL;
+		i++;
+		if (!ok)
+			break;
+		if (!strcmp(a, "--log"))
+			logpath = v;
+		else if (!strcmp(a, "--port"))
+			ok = opt.has_ports = parse_range(v, &opt.port_lo, &opt.port_hi);
+		else if (!strcmp(a, "--mmio"))
+			ok = opt.has_mmio = parse_range(v, &opt.mmio_lo, &opt.mmio_hi);
+		else if (!strcmp(a, "--sum-port"))
+			opt.sum_port = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--sum-mmio"))
+			opt.sum_mmio = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--cmd-port"))
+			opt.cmd_port = strtoull(v, NULL, 0);
+		else
+			ok = false;
+	}
+	if (!ok || !logpath || (opt.has_ports && (opt.port_hi > 0xffff || opt.port_hi - opt.port_lo >= NR_PORTS)) ||
+	    opt.cmd_port > 0xfffc) {
+		fprintf(stderr, "usage: xen_dm_model --log FILE [--port A:B] [--mmio A:B] [--sum-port P]\n"
+				"       [--sum-mmio A] [--posted] [--cmd-port P] [--threads] [--quiet]\n"
+				"       (at most %d ports)\n",
+			NR_PORTS);
+		return 2;
+	}
+	logfile = fopen(logpath, "w");
+	if (!logfile)
+		return 2;
+
+	dmod = xendevicemodel_open(NULL, 0);
+	fmem = xenforeignmemory_open(NULL, 0);
+	xce = xenevtchn_open(NULL, 0);
+	if (!dmod || !fmem || !xce) {
+		say("open FAIL: %s", strerror(errno));
+		return 1;
+	}
+	dm_op_checks();
+	map_checks();
+	evtchn_checks();
+	if (serve_setup()) {
+		say("setup FAIL");
+		return 1;
+	}
 	pthread_t th[4];
 	unsigned bad = 0;
 	for (unsigned i = 0; i < 4; i++)
@@ -177,23 +711,28 @@ int main(int argc, char **argv)
 		bad += (unsigned)(uintptr_t)r;
 	}
 	check("four_threads_750_ops_each", bad ? -1 : 0, bad ? EIO : 0, 0);
-
+	unsigned vcpus;
 	CHECK("restrict", xendevicemodel_restrict(dmod, DOMID), 0);
 	CHECK("restricted_other_domid_eperm", xendevicemodel_nr_vcpus(dmod, DOMID + 1, &vcpus), EPERM);
 	CHECK("restrict_other_einval", xendevicemodel_restrict(dmod, DOMID + 1), EINVAL);
-	CHECK("set_ioreq_server_state", xendevicemodel_set_ioreq_server_state(dmod, DOMID, sid, 1), 0);
-	say("checks: %u failures", failures);
 
-	int (*serve)(uint16_t, libioreq_handler_fn, void *, volatile bool *) =
-		(int (*)(uint16_t, libioreq_handler_fn, void *, volatile bool *))dlsym(RTLD_DEFAULT, "ioreqvm_xen_serve");
-	if (!serve) {
-		say("serve FAIL: ioreqvm_xen_serve not found: not ioreqvm's libxendevicemodel");
-		return 1;
+	/* Asking for the fd says "ready": the VM starts now. */
+	int fd = xenevtchn_fd(xce);
+	fd_checks(fd);
+	say("checks: %u failures", failures);
+	fflush(logfile);
+	for (unsigned v = 0; opt.threads && v < nr_vcpus; v++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, vcpu_thread, (void *)(uintptr_t)v) == 0)
+			pthread_detach(t);
+		else
+			say("thread FAIL"), failures++;
 	}
-	volatile bool stop = false;
-	int rc = serve(sid, handle, NULL, &stop);
-	say("serve ended: %s", strerror(-rc));
-	xendevicemodel_close(dmod);
+	int rc = serve(fd);
+	pthread_mutex_lock(&serve_lock); /* the vCPU threads are done writing the log */
+	say("served %u commands; %u failures", cmd_count, failures);
 	fclose(logfile);
-	return rc == -EPIPE && !failures ? 0 : 1;
+	xenforeignmemory_unmap_resource(fmem, serving_pages);
+	/* The vCPU threads may still wait in pending(): no close of their handles. */
+	return rc == 0 && !failures ? 0 : 1;
 }

@@ -2,7 +2,7 @@
 /*
  * ioreqctl: look at and poke a running ioreqvm VM over libioreq. One
  * connection per invocation, one subcommand: info, servers, ranges,
- * get-mem-type, set-mem-type. Parsing and printing only; every rule is the
+ * get-mem-type, set-mem-type, shutdown. Parsing and printing only; every rule is the
  * VMM's. Exit status: 0 done, 1 the VMM or the connection failed, 2 bad usage.
  */
 #include <errno.h>
@@ -53,6 +53,9 @@ static void usage(FILE *f)
 "  get-mem-type PFN              the memory type of guest frame PFN\n"
 "  set-mem-type TYPE FIRST_PFN NR\n"
 "                                set NR frames from FIRST_PFN to TYPE (all or nothing)\n"
+"  shutdown REASON               stop the VM: poweroff (ioreqvm exits 0), reboot\n"
+"                                (10: it does not restart guests), quit (12), or\n"
+"                                a number (Xen's SHUTDOWN_* codes; the VM judges)\n"
 "\n"
 "Numbers are decimal or 0x hex. TYPE is a name or its number:\n"
 "  ram_rw (0), ram_ro (1), mmio_dm (2), unused (3), ioreq_server (4),\n"
@@ -118,6 +121,7 @@ static int parse_mem_type(const char *s, uint16_t *out)
 struct cmd_args {
 	uint64_t id, pfn, nr;
 	uint16_t type;
+	uint32_t reason;
 };
 
 static int vm_failed(struct libioreq *x, const char *what)
@@ -266,6 +270,13 @@ static int cmd_set_mem_type(struct libioreq *x, const struct cmd_args *a)
 	return 0;
 }
 
+static int cmd_shutdown(struct libioreq *x, const struct cmd_args *a)
+{
+	if (libioreq_shutdown(x, a->reason) < 0)
+		return vm_failed(x, "shutdown");
+	return 0;
+}
+
 /* ---- argument parsing: 0, or EXIT_USAGE with the message printed ------------ */
 
 static int parse_none(char **args, struct cmd_args *a)
@@ -299,6 +310,27 @@ static int parse_set_mem_type(char **args, struct cmd_args *a)
 	return 0;
 }
 
+static int parse_shutdown(char **args, struct cmd_args *a)
+{
+	static const struct { const char *name; uint32_t reason; } reasons[] = {
+		{ "poweroff", IOREQVM_SHUTDOWN_POWEROFF },
+		{ "reboot", IOREQVM_SHUTDOWN_REBOOT },
+		{ "quit", IOREQVM_SHUTDOWN_QUIT },
+	};
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (!strcmp(args[0], reasons[i].name)) {
+			a->reason = reasons[i].reason;
+			return 0;
+		}
+	}
+	uint64_t v;
+	if (parse_u64(args[0], UINT32_MAX, &v))
+		return usage_error("shutdown: unknown reason '%s' (poweroff, reboot, quit or "
+				   "a number)", args[0]);
+	a->reason = (uint32_t)v;
+	return 0;
+}
+
 static const struct command {
 	const char *name;
 	int nargs;
@@ -311,6 +343,7 @@ static const struct command {
 	{ "ranges", 1, " ID", parse_ranges, cmd_ranges },
 	{ "get-mem-type", 1, " PFN", parse_get_mem_type, cmd_get_mem_type },
 	{ "set-mem-type", 3, " TYPE FIRST_PFN NR", parse_set_mem_type, cmd_set_mem_type },
+	{ "shutdown", 1, " REASON", parse_shutdown, cmd_shutdown },
 };
 
 int main(int argc, char **argv)

@@ -353,7 +353,7 @@ static uc_err step_one(struct tcg_vcpu *c, uint64_t rip, uint64_t *stepped_to)
 {
 	*stepped_to = 0;
 	if (tcg_decode(c, rip) || !c->insn.len)
-		return tcg_run(c, rip, TCG_NO_UNTIL, 1); /* not identity-mapped code: as before */
+		return tcg_run(c, rip, TCG_NO_UNTIL, 1); /* undecodable (unmapped) code: the engine faults */
 	uint64_t end = rip + c->insn.len;
 	*stepped_to = end;
 	/*

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xencmd: the guest side of the Xen device model test (tests/xen,
+ * xen_dm_model --cmd-port XENCMD_PORT). It hands the model 64 KiB command
+ * buffers by frame number (xencmd_abi.h) and checks what it reads back:
+ *  - four buffers, each filled with its own words and seed, then the first
+ *    again with other words: every word worked on in place (xencmd_work),
+ *    the header's count and checksum of the words it had, status 0 (the
+ *    model maps every request afresh: nothing stale from a mapping before);
+ *  - a buffer with a bad magic: status XENCMD_BAD_MAGIC, buffer untouched;
+ *  - a buffer in the PCI hole (no RAM): status XENCMD_NOT_RAM;
+ *  - a buffer whose second half lies past the end of RAM: status
+ *    XENCMD_NOT_RAM, and its first half (RAM) untouched.
+ * Filling and checking run at CPL3 (kvm_pvm emulates CPL0, DESIGN 7).
+ */
+#include "guest.h"
+#include "xencmd_abi.h"
+#include "../dm/testdm/testdm_pattern.h"
+
+#define BUFFERS 0xA00000ULL /* four buffers from 10 MiB */
+
+struct job {
+	uintptr_t base;
+	uint32_t nr_words;
+	uint64_t seed;
+	bool worked;    /* check: the model's words (else: as filled) */
+	uint64_t sum;   /* fill: testdm_fold of the words written */
+	uint64_t bad;   /* check: words not as expected */
+};
+
+/* CPL3: header and words. */
+static long fill(void *arg)
+{
+	struct job *j = arg;
+	struct xencmd_header *h = (struct xencmd_header *)j->base;
+	volatile uint64_t *w = (volatile uint64_t *)(h + 1);
+	h->magic = XENCMD_MAGIC;
+	h->nr_words = j->nr_words;
+	h->seed = j->seed;
+	h->done = 0;
+	h->sum = 0;
+	uint64_t sum = 0, x = j->seed;
+	for (uint64_t i = 0; i < j->nr_words; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		w[i] = x;
+		sum = testdm_fold(sum, x);
+	}
+	j->sum = sum;
+	return 0;
+}
+
+/* CPL3: every word worked on (j->worked) or still as filled. */
+static long check(void *arg)
+{
+	struct job *j = arg;
+	volatile uint64_t *w = (volatile uint64_t *)((struct xencmd_header *)j->base + 1);
+	uint64_t x = j->seed, bad = 0;
+	for (uint64_t i = 0; i < j->nr_words; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		bad += w[i] != (j->worked ? xencmd_work(x, i, j->seed) : x);
+	}
+	j->bad = bad;
+	return 0;
+}
+
+static uint32_t command(uintptr_t base)
+{
+	guest_outl(XENCMD_PORT, (uint32_t)(base >> 12));
+	return guest_inl(XENCMD_PORT);
+}
+
+static void one_buffer(uintptr_t base, uint64_t seed, const char *what)
+{
+	struct job j = { .base = base, .nr_words = XENCMD_MAX_WORDS, .seed = seed };
+	guest_run_user(fill, &j);
+	uint32_t status = command(base);
+	const struct xencmd_header *h = (const struct xencmd_header *)base;
+	j.worked = true;
+	guest_run_user(check, &j);
+	bool ok = status == XENCMD_OK && h->done == j.nr_words && h->sum == j.sum && j.bad == 0;
+	guest_printf("xencmd: %s at 0x%lx: status %u, %lu of %u words done, %lu wrong\n", what,
+		     (unsigned long)base, status, (unsigned long)h->done, j.nr_words,
+		     (unsigned long)j.bad);
+	guest_check(ok, what, ok ? 0 : 1, 0);
+}
+
+/* A command that must fail with @want and leave the RAM part of the buffer (@words) as filled. */
+static void refused(uintptr_t base, uint32_t words, bool bad_magic, uint32_t want, const char *what)
+{
+	struct job j = { .base = base, .nr_words = words, .seed = 0x5eed0000 + want };
+	guest_run_user(fill, &j);
+	struct xencmd_header *h = (struct xencmd_header *)base;
+	if (bad_magic)
+		h->magic = ~XENCMD_MAGIC;
+	uint32_t status = command(base);
+	guest_run_user(check, &j); /* the words as filled */
+	guest_printf("xencmd: %s: status %u, header done %lu, %lu words changed\n", what, status,
+		     (unsigned long)h->done, (unsigned long)j.bad);
+	guest_check(status == want, what, status, want);
+	guest_check(h->done == 0 && h->sum == 0 && j.bad == 0, "  and the buffer is untouched",
+		    h->done + h->sum + j.bad, 0);
+}
+
+/* The end of the RAM region holding the image (1 MiB), from the Multiboot map. */
+static uint64_t low_ram_end(void)
+{
+	for (const struct guest_mb_mmap *m = guest_mmap_next(0); m; m = guest_mmap_next(m))
+		if (m->type == 1 && m->addr <= 0x100000 && m->addr + m->len > 0x100000)
+			return m->addr + m->len;
+	return 0;
+}
+
+static void mode_buffers(void)
+{
+	uint32_t before = guest_inl(XENCMD_PORT);
+	guest_check(before == XENCMD_NONE, "no command before the first", before, XENCMD_NONE);
+	for (unsigned k = 0; k < 4; k++) {
+		char what[40];
+		guest_snprintf(what, sizeof(what), "buffer %u worked on in place", k);
+		one_buffer(BUFFERS + k * XENCMD_BUF_SIZE, 0x1000 + k, what);
+	}
+	one_buffer(BUFFERS, 0x2000, "buffer 0 again, new words");
+	refused(BUFFERS + XENCMD_BUF_SIZE, XENCMD_MAX_WORDS, true, XENCMD_BAD_MAGIC, "bad magic refused");
+	uint32_t hole = command(0xE0000000u);
+	guest_check(hole == XENCMD_NOT_RAM, "buffer in the PCI hole: not RAM", hole, XENCMD_NOT_RAM);
+	uint64_t end = low_ram_end();
+	guest_check(end >= 0x1000000 && end <= 0xC0000000u, "RAM end from the memory map", end, 0);
+	if (end >= 0x1000000 && end <= 0xC0000000u) {
+		/* Half in RAM: its header and the words that fit there. */
+		uintptr_t base = (uintptr_t)end - XENCMD_BUF_SIZE / 2;
+		uint32_t words = (XENCMD_BUF_SIZE / 2 - sizeof(struct xencmd_header)) / 8;
+		refused(base, words, false, XENCMD_NOT_RAM, "buffer past the end of RAM: not RAM");
+	}
+}
+
+int guest_main(void)
+{
+	static const struct guest_mode modes[] = {
+		{ "buffers", mode_buffers },
+		{ 0, 0 },
+	};
+	return guest_run_mode("xencmd", modes);
+}
