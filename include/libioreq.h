@@ -11,7 +11,9 @@
  * one thread at a time; a served server's dispatch may run in another
  * thread than the connection's calls. Servers, ranges and claims belong to
  * the connection that made them and die with it. ABI: stable from 1.0;
- * 1.1 adds libioreq_server_fds and libioreq_guest_memory_fd.
+ * 1.1 adds libioreq_server_fds and libioreq_guest_memory_fd; 1.2 adds
+ * libioreq_xen_info, libioreq_populate_physmap,
+ * libioreq_decrease_reservation and libioreq_ram_runs.
  *
  * Limits (DESIGN R4), each with its errno:
  *  - 64 control connections per VM: the 65th connect gets -EMFILE
@@ -190,6 +192,22 @@ int libioreq_server_fds(struct libioreq *x, uint16_t id, struct ioreqvm_op_info 
 			int *shm_fd, int *evt_fd);
 /* The guest RAM memfd (*fd) and where its regions sit (*layout), checked. */
 int libioreq_guest_memory_fd(struct libioreq *x, struct ioreqvm_op_guest_memory *layout, int *fd);
+
+/* ---- for Xen's libraries (compat/xen/) -------------------------------- (1.2) */
+
+/* The VM as Xen's libraries report it: domid, vCPUs, RAM frames, UUID, xenstore socket. */
+int libioreq_xen_info(struct libioreq *x, struct ioreqvm_op_xen_info *info);
+/*
+ * Add RAM at, or take it from, the ranges of @req (ctl_proto.h: struct
+ * ioreqvm_op_physmap), all or nothing (DESIGN X4): -EINVAL a frame that
+ * cannot change (the message names it), -EEXIST populating a frame with
+ * RAM, -ENOSPC past IOREQVM_POPULATE_MAX_PAGES more frames or the
+ * backend's mappings.
+ */
+int libioreq_populate_physmap(struct libioreq *x, const struct ioreqvm_op_physmap *req);
+int libioreq_decrease_reservation(struct libioreq *x, const struct ioreqvm_op_physmap *req);
+/* Where the RAM frames from @first_pfn on are in the RAM memfd (ctl_proto.h: RAM_RUNS). */
+int libioreq_ram_runs(struct libioreq *x, uint64_t first_pfn, struct ioreqvm_op_ram_runs *out);
 
 /*
  * Write-through helper for claimed-page writes (C6): store the request's
