@@ -95,8 +95,21 @@ struct xc_interface_core {
 	const char *progress; /* xc_set_progress_prefix's */
 };
 
-/* Xen's library exports this buffer for DECLARE_HYPERCALL_BUFFER_NULL, initialised so. */
-xc_hypercall_buffer_t XC__HYPERCALL_BUFFER_NAME(HYPERCALL_BUFFER_NULL) = {
+/*
+ * Xen's library exports this buffer for DECLARE_HYPERCALL_BUFFER_NULL,
+ * initialised so. A program may copy it into its own image (a copy
+ * relocation): its size must stay Xen's, so AddressSanitizer builds leave
+ * it without red zones.
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XC_NO_REDZONE __attribute__((no_sanitize("address")))
+#endif
+#endif
+#ifndef XC_NO_REDZONE
+#define XC_NO_REDZONE
+#endif
+XC_NO_REDZONE xc_hypercall_buffer_t XC__HYPERCALL_BUFFER_NAME(HYPERCALL_BUFFER_NULL) = {
 	.hbuf = NULL, .param_shadow = NULL, HYPERCALL_BUFFER_INIT_NO_BOUNCE
 };
 

@@ -201,7 +201,7 @@ static void test_cli_xen_options(void **state)
 	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--xenstore", big), 0);
 	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--xen-device-model", ""), -EINVAL);
 	assert_non_null(strstr(err, "--xen-device-model"));
-	char *argv[2 * CLI_MAX_DMS + 5] = { "ioreqvm", "-k", "k" };
+	char *argv[3 + 2 * (CLI_MAX_DMS + 1) + 1] = { "ioreqvm", "-k", "k" };
 	int argc = 3;
 	for (unsigned i = 0; i <= CLI_MAX_DMS; i++) {
 		argv[argc++] = "--xen-device-model";
@@ -216,18 +216,23 @@ static void test_cli_xen_env(void **state)
 {
 	struct cli_opts o;
 	char err[256];
-	assert_int_equal(PARSE(&o, err, "xen-env", "--", "model", "--opt", "x"), 0);
+	/* xen_env_cmd points into argv: the arrays outlive the checks. */
+	char *a1[] = { "ioreqvm", "xen-env", "--", "model", "--opt", "x", NULL };
+	assert_int_equal(parse(&o, err, 6, a1), 0);
 	assert_int_equal(o.action, CLI_XEN_ENV);
 	assert_null(o.socket);
 	assert_string_equal(o.xen_env_cmd[0], "model");
 	assert_string_equal(o.xen_env_cmd[1], "--opt");
 	assert_null(o.xen_env_cmd[3]);
-	assert_int_equal(PARSE(&o, err, "xen-env", "--socket", "/tmp/vm.sock", "model"), 0);
+	char *a2[] = { "ioreqvm", "xen-env", "--socket", "/tmp/vm.sock", "model", NULL };
+	assert_int_equal(parse(&o, err, 5, a2), 0);
 	assert_string_equal(o.socket, "/tmp/vm.sock");
 	assert_string_equal(o.xen_env_cmd[0], "model");
 	/* The model's own options are its own, -- or not. */
-	assert_int_equal(PARSE(&o, err, "xen-env", "model", "--socket", "x"), 0);
+	char *a3[] = { "ioreqvm", "xen-env", "model", "--socket", "x", NULL };
+	assert_int_equal(parse(&o, err, 5, a3), 0);
 	assert_null(o.socket);
+	assert_ptr_equal(o.xen_env_cmd, &a3[2]);
 	assert_int_equal(PARSE(&o, err, "xen-env"), -EINVAL);
 	assert_non_null(strstr(err, "no command"));
 	assert_int_equal(PARSE(&o, err, "xen-env", "--"), -EINVAL);
