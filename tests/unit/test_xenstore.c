@@ -9,8 +9,9 @@
  * with its errno. Raw-socket clients check what libxenstore cannot send:
  * a message whose strings are not NUL-terminated, RESET_WATCHES, an
  * unknown type, and a header past the payload bound (that client is
- * dropped, the others still served). The socket is 0600 in a 0700
- * directory.
+ * dropped, the others still served), and a client that never reads its
+ * answers (dropped past the output bound). The socket is 0600 in a 0700
+ * directory, and another user is refused even past those modes (R5).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,7 +23,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -515,6 +518,87 @@ static void test_xenstore_malformed_messages_r1(void **state)
 	xs_close(x);
 }
 
+/* R5: another user reaches neither the directory nor, were it open, the service. */
+static void test_xenstore_other_user_refused_r5(void **state)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "not root: cannot try another uid\n");
+		return;
+	}
+	for (int open_perms = 0; open_perms < 2; open_perms++) {
+		if (open_perms) { /* past the file modes: the peer check alone */
+			assert_int_equal(chmod(tmpdir, 0755), 0);
+			assert_int_equal(chmod(server.dir, 0755), 0);
+			assert_int_equal(chmod(server.path, 0666), 0);
+		}
+		pid_t pid = fork();
+		if (pid == 0) {
+			if (setgid(65534) || setuid(65534))
+				_exit(3);
+			int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			struct sockaddr_un sa = { .sun_family = AF_UNIX };
+			snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", server.path);
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				_exit(errno == EACCES ? 10 : 4);
+			struct ioreqvm_xs_msg h = { .type = IOREQVM_XS_READ, .len = 7 };
+			char buf[64];
+			if (send(fd, &h, sizeof(h), MSG_NOSIGNAL) != sizeof(h) ||
+			    send(fd, "/local", 7, MSG_NOSIGNAL) != 7)
+				_exit(11); /* closed before the request went out: refused */
+			_exit(recv(fd, buf, sizeof(buf), 0) <= 0 ? 11 : 5); /* closed, no answer */
+		}
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), open_perms ? 11 : 10);
+	}
+	assert_int_equal(chmod(tmpdir, 0700), 0);
+	assert_int_equal(chmod(server.dir, 0700), 0);
+	assert_int_equal(chmod(server.path, 0600), 0);
+}
+
+/* R1: a client that asks and never reads is dropped past the output bound; others go on. */
+static void test_xenstore_client_not_reading_dropped_r1(void **state)
+{
+	struct xs_handle *h = open_xs();
+	char path[128];
+	for (unsigned i = 0; i < 100; i++) { /* a directory whose list is 3.7 KiB */
+		snprintf(path, sizeof(path), "/slow/child-with-a-rather-long-name-%04u", i);
+		assert_true(xs_write(h, XBT_NULL, path, "", 0));
+	}
+	int fd = raw_open();
+	int small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	struct timeval tv = { .tv_sec = 20 }; /* a failure, not a hang, if it is never dropped */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/*
+	 * 600 asks of 3.7 KiB answers: well past XS_MAX_QUEUED_BYTES and any
+	 * socket buffer. The drop may come while they still go out (EPIPE).
+	 */
+	unsigned sent = 0;
+	for (; sent < 600; sent++) {
+		struct {
+			struct ioreqvm_xs_msg h;
+			char p[6];
+		} __attribute__((packed)) m = { { .type = IOREQVM_XS_DIRECTORY, .len = 6 }, "/slow" };
+		if (send(fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+			break;
+	}
+	assert_true(sent > 256); /* 256 answers fill the bound */
+	expect_val(h, XBT_NULL, "/local/domain/7/greeting", "hello"); /* served meanwhile */
+	/* Its socket ends once the answers queued before the drop are read. */
+	char buf[65536];
+	size_t total = 0;
+	ssize_t n;
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		total += (size_t)n;
+	assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+	assert_true(total < 600 * 3700); /* not all of them: dropped on the way */
+	close(fd);
+	assert_true(xs_rm(h, XBT_NULL, "/slow"));
+	xs_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +612,8 @@ int main(void)
 		cmocka_unit_test(test_xenstore_control),
 		cmocka_unit_test(test_xenstore_limits_r4),
 		cmocka_unit_test(test_xenstore_malformed_messages_r1),
+		cmocka_unit_test(test_xenstore_other_user_refused_r5),
+		cmocka_unit_test(test_xenstore_client_not_reading_dropped_r1),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
