@@ -116,7 +116,8 @@ int libioreq_map_mem_type_to_ioreq_server(struct libioreq *x, uint16_t id, uint1
  * claimed ioreq_server type change type only through the claim's owner,
  * and only the owner sets pages to it (R5): for any other connection
  * -EPERM, the message naming the owning server. -EINVAL a rule broken
- * (the message names it and the page).
+ * (the message names it and the page), or RAM populated in the PCI hole
+ * (X4), which stays ram_rw.
  * -ENOSPC: the backend's mapping limit, or the release budget: ioreqvm
  * keeps mappings in use + 2 x (runs of claimed pages whose owner is
  * enabled) within the limit, so that releasing any claim, destroying or
@@ -202,7 +203,7 @@ int libioreq_xen_info(struct libioreq *x, struct ioreqvm_op_xen_info *info);
  * ioreqvm_op_physmap), all or nothing (DESIGN X4): -EINVAL a frame that
  * cannot change (the message names it), -EEXIST populating a frame with
  * RAM, -ENOSPC past IOREQVM_POPULATE_MAX_PAGES more frames or the
- * backend's mappings.
+ * backend's mappings. Frames populated in the PCI hole stay ram_rw.
  */
 int libioreq_populate_physmap(struct libioreq *x, const struct ioreqvm_op_physmap *req);
 int libioreq_decrease_reservation(struct libioreq *x, const struct ioreqvm_op_physmap *req);

@@ -241,6 +241,8 @@ struct ioreqvm_op_xen_info {
  *    ram_rw over fresh (zeroed) memory of the RAM memfd, mappable by models
  *    (RAM_RUNS says where). Past IOREQVM_POPULATE_MAX_PAGES more frames
  *    than the VM booted with: ENOSPC; past the backend's mappings: ENOSPC.
+ *    Frames populated in the PCI hole stay ram_rw (SET_MEM_TYPE to another
+ *    type: EINVAL); boot RAM's frames populated again may change type.
  *  - decrease: every frame must be ram_rw or ram_ro (EINVAL otherwise: a
  *    hole, or an ioreq_server type, which must go back to ram_rw first);
  *    the frames become holes (mmio_dm: accesses go to device models or get

@@ -199,6 +199,14 @@ static int check_run(void *opaque, uint64_t s, uint64_t e, uint8_t from)
 		return -EPERM;
 	}
 	const char *why = NULL;
+	/* X4: RAM populated in the hole (the pool) stays ram_rw (p2m.h: why). */
+	const struct guest_ram_region *pool = &c->p->ram->pool;
+	uint64_t pa = pool->gpa >> GUEST_PAGE_SHIFT, pb = (pool->gpa + pool->size) >> GUEST_PAGE_SHIFT;
+	if (to != IOREQVM_MEM_RAM_RW && from != IOREQVM_MEM_MMIO_DM && s < pb && e > pa) {
+		snprintf(c->err, c->errlen, "pfn 0x%" PRIx64 " is RAM populated in the PCI hole: it "
+			 "stays ram_rw (X4)", s > pa ? s : pa);
+		return -EINVAL;
+	}
 	if (ioreqvm_mem_type_is_ioreq(to)) {
 		if (from != IOREQVM_MEM_RAM_RW)
 			why = "only ram_rw pages can become an ioreq_server type (S1)";

@@ -191,7 +191,11 @@ struct p2m_range {
  * (with the release budget, p2m.h's top): -ENOSPC. The frames' memory is
  * released first (fresh, zeroed pages), then they become ram_rw, mapped,
  * with the vCPUs paused around it (K3). 0 or -errno, message in err;
- * -ENOMEM and -EIO as p2m_set_mem_type.
+ * -ENOMEM and -EIO as p2m_set_mem_type. Frames populated in the pool (the
+ * hole above low RAM) stay ram_rw: set_mem_type refuses them another type
+ * (EINVAL), since the VMM's own accesses to guest memory (guest_ram_ptr:
+ * the software CPU's page walks and stepped writes) reach the boot RAM's
+ * regions only; boot RAM given back and populated again may change type.
  */
 int p2m_populate(struct p2m *p, const struct p2m_range *r, size_t n, char *err, size_t errlen);
 /*

@@ -993,6 +993,32 @@ static void test_p2m_x4_decrease_makes_holes(void **state)
 	destroy(f);
 }
 
+/*
+ * X4: RAM populated in the pool stays ram_rw (the VMM's own accesses reach
+ * the boot RAM's regions only); boot RAM given back and populated again is
+ * boot RAM as before.
+ */
+static void test_p2m_x4_pool_ram_stays_ram_rw(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	struct p2m_range pool = { 0xD0000, 4 }, boot = { 0x300, 4 };
+	assert_int_equal(POPULATE(f, &pool, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0xD0001, 1), -EINVAL);
+	assert_non_null(strstr(f->err, "populated in the PCI hole"));
+	claim(f, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0xD0000, 4), -EINVAL);
+	/* A range from the hole's holes into populated frames: refused whole. */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0xCFFFF, 2), -EINVAL);
+	assert_int_equal(type_of(f, 0xD0000), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RW, 0xD0000, 4), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_MMIO_DM, 0xD0010, 1), 0); /* holes stay holes */
+	assert_int_equal(DECREASE(f, &boot, 1), 0);
+	assert_int_equal(POPULATE(f, &boot, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0x301, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0x302, 1), 0);
+	destroy(f);
+}
+
 /* X3, X4: where the RAM frames are in the memfd, in pieces a caller can page through. */
 static void test_p2m_x4_ram_runs(void **state)
 {
@@ -1072,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(test_p2m_x4_populate_refusals_change_nothing),
 		cmocka_unit_test(test_p2m_x4_populate_past_mapping_limit),
 		cmocka_unit_test(test_p2m_x4_decrease_makes_holes),
+		cmocka_unit_test(test_p2m_x4_pool_ram_stays_ram_rw),
 		cmocka_unit_test(test_p2m_x4_ram_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
