@@ -93,7 +93,8 @@ static void report_unbacked(const struct vm *vm)
 /*
  * The VM's xenstore (DESIGN X1): seeded with the default keys and the
  * --xenstore ones, its socket in a directory of its own next to the
- * control socket @sock. 0, or -errno with a message.
+ * control socket @sock (in the default directory if that makes too long a
+ * socket path). 0, or -errno with a message.
  */
 static int start_xenstore(struct xs_server *xs, struct vm *vm, const struct cli_opts *o,
 			  const char *sock, char *err, size_t errlen)
@@ -121,6 +122,12 @@ static int start_xenstore(struct xs_server *xs, struct vm *vm, const struct cli_
 	else
 		snprintf(dir, sizeof(dir), ".");
 	rc = xs_server_start(xs, dir, err, errlen);
+	if (rc == -ENAMETOOLONG) {
+		/* Too deep for a socket path of its own: the default directory then. */
+		ctl_default_path(dir, sizeof(dir));
+		*strrchr(dir, '/') = 0;
+		rc = xs_server_start(xs, dir, err, errlen);
+	}
 	if (!rc)
 		snprintf(vm->xen.xenstore_path, sizeof(vm->xen.xenstore_path), "%s", xs->path);
 	return rc;

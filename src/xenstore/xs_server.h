@@ -50,7 +50,8 @@ struct xs_server {
 int xs_server_init(struct xs_server *s, uint32_t domid);
 /*
  * The directory and socket in @parent_dir, and the thread. 0 or -errno
- * with a message in @err.
+ * with a message in @err; -ENAMETOOLONG (nothing made) if the socket's
+ * path would not fit a sockaddr_un.
  */
 int xs_server_start(struct xs_server *s, const char *parent_dir, char *err, size_t errlen);
 /* Stop the thread, drop every connection, remove socket and directory, free the store. */
