@@ -203,7 +203,8 @@ static int row(const char *image, const char *backend, uint32_t between, bool ol
 		struct vm_config cfg = { .memory = RAM, .nr_vcpus = 1, .accel = backend,
 					 .console_fd = 2, .builtin_uart = true };
 		struct boot_files files = { .kernel = image, .cmdline = "hammer" };
-		if (vm_create(&vm, &cfg, err, sizeof(err)) || boot_guest(&vm, &files, err, sizeof(err)) ||
+		if (vm_create(&vm, &cfg, err, sizeof(err)) ||
+		    boot_guest(&vm, &files, NULL, err, sizeof(err)) ||
 		    vm_start(&vm, err, sizeof(err))) {
 			fprintf(stderr, "bench_release: %s: %s\n", backend, err);
 			vm_destroy(&vm);

@@ -327,11 +327,15 @@ out=BENCHMARKS.md.new
 	echo "## K4: one page flip with many mappings in place, guest running"
 	echo
 	echo "bench/bench_flip.c: the p2m guest writes without pause while one page flips"
-	echo "RW -> NONE -> RW (half a pair shown) with about 50, 200 and the backend's cap of"
-	echo "mappings in place; setup is the time to scatter that many one-page ram_ro"
-	echo "changes. On tcg the engine applies a change itself at its next block (K13),"
-	echo "so the flip time there is the VMM's side only; the engine's side (unmapping"
-	echo "and mapping regions, ~90 ns a page) is paid by the running guest."
+	echo "RW -> NONE -> RW (each half a sample) with about 50, 200, 500, 1000 and 2000"
+	echo "(those under the backend's limit) and the limit of mappings in place; setup is"
+	echo "the time to scatter that many one-page ram_ro changes (the VMM's side). Two"
+	echo "times per flip: set_mem_type's return (pause, P2M, backend calls, resume), and"
+	echo "until the guest has written the page again. On tcg only the second includes"
+	echo "the engine's side: every engine applies a change itself before it runs guest"
+	echo "code again, and on libunicorn 2.1.1 each RAM region it maps costs ~3.8 ns x"
+	echo "(RAM regions in place) squared (see the K4 lines of the probes below), which"
+	echo "is what bounds the tcg limit. Command: \`$dir/bench/bench_flip $dir/guests/p2m.elf BACKEND\`."
 	echo
 	flip_table
 	echo
@@ -407,7 +411,7 @@ out=BENCHMARKS.md.new
 	echo "release merges everything into one mapping) or with ram_ro pages (one new"
 	echo "mapping per run), then released. N is the most the release budget allows"
 	echo "(mappings + 2 x claimed runs <= the limit, C4), at most 20000: on kvm ~10900"
-	echo "of its 32764 slots, on tcg its cap (~120 of 379 mappings); \"none\" is the P2M"
+	echo "of its 32764 slots, on tcg its limit (~200 of 618 mappings); \"none\" is the P2M"
 	echo "alone (backend calls do nothing, limit 65536, no guest). Each layout is"
 	echo "released by the one-plan path and, in the same run, by e7e7b56's path (a plan"
 	echo "and an apply per run, inside the pause), replayed by the benchmark. \"vCPUs"
@@ -419,10 +423,11 @@ out=BENCHMARKS.md.new
 	# shellcheck disable=SC2086
 	"$dir/bench/bench_release" "$dir/guests/p2m.elf" $rel 2>/dev/null
 	echo
-	echo "## libunicorn probes (K4, K7, K8)"
+	echo "## libunicorn probes (K3, K4, K7-K13)"
 	echo
 	echo "bench/probe_unicorn.c, raw libunicorn: the facts the tcg backend's workarounds"
-	echo "rest on. Command: \`$dir/bench/probe_unicorn\`."
+	echo "rest on (the same probe against 2.0.1 and 2.1.1: docs/unicorn-2.1-survey.md)."
+	echo "Command: \`$dir/bench/probe_unicorn\`."
 	echo
 	echo '```'
 	"$dir/bench/probe_unicorn" 2>/dev/null

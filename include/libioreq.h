@@ -12,8 +12,9 @@
  * thread than the connection's calls. Servers, ranges and claims belong to
  * the connection that made them and die with it. ABI: stable from 1.0;
  * 1.1 adds libioreq_server_fds and libioreq_guest_memory_fd; 1.2 adds
- * libioreq_xen_info, libioreq_populate_physmap,
- * libioreq_decrease_reservation and libioreq_ram_runs.
+ * libioreq_shutdown and libioreq_server_wake; 1.3 adds libioreq_xen_info,
+ * libioreq_populate_physmap, libioreq_decrease_reservation and
+ * libioreq_ram_runs.
  *
  * Limits (DESIGN R4), each with its errno:
  *  - 64 control connections per VM: the 65th connect gets -EMFILE
@@ -70,6 +71,15 @@ int libioreq_list_servers(struct libioreq *x, struct ioreqvm_op_server_list *out
 int libioreq_list_ranges(struct libioreq *x, uint16_t id, struct ioreqvm_op_range_list *out);
 /* Tell ioreqvm this device model is ready (needed by models it started). */
 int libioreq_dm_ready(struct libioreq *x);
+/*
+ * Stop the VM (Xen's xendevicemodel_shutdown without the domid: the VM is
+ * the connection's). @reason: IOREQVM_SHUTDOWN_POWEROFF (ioreqvm exits 0,
+ * as after an ACPI power-off), _REBOOT (10, as after a guest's reset
+ * request: ioreqvm does not restart guests) or _QUIT (12: a person asked,
+ * e.g. the console's Ctrl-A x). Returns once the stop is under way; the
+ * connection then closes as for any end of the VM. -EINVAL another reason.
+ */
+int libioreq_shutdown(struct libioreq *x, uint32_t reason);
 
 /* ---- IOREQ servers (Xen DM ops of the same names) ---------------------- */
 
@@ -176,6 +186,15 @@ int libioreq_server_dispatch(struct libioreq_server *s);
 int libioreq_server_run(struct libioreq_server *s, volatile bool *stop);
 /* The same, returning 0 after @timeout_ms too (0: no timeout). */
 int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsigned timeout_ms);
+/*
+ * Make a libioreq_server_run() or _run_for() on @s look at its *stop now
+ * instead of at its next 100 ms check (it may be asleep waiting for
+ * requests): set the flag first, then call this. For another thread of the
+ * model (e.g. one that reads input for the device) or a signal handler:
+ * async-signal-safe. In the event-loop API it makes libioreq_server_fd()
+ * readable.
+ */
+void libioreq_server_wake(struct libioreq_server *s);
 
 /* ---- for libraries that map and wait themselves (compat/xen/) -------- (1.1)
  * The raw objects behind libioreq_server_open() and libioreq_map_guest_memory():
@@ -194,7 +213,7 @@ int libioreq_server_fds(struct libioreq *x, uint16_t id, struct ioreqvm_op_info 
 /* The guest RAM memfd (*fd) and where its regions sit (*layout), checked. */
 int libioreq_guest_memory_fd(struct libioreq *x, struct ioreqvm_op_guest_memory *layout, int *fd);
 
-/* ---- for Xen's libraries (compat/xen/) -------------------------------- (1.2) */
+/* ---- for Xen's libraries (compat/xen/) -------------------------------- (1.3) */
 
 /* The VM as Xen's libraries report it: domid, vCPUs, RAM frames, UUID, xenstore socket. */
 int libioreq_xen_info(struct libioreq *x, struct ioreqvm_op_xen_info *info);

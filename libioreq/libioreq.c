@@ -204,6 +204,12 @@ int libioreq_dm_ready(struct libioreq *x)
 	return client_call(x, IOREQVM_OP_DM_READY, NULL, 0, NULL, 0, NULL, 0);
 }
 
+int libioreq_shutdown(struct libioreq *x, uint32_t reason)
+{
+	struct ioreqvm_op_remote_shutdown req = { .reason = reason };
+	return client_call(x, IOREQVM_OP_REMOTE_SHUTDOWN, &req, sizeof(req), NULL, 0, NULL, 0);
+}
+
 int libioreq_create_ioreq_server(struct libioreq *x, bool bufioreq, uint16_t *id)
 {
 	struct ioreqvm_op_create req = { .handle_bufioreq = bufioreq };

@@ -10,6 +10,7 @@
 #include "libioreq_priv.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -259,7 +260,12 @@ int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsi
 		uint32_t bell = __atomic_load_n(&s->notify->dm_doorbell, __ATOMIC_ACQUIRE);
 		__atomic_store_n(&s->notify->dm_sleeping, IOREQVM_DM_SLEEPS_ON_FUTEX, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (!work_pending(s)) {
+		/*
+		 * *stop again after reading the bell: a libioreq_server_wake() that
+		 * set it before that read is seen here, one after it changed the
+		 * bell and the wait below returns at once.
+		 */
+		if (!work_pending(s) && !*stop) {
 			struct timespec ts = { 0, 100 * 1000 * 1000 };
 			syscall(SYS_futex, &s->notify->dm_doorbell, FUTEX_WAIT, bell, &ts, NULL, 0);
 			/* Woken without work (or timed out): has the VM gone away? */
@@ -274,6 +280,18 @@ int libioreq_server_run_for(struct libioreq_server *s, volatile bool *stop, unsi
 		__atomic_store_n(&s->notify->dm_sleeping, 0, __ATOMIC_RELAXED);
 	}
 	return 0;
+}
+
+void libioreq_server_wake(struct libioreq_server *s)
+{
+	/* The bell is the one ioreqvm rings; bumping it here only wakes us. */
+	__atomic_fetch_add(&s->notify->dm_doorbell, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &s->notify->dm_doorbell, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	if (s->fd_mode) {
+		uint64_t one = 1;
+		ssize_t w = write(s->evt_fd, &one, sizeof(one));
+		(void)w; /* EAGAIN: readable already */
+	}
 }
 
 int libioreq_write_through(struct libioreq_guest_memory *m, const struct ioreqvm_ioreq *req)

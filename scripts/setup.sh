@@ -16,7 +16,7 @@
 # system's libunicorn is recent enough); everything else goes to stderr.
 set -eu
 
-PKGS="gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3 libcmocka-dev liburcu-dev libxen-dev libunicorn-dev libcapstone-dev"
+PKGS="gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3 libcmocka-dev liburcu-dev libxen-dev libunicorn-dev libcapstone-dev liblzma-dev zlib1g-dev libzstd-dev liblz4-dev"
 
 missing=""
 for p in $PKGS; do

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ioreqvm-uart16550: the COM1 16550 UART as a device-model process. main()
- * connects through libioreq, creates one IOREQ server for ports
- * BASE..BASE+7, serves it with uart_dm_io.c, writes transmitted bytes to
- * stdout and drives the ISA IRQ with set_isa_irq_level. With --input FILE
- * the file's bytes arrive as received data, as fast as the guest empties the
- * receive FIFO. Exits 0 when the VM goes away or on SIGINT/SIGTERM/SIGHUP,
- * 1 on a failure, 2 on bad usage.
+ * ioreqvm-uart16550: the COM1 16550 UART as a device-model process, and the
+ * VM's console. main() connects through libioreq, creates one IOREQ server
+ * for ports BASE..BASE+7, serves it with uart_dm_io.c and drives the ISA
+ * IRQ with set_isa_irq_level. What the guest transmits goes to stdout
+ * through console_out.c, never dropped (a slow output holds the guest
+ * back): written before the guest's write completes, or with --posted the
+ * register writes are posted (I7: the guest does not wait for them, and a
+ * later read still sees them, as posted writes are served first) and the
+ * output is batched by a writer thread; with --input, what the
+ * source gives arrives as received data through console_in.c, as fast as
+ * the guest empties the receive FIFO (a terminal raw, with Ctrl-A x asking
+ * ioreqvm to stop the VM). Exits 0 when the VM goes away or on
+ * SIGINT/SIGTERM/SIGHUP, 1 on a failure, 2 on bad usage; a terminal is
+ * put back as it was on each of these, and on SIGQUIT, SIGABRT and
+ * crashes.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "console_in.h"
+#include "console_out.h"
+#include "console_tty.h"
 #include "libioreq.h"
 #include "uart_dm_io.h"
 
@@ -30,51 +41,81 @@
 
 struct dm {
 	struct libioreq *x;
+	struct libioreq_server *srv;
 	struct uart_dm uart;
 	uint8_t irq;
-	int out_fd;
 	bool irq_failed; /* reported once */
-	bool out_failed;
-	uint8_t *input;  /* --input: bytes still to receive */
-	size_t input_len, input_pos;
+	struct console_out out;
+	struct console_in in;
 };
 
+/* Static: a signal handler reaches it, and an abandoned writer may outlive main. */
+static struct dm the_dm;
 static volatile bool stop_requested;
+/* run_for's flag: a stop, input or a quit to act on (set, then wake). */
+static volatile bool wake_requested;
+static struct libioreq_server *volatile wake_srv;
 
 static void on_stop_signal(int sig)
 {
 	(void)sig;
+	console_tty_restore();
 	stop_requested = true;
+	wake_requested = true;
+	if (wake_srv)
+		libioreq_server_wake(wake_srv);
 }
 
-/* Transmit: one unbuffered write per byte, so output is never held back. */
-static void dm_tx(void *opaque, uint8_t byte)
+/* A crash or SIGQUIT/SIGABRT: the terminal first, then the default action. */
+static void on_fatal_signal(int sig)
+{
+	console_tty_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* The reader thread has bytes (or a quit) for the serving thread. */
+static void wake_server(void *opaque)
 {
 	struct dm *d = opaque;
-	for (;;) {
-		ssize_t w = write(d->out_fd, &byte, 1);
-		if (w == 1)
-			return;
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* A non-blocking stdout (shared with a terminal): wait, a little. */
-			struct pollfd p = { .fd = d->out_fd, .events = POLLOUT };
-			if (poll(&p, 1, 100) > 0)
-				continue;
-		}
-		if (!d->out_failed) {
-			fprintf(stderr, PROG ": writing guest output: %s; dropping it\n",
-				w < 0 ? strerror(errno) : "short write");
-			d->out_failed = true;
-		}
-		return;
-	}
+	wake_requested = true;
+	libioreq_server_wake(d->srv);
 }
 
 /*
- * Interrupt line changes are sent while the vCPU still waits for this
- * request, so the guest sees them as it would with the in-VMM UART.
+ * Received data: fill the FIFO from the console input as far as it has
+ * room, while the guest listens: its receive interrupt is enabled (IER
+ * bit 0). Until then input waits here, not in the FIFO, since drivers
+ * clear the FIFO and read RBR blind while they set up (Linux's 8250 does,
+ * when a program opens ttyS0), which would eat it; and while a driver
+ * turns the interrupt off to throttle, input waits too. A guest that polls
+ * LSR with the interrupt off gets no input (see --help).
+ */
+static void feed_fifo(struct dm *d)
+{
+	struct uart16550_regs *r = &d->uart.regs;
+	if (r->mcr & UART_MCR_LOOP)
+		return; /* loopback: the receiver hears the transmitter only */
+	if (!(r->ier & UART_IER_RDI))
+		return;
+	uint8_t b[UART_FIFO_SIZE];
+	size_t n = console_in_take(&d->in, b, UART_FIFO_SIZE - r->rx_count);
+	for (size_t i = 0; i < n; i++)
+		uart16550_regs_receive(r, b[i]);
+}
+
+/* Transmit: out, or into the output buffer (--posted); waits while stdout is slow. */
+static void dm_tx(void *opaque, uint8_t byte)
+{
+	struct dm *d = opaque;
+	console_out_byte(&d->out, byte);
+}
+
+/*
+ * Interrupt line changes: for a read, sent while the vCPU still waits for
+ * it, so the guest sees them as it would with the in-VMM UART; for a posted
+ * write, a little after the guest wrote (an interrupt is asynchronous on
+ * hardware too), and always before the guest's next read of the UART.
  */
 static void dm_irq(void *opaque, bool level)
 {
@@ -92,24 +133,45 @@ static void dm_handle(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *req)
 	struct dm *d = opaque;
 	(void)vcpu;
 	uart_dm_access(&d->uart, req);
+	feed_fifo(d); /* a read of RBR makes room: refill at once */
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: " PROG " [--socket PATH] [--port BASE] [--irq N]\n"
+"Usage: " PROG " [--socket PATH] [--port BASE] [--irq N] [--input FILE|-]\n"
+"       [--no-output] [--posted]\n"
 "\n"
-"The 16550A UART (COM1) of an ioreqvm VM, as a separate device-model process.\n"
-"Serves ports BASE..BASE+7 through an IOREQ server, writes what the guest\n"
-"transmits to stdout, and drives ISA IRQ N. Runs until the VM goes away.\n"
+"The 16550A UART (COM1) of an ioreqvm VM, as a separate device-model process:\n"
+"the VM's console. Serves ports BASE..BASE+7 through an IOREQ server, writes\n"
+"what the guest transmits to stdout, and drives ISA IRQ N. Runs until the VM\n"
+"goes away. `ioreqvm run` starts it with --input - (or, with --console none,\n"
+"--no-output and no input).\n"
 "\n"
 "  --socket PATH  the VM's control socket (ioreqvm -v prints it); default:\n"
 "                 the socket inherited from ioreqvm ($IOREQVM_FD), else\n"
 "                 $IOREQVM_SOCKET\n"
 "  --port BASE    first I/O port, decimal or 0x hex (default 0x3f8)\n"
 "  --irq N        ISA IRQ 0-15 (default 4)\n"
-"  --input FILE   the guest receives FILE's bytes (up to 1 MiB), as fast as\n"
-"                 it empties the receive FIFO\n"
+"  --input FILE   the guest receives what FILE gives (- is stdin), as fast as\n"
+"                 it empties the receive FIFO, streamed: a pipe or a file of\n"
+"                 any size; at EOF input ends and the guest runs on. A terminal\n"
+"                 (this process's, in the foreground) is set raw while the\n"
+"                 model runs, and put back on every exit: keys go to the\n"
+"                 guest (Ctrl-C too) except the escape Ctrl-A: Ctrl-A x stops\n"
+"                 the VM (ioreqvm exits 12), Ctrl-A Ctrl-A sends Ctrl-A,\n"
+"                 Ctrl-A h shows the keys. A terminal this process does not\n"
+"                 control (a background job) gives no input. Input waits\n"
+"                 until the guest enables the receive interrupt (IER bit 0),\n"
+"                 as a driver does once a program opens the port: bytes\n"
+"                 sent earlier are not lost to the driver's setup\n"
+"  --no-output    discard what the guest transmits\n"
+"  --posted       the guest's writes to the UART are posted (it does not wait\n"
+"                 for this process) and output is written in batches: a guest\n"
+"                 printing fast runs many times faster, but lines other\n"
+"                 processes print to the same stdout (another model's log)\n"
+"                 may come before guest output sent earlier. Default: each\n"
+"                 byte is out before the guest's write completes, in order\n"
 "  --help         this text\n"
 "  --version      print the version\n"
 "\n"
@@ -133,6 +195,8 @@ static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 struct opts {
 	const char *socket;
 	const char *input;
+	bool no_output;
+	bool posted;
 	uint16_t base;
 	uint8_t irq;
 };
@@ -145,6 +209,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "port", required_argument, NULL, 'p' },
 		{ "irq", required_argument, NULL, 'i' },
 		{ "input", required_argument, NULL, 'I' },
+		{ "no-output", no_argument, NULL, 'O' },
+		{ "posted", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -179,7 +245,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->irq = (uint8_t)v;
 			break;
 		case 'I':
+			if (!*optarg) {
+				fprintf(stderr, PROG ": --input: empty path (- is stdin)\n");
+				return 2;
+			}
 			o->input = optarg;
+			break;
+		case 'O':
+			o->no_output = true;
+			break;
+		case 'P':
+			o->posted = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -215,6 +291,11 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	struct sigaction fatal = { .sa_handler = on_fatal_signal };
+	sigemptyset(&fatal.sa_mask);
+	static const int fatal_sigs[] = { SIGQUIT, SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+	for (size_t i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++)
+		sigaction(fatal_sigs[i], &fatal, NULL);
 	/* A closed stdout must not kill the model: write() reports EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -226,40 +307,62 @@ static int fail(struct dm *d, const char *what)
 	return 1;
 }
 
+/* Ctrl-A x: ask ioreqvm to stop the VM, once; serving goes on until it does. */
+static void quit_once(struct dm *d, bool *sent)
+{
+	if (*sent || !console_in_quit_requested(&d->in))
+		return;
+	*sent = true;
+	console_tty_restore(); /* the person gets the terminal back at once */
+	fprintf(stderr, "\n" PROG ": Ctrl-A x: stopping the VM\n");
+	int rc = libioreq_shutdown(d->x, IOREQVM_SHUTDOWN_QUIT);
+	if (rc < 0 && rc != -EPIPE) {
+		fprintf(stderr, PROG ": shutdown: %s\n", libioreq_error(d->x));
+		stop_requested = true; /* at least the console ends */
+	}
+}
+
 static int serve(struct dm *d, const struct opts *o)
 {
 	char what[96];
 	uint16_t id;
-	int rc = libioreq_create_ioreq_server(d->x, false, &id);
+	int rc = libioreq_create_ioreq_server(d->x, o->posted, &id);
 	if (rc < 0)
 		return fail(d, "create_ioreq_server");
+	/* --posted (I7): transmitting never waits for this process. */
 	rc = libioreq_map_io_range_to_ioreq_server(d->x, id, IOREQVM_IO_RANGE_PORT, o->base,
-						   o->base + UART_NR_REGS - 1, 0);
+						   o->base + UART_NR_REGS - 1,
+						   o->posted ? IOREQVM_IO_RANGE_BUFFERED : 0);
 	if (rc < 0) {
 		snprintf(what, sizeof(what), "map ports 0x%x-0x%x", o->base,
 			 o->base + UART_NR_REGS - 1);
 		return fail(d, what);
 	}
-	struct libioreq_server *srv;
-	rc = libioreq_server_open(d->x, id, dm_handle, d, &srv);
+	rc = libioreq_server_open(d->x, id, dm_handle, d, &d->srv);
 	if (rc < 0)
 		return fail(d, "open server");
+	wake_srv = d->srv;
 	int status = 1;
 	if (libioreq_set_ioreq_server_state(d->x, id, true) < 0) {
 		fail(d, "enable server");
+		goto out;
+	}
+	rc = console_in_start(&d->in, wake_server, d);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": starting the input thread: %s\n", strerror(-rc));
 		goto out;
 	}
 	if (libioreq_dm_ready(d->x) < 0) {
 		fail(d, "dm_ready");
 		goto out;
 	}
+	bool quit_sent = false;
 	do {
-		/* Received data: fill the FIFO as far as it has room. */
-		while (d->input_pos < d->input_len &&
-		       uart16550_regs_receive(&d->uart.regs, d->input[d->input_pos]))
-			d->input_pos++;
-		rc = libioreq_server_run_for(srv, &stop_requested,
-					     d->input_pos < d->input_len ? 2 : 0);
+		/* Cleared before looking: input arriving after the look sets it again. */
+		wake_requested = stop_requested;
+		feed_fifo(d);
+		quit_once(d, &quit_sent);
+		rc = libioreq_server_run_for(d->srv, &wake_requested, 0);
 	} while (rc == 0 && !stop_requested);
 	if (rc == 0 || rc == -EPIPE) {
 		status = 0; /* stopped by a signal, or the VM went away */
@@ -267,30 +370,10 @@ static int serve(struct dm *d, const struct opts *o)
 		fprintf(stderr, PROG ": serving requests: %s\n", libioreq_error(d->x));
 	}
 out:
-	libioreq_server_close(srv);
+	console_in_close(&d->in);
+	wake_srv = NULL;
+	libioreq_server_close(d->srv);
 	return status;
-}
-
-/* --input: the whole file, read before the guest runs. */
-static int read_input(struct dm *d, const char *path)
-{
-	enum { INPUT_MAX = 1 << 20 };
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, PROG ": --input %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	d->input = malloc(INPUT_MAX);
-	d->input_len = d->input ? fread(d->input, 1, INPUT_MAX, f) : 0;
-	bool more = d->input && fgetc(f) != EOF;
-	fclose(f);
-	if (!d->input || more) {
-		fprintf(stderr, PROG ": --input %s: %s\n", path,
-			d->input ? "larger than 1 MiB" : "out of memory");
-		free(d->input);
-		return -1;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -301,24 +384,34 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 
 	install_signals();
-	struct dm d = { .irq = o.irq, .out_fd = STDOUT_FILENO };
-	uart_dm_init(&d.uart, o.base, dm_tx, dm_irq, &d);
-	if (o.input && read_input(&d, o.input))
+	struct dm *d = &the_dm;
+	d->irq = o.irq;
+	uart_dm_init(&d->uart, o.base, dm_tx, dm_irq, d);
+	char err[256];
+	rc = console_out_start(&d->out, o.no_output ? -1 : STDOUT_FILENO, o.posted, &stop_requested);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": starting the output thread: %s\n", strerror(-rc));
 		return 1;
+	}
+	if (console_in_open(&d->in, o.input, err, sizeof(err))) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
 
-	rc = libioreq_connect(o.socket, &d.x);
+	rc = libioreq_connect(o.socket, &d->x);
 	if (rc < 0) {
 		const char *where = o.socket ? o.socket
 			: getenv("IOREQVM_FD") ? "the inherited socket ($IOREQVM_FD)"
 					       : getenv("IOREQVM_SOCKET");
 		fprintf(stderr, PROG ": cannot connect to %s: %s\n", where,
-			d.x ? libioreq_error(d.x) : strerror(-rc));
-		if (d.x)
-			libioreq_close(d.x);
+			d->x ? libioreq_error(d->x) : strerror(-rc));
+		if (d->x)
+			libioreq_close(d->x);
+		console_in_close(&d->in);
 		return 1;
 	}
-	int status = serve(&d, &o);
-	libioreq_close(d.x);
-	free(d.input);
+	int status = serve(d, &o);
+	console_out_close(&d->out); /* everything the guest sent, before exiting */
+	libioreq_close(d->x);
 	return status;
 }

@@ -54,6 +54,7 @@ enum ioreqvm_ctl_op {
 	IOREQVM_OP_SET_MEM_TYPE = 12,
 	IOREQVM_OP_INJECT_MSI = 14,
 	IOREQVM_OP_MAP_MEM_TYPE_TO_IOREQ_SERVER = 15,
+	IOREQVM_OP_REMOTE_SHUTDOWN = 16,
 	IOREQVM_OP_VM_INFO = 0x100,
 	IOREQVM_OP_GET_MEM_TYPE = 0x101,
 	IOREQVM_OP_MAP_GUEST_MEMORY = 0x102,
@@ -149,6 +150,20 @@ struct ioreqvm_op_map_mem_type {   /* Xen's xen_dm_op_map_mem_type_to_ioreq_serv
 	uint16_t type;
 	uint32_t flags;
 	uint64_t opaque;               /* 0 */
+};
+
+/*
+ * REMOTE_SHUTDOWN: stop the VM of this connection (the only VM a connection
+ * can reach) as Xen's XEN_DMOP_remote_shutdown, with Xen's reason codes
+ * where Xen has them; ioreqvm exits with the status the README gives for
+ * each (0, 10, 12). Any other reason: EINVAL.
+ */
+#define IOREQVM_SHUTDOWN_POWEROFF 0   /* Xen's SHUTDOWN_poweroff: as an ACPI power-off */
+#define IOREQVM_SHUTDOWN_REBOOT 1     /* Xen's SHUTDOWN_reboot: as a guest's reset request */
+#define IOREQVM_SHUTDOWN_QUIT 0x100   /* beyond Xen: a person asked (the console's Ctrl-A x) */
+
+struct ioreqvm_op_remote_shutdown { /* Xen's xen_dm_op_remote_shutdown */
+	uint32_t reason;
 };
 
 struct ioreqvm_op_modified_memory {

@@ -108,7 +108,8 @@ _Static_assert(IOREQVM_EVTCHN_BUF_INDEX >= IOREQVM_MAX_VCPUS, "vCPU ports below 
 #define IOREQVM_DM_SLEEPS_ON_FUTEX 2
 struct ioreqvm_notify {
 	uint32_t dm_sleeping;
-	uint32_t dm_doorbell; /* futex word, bumped by ioreqvm for a futex sleeper */
+	uint32_t dm_doorbell; /* futex word, bumped by ioreqvm for a futex sleeper
+			       * (and by the model's own threads to wake it) */
 	uint32_t _pad[14];
 	struct {
 		uint32_t vcpu_sleeping;

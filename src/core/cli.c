@@ -64,13 +64,23 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
-enum { OPT_ACCEL_DEVICE = 0x100, OPT_DEVICE_MODEL, OPT_MAX_SERVERS, OPT_NO_DEFAULTS,
-       OPT_XEN_DEVICE_MODEL, OPT_XENSTORE, OPT_DOMID };
+enum {
+	OPT_ACCEL_DEVICE = 0x100,
+	OPT_DEVICE_MODEL,
+	OPT_MAX_SERVERS,
+	OPT_NO_DEFAULTS,
+	OPT_CONSOLE,
+	OPT_KERNEL_DECOMPRESS,
+	OPT_XEN_DEVICE_MODEL,
+	OPT_XENSTORE,
+	OPT_DOMID,
+};
 
 static const struct option long_opts[] = {
 	{ "kernel", required_argument, NULL, 'k' },
 	{ "initrd", required_argument, NULL, 'i' },
 	{ "cmdline", required_argument, NULL, 'c' },
+	{ "kernel-decompress", required_argument, NULL, OPT_KERNEL_DECOMPRESS },
 	{ "memory", required_argument, NULL, 'm' },
 	{ "cpus", required_argument, NULL, 'n' },
 	{ "socket", required_argument, NULL, 's' },
@@ -79,6 +89,7 @@ static const struct option long_opts[] = {
 	{ "device-model", required_argument, NULL, 'd' },
 	{ "max-servers", required_argument, NULL, OPT_MAX_SERVERS },
 	{ "no-default-devices", no_argument, NULL, OPT_NO_DEFAULTS },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "xen-device-model", required_argument, NULL, OPT_XEN_DEVICE_MODEL },
 	{ "xenstore", required_argument, NULL, OPT_XENSTORE },
 	{ "domid", required_argument, NULL, OPT_DOMID },
@@ -167,6 +178,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'c': o->cmdline = optarg; break;
+		case OPT_KERNEL_DECOMPRESS:
+			if (strcmp(optarg, "host") && strcmp(optarg, "guest"))
+				FAIL("--kernel-decompress '%s': expected host or guest", optarg);
+			o->kernel_decompress_guest = !strcmp(optarg, "guest");
+			break;
 		case 'm': {
 			int rc = cli_parse_size(optarg, &o->memory);
 			if (rc)
@@ -214,6 +230,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 				     "device models' own)", optarg, CLI_MAX_DOMID);
 			break;
 		case OPT_NO_DEFAULTS: o->no_default_devices = true; break;
+		case OPT_CONSOLE:
+			if (strcmp(optarg, "stdio") && strcmp(optarg, "none"))
+				FAIL("--console '%s': expected stdio or none", optarg);
+			o->console_none = !strcmp(optarg, "none");
+			break;
 		case OPT_MAX_SERVERS:
 			if (parse_uint(optarg, 1, 64, &o->max_servers))
 				FAIL("--max-servers '%s': expected a number from 1 to 64", optarg);
@@ -249,12 +270,22 @@ void cli_usage(FILE *f)
 "kludge) or a Linux bzImage (64-bit boot protocol, 2.12 or later), told apart\n"
 "by the file's header. Device models run as separate processes over the\n"
 "control socket; by default ioreqvm starts one: a 16550 UART on COM1\n"
-"(0x3f8, IRQ 4) that prints to stdout.\n"
+"(0x3f8, IRQ 4), the console: what the guest prints goes to stdout, what\n"
+"stdin gives goes to the guest (see --console).\n"
 "\n"
 "Options:\n"
 "  -k, --kernel FILE      Multiboot kernel or Linux bzImage to boot (required)\n"
 "  -i, --initrd FILE      Multiboot module 0, or the Linux initrd\n"
 "  -c, --cmdline STR      kernel command line\n"
+"      --kernel-decompress host|guest\n"
+"                         who decompresses a bzImage's kernel (default\n"
+"                         host): host = ioreqvm, for xz, gzip, zstd and lz4\n"
+"                         payloads (the vmlinux's segments are loaded at\n"
+"                         their physical addresses and entered at\n"
+"                         startup_64; no KASLR); other formats fall back to\n"
+"                         guest, with a message. guest = the kernel's own\n"
+"                         decompressor (KASLR as the kernel decides; slow\n"
+"                         on tcg)\n"
 "  -m, --memory SIZE      guest RAM, e.g. 256M, 2G; a bare number is MiB\n"
 "                         (default 256M; above 3G the rest starts at 4G)\n"
 "  -n, --cpus N           vCPUs, 1..%d (default 1); the guest starts APs\n"
@@ -283,7 +314,20 @@ void cli_usage(FILE *f)
 "                         vCPU and memory keys are there by default\n"
 "      --max-servers N    IOREQ servers the VM allows, 1..64 (default 8)\n"
 "      --no-default-devices  do not start the default device model (the\n"
-"                         COM1 UART, ioreqvm-uart16550, printing to stdout)\n"
+"                         COM1 UART, ioreqvm-uart16550: no console)\n"
+"      --console stdio|none  the COM1 console (default stdio): the guest's\n"
+"                         output to stdout, stdin to the guest's receiver\n"
+"                         (paced by it, nothing dropped; a pipe or file\n"
+"                         streams until EOF, which only ends input; input\n"
+"                         waits until the guest enables the UART's receive\n"
+"                         interrupt). A terminal is raw while ioreqvm runs\n"
+"                         and put back on every exit: keys go to the guest,\n"
+"                         Ctrl-C too; Ctrl-A x quits (status 12), Ctrl-A\n"
+"                         Ctrl-A sends Ctrl-A, Ctrl-A h lists the keys.\n"
+"                         none: COM1 is still there, its output discarded\n"
+"                         and stdin untouched (for a log of it instead:\n"
+"                         --no-default-devices --device-model\n"
+"                         \"/path/to/ioreqvm-uart16550 >com1.log\")\n"
 "  -a, --accel NAME       CPU backend: kvm, tcg or auto (default auto:\n"
 "                         kvm when /dev/kvm works, else tcg: a software\n"
 "                         CPU on libunicorn 2.1, see --version)\n"
@@ -302,14 +346,18 @@ void cli_usage(FILE *f)
 "\n"
 "Exit status:\n"
 "  (V<<1)|1  the guest wrote V to port 0xf4 (QEMU isa-debug-exit); odd\n"
-"  0         the guest powered off (ACPI PM1a control 0x604, SLP_EN)\n"
+"  0         the guest powered off (ACPI PM1a control, port 0x604:\n"
+"            SLP_TYP S5 with SLP_EN), or a device model asked for it\n"
 "  2         bad command line\n"
 "  4         the VM could not be set up (kernel or initrd file or image,\n"
 "            memory, backend)\n"
 "  6         the guest triple-faulted (registers on stderr)\n"
 "  8         internal error: emulation failure or backend error\n"
 "            (registers on stderr)\n"
-"  10        the guest asked for a reset (not supported)\n"
+"  10        the guest asked for a reset (port 0xcf9, keyboard controller\n"
+"            0x64 <- 0xfe), or a device model did; ioreqvm does not restart\n"
+"            guests (a triple fault, which resets a PC too, is 6)\n"
+"  12        stopped from the console (Ctrl-A x), or a device model's quit\n"
 "  128+N     ioreqvm was stopped by signal N\n",
 		CLI_MAX_CPUS);
 }

@@ -48,6 +48,8 @@ struct cli_opts {
 	char **xen_env_cmd;       /* xen-env: the command and its arguments (NULL-terminated) */
 	unsigned max_servers;     /* 0: the default */
 	bool no_default_devices;  /* do not start the UART device model */
+	bool console_none;        /* --console none: the UART model without stdin/stdout */
+	bool kernel_decompress_guest; /* --kernel-decompress guest (default host) */
 	uint64_t memory;          /* bytes */
 	unsigned cpus;
 	int verbose;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/boot.h"
@@ -19,6 +20,7 @@
 #include "core/dm_spawn.h"
 #include "core/exit_status.h"
 #include "core/log.h"
+#include "core/term_guard.h"
 #include "core/vm.h"
 #include "core/xen_env.h"
 #include "core/xen_launch.h"
@@ -57,15 +59,20 @@ static int find_helper(const char *name, const char *build_rel, char *out, size_
 	return -ENOENT;
 }
 
-/* Block until the VM stops or a terminating signal arrives. */
-static void wait_for_stop(struct vm *vm, int sfd)
+/*
+ * Block until the VM stops or a terminating signal arrives. @console_pidfd
+ * (or -1): the console model; if it dies while the VM runs, the terminal it
+ * had set raw is put back (it could not: SIGKILL), and Ctrl-C works again.
+ */
+static void wait_for_stop(struct vm *vm, int sfd, int console_pidfd, const struct term_guard *tg)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = vm->stop_efd, .events = POLLIN },
 		{ .fd = sfd, .events = POLLIN },
+		{ .fd = console_pidfd, .events = POLLIN },
 	};
 	while (!atomic_load(&vm->stopping)) {
-		int n = poll(p, 2, -1);
+		int n = poll(p, 3, -1);
 		if (n < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			vm_stop(vm, VM_EXIT_INTERNAL);
@@ -77,6 +84,13 @@ static void wait_for_stop(struct vm *vm, int sfd)
 				log_info("stopping on signal %u", si.ssi_signo);
 				vm_stop(vm, VM_EXIT_SIGNAL_BASE + (int)si.ssi_signo);
 			}
+		}
+		if (n > 0 && p[2].fd >= 0 && p[2].revents) {
+			term_guard_restore(tg);
+			if (tg->saved)
+				log_err("the console device model exited: terminal restored, no "
+					"console (the VM runs on; Ctrl-C stops it)");
+			p[2].fd = -1;
 		}
 	}
 }
@@ -195,6 +209,11 @@ static int run(const struct cli_opts *o)
 		return VM_EXIT_SETUP;
 	}
 
+	/* Before any model runs: the state to go back to, whatever they do. */
+	struct term_guard tg = { 0 };
+	if (!o->no_default_devices && !o->console_none)
+		term_guard_save(&tg, STDIN_FILENO);
+
 	int status = VM_EXIT_SETUP;
 	if (vm_create(&vm, &cfg, err, sizeof(err))) {
 		log_err("%s", err);
@@ -202,11 +221,16 @@ static int run(const struct cli_opts *o)
 	}
 	log_info("backend %s, %u vCPU(s), %" PRIu64 " MiB RAM", vm.ops->name, vm.nr_vcpus,
 		 o->memory >> 20);
-	struct boot_files files = { .kernel = o->kernel, .initrd = o->initrd, .cmdline = o->cmdline };
-	if (boot_guest(&vm, &files, err, sizeof(err))) {
+	struct boot_files files = { .kernel = o->kernel, .initrd = o->initrd, .cmdline = o->cmdline,
+				    .decompress = o->kernel_decompress_guest ? BOOT_DECOMPRESS_GUEST
+									     : BOOT_DECOMPRESS_HOST };
+	struct boot_report rep;
+	if (boot_guest(&vm, &files, &rep, err, sizeof(err))) {
 		log_err("%s", err);
 		goto out;
 	}
+	if (rep.note[0])
+		log_msg(rep.note_level, "%s", rep.note);
 	if (o->socket)
 		snprintf(sock, sizeof(sock), "%s", o->socket);
 	else
@@ -231,13 +255,15 @@ static int run(const struct cli_opts *o)
 	log_info("control socket: %s", sock);
 	const char *cmds[DM_MAX + 1];
 	unsigned nr_cmds = 0;
-	char uart_cmd[PATH_MAX + 8];
+	char uart_cmd[PATH_MAX + 32];
 	if (!o->no_default_devices) {
-		if (find_helper("ioreqvm-uart16550", "../dm/uart16550/", uart_cmd, sizeof(uart_cmd))) {
+		if (find_helper("ioreqvm-uart16550", "../dm/uart16550/", uart_cmd, sizeof(uart_cmd) - 24)) {
 			log_err("the default UART device model ioreqvm-uart16550 is not installed next "
 				"to ioreqvm (use --no-default-devices to run without it)");
 			goto out;
 		}
+		/* The console (L3): stdin in, stdout out; or neither. */
+		strcat(uart_cmd, o->console_none ? " --no-output" : " --input -");
 		cmds[nr_cmds++] = uart_cmd;
 	}
 	for (unsigned i = 0; i < o->nr_device_models && nr_cmds < DM_MAX; i++)
@@ -254,12 +280,17 @@ static int run(const struct cli_opts *o)
 		log_err("%s", err);
 		goto out;
 	}
+	int console_pidfd = -1;
+	if (!o->no_default_devices && tg.saved)
+		console_pidfd = (int)syscall(SYS_pidfd_open, dms[0].pid, 0); /* -1: no early restore */
 	if (vm_start(&vm, err, sizeof(err))) {
 		log_err("%s", err);
 		vm_stop(&vm, VM_EXIT_SETUP);
 	} else {
-		wait_for_stop(&vm, sfd);
+		wait_for_stop(&vm, sfd, console_pidfd, &tg);
 	}
+	if (console_pidfd >= 0)
+		close(console_pidfd);
 	vm_join(&vm);
 	status = vm.exit_status;
 	report_unbacked(&vm);
@@ -272,6 +303,7 @@ out:
 		xs_server_stop(&xs); /* after the models: they were its clients */
 	vm_destroy(&vm);
 	close(sfd);
+	term_guard_restore(&tg);
 	return status;
 }
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/exit_status.h"
+#include "core/log.h"
 #include "core/vm.h"
 
 #define REPLY(rep, type) ((type *)(rep)->payload)
@@ -207,6 +209,37 @@ static int op_map_mem_type(struct vm *vm, struct ctl_caller *c, const void *req,
 				  sizeof(rep->msg));
 }
 
+/*
+ * Stop the VM this connection belongs to (a connection reaches one VM, so
+ * no other can be named). Xen's reasons where ioreqvm has the outcome, and
+ * ioreqvm's own quit; the exit status is what the README documents.
+ */
+static int op_remote_shutdown(struct vm *vm, struct ctl_caller *c, const void *req,
+			      struct ctl_reply *rep)
+{
+	const struct ioreqvm_op_remote_shutdown *r = req;
+	int status;
+	const char *what;
+	switch (r->reason) {
+	case IOREQVM_SHUTDOWN_POWEROFF:
+		status = VM_EXIT_POWEROFF, what = "power off";
+		break;
+	case IOREQVM_SHUTDOWN_REBOOT:
+		status = VM_EXIT_RESET, what = "reset (ioreqvm does not restart guests)";
+		break;
+	case IOREQVM_SHUTDOWN_QUIT:
+		status = VM_EXIT_QUIT, what = "quit";
+		break;
+	default:
+		snprintf(rep->msg, sizeof(rep->msg), "shutdown reason %" PRIu32 " not supported: "
+			 "poweroff (0), reboot (1) or quit (0x100)", r->reason);
+		return -EINVAL;
+	}
+	log_info("device model (pid %d) stops the VM: %s", (int)c->pid, what);
+	vm_stop(vm, status);
+	return 0;
+}
+
 static int op_vm_info(struct vm *vm, struct ctl_caller *c, const void *req, struct ctl_reply *rep)
 {
 	struct ioreqvm_op_vm_info *i = REPLY(rep, struct ioreqvm_op_vm_info);
@@ -377,6 +410,7 @@ static const struct ctl_op_desc ops[] = {
 	{ IOREQVM_OP_SET_MEM_TYPE, "set_mem_type", sizeof(struct ioreqvm_op_set_mem_type), op_set_mem_type, false },
 	{ IOREQVM_OP_INJECT_MSI, "inject_msi", sizeof(struct ioreqvm_op_msi), op_msi, true },
 	{ IOREQVM_OP_MAP_MEM_TYPE_TO_IOREQ_SERVER, "map_mem_type_to_ioreq_server", sizeof(struct ioreqvm_op_map_mem_type), op_map_mem_type, false },
+	{ IOREQVM_OP_REMOTE_SHUTDOWN, "remote_shutdown", sizeof(struct ioreqvm_op_remote_shutdown), op_remote_shutdown, true },
 	{ IOREQVM_OP_VM_INFO, "vm_info", 0, op_vm_info, true },
 	{ IOREQVM_OP_GET_MEM_TYPE, "get_mem_type", sizeof(struct ioreqvm_op_get_mem_type), op_get_mem_type, true },
 	{ IOREQVM_OP_MAP_GUEST_MEMORY, "map_guest_memory", 0, op_map_guest_memory, true },

@@ -4,8 +4,10 @@
  * VMM (as in Xen); data accesses at 0xcfc-0xcff go to the IOREQ server
  * whose PCI range holds the latched device, as IOREQ_TYPE_PCI_CONFIG with
  * Xen's encoding addr = (SBDF << 32) | register. No server: no device
- * there, so reads return all ones (I9) and writes are dropped. A byte at
- * 0xcf9 is the reset control register (bit 2 asks for a reset).
+ * there, so reads return all ones (I9) and writes are dropped, except at
+ * 00:00.0, where the VMM's own host bridge answers (pci_host.c). A byte at
+ * 0xcf9 is the reset control register (bit 2 asks for a reset: Linux writes
+ * 0x02, then 0x06), platform/layout.h's PLAT_RESET_PORT.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,12 +15,13 @@
 #include "core/io_dispatch.h"
 #include "core/vm.h"
 #include "dev/device.h"
+#include "dev/pci_host.h"
 #include "ioreq/ioreq_send.h"
+#include "platform/layout.h"
 
 #define CF8_PORT 0xcf8
 #define CFC_PORT 0xcfc
 #define CF8_ENABLE 0x80000000u
-#define RST_CNT_PORT 0xcf9
 #define RST_CNT_RESET (1u << 2)
 
 struct pci_cf8 {
@@ -28,7 +31,7 @@ struct pci_cf8 {
 static enum io_result cf8_io(void *opaque, struct vcpu *vcpu, struct io_access *a)
 {
 	struct pci_cf8 *p = opaque;
-	if (a->addr == RST_CNT_PORT && a->size == 1) {
+	if (a->addr == PLAT_RESET_PORT && a->size == 1) {
 		if (!a->is_write) {
 			a->data = 0;
 		} else if (a->data & RST_CNT_RESET) {
@@ -57,6 +60,11 @@ static enum io_result cfc_io(void *opaque, struct vcpu *vcpu, struct io_access *
 	uint32_t flags = 0;
 	struct ioreq_server *s = ioreq_select(&vcpu->vm->servers, IOREQVM_IO_RANGE_PCI, sbdf, 1,
 					      &flags);
+	if (!s && sbdf == PCI_HOST_SBDF) {
+		if (!a->is_write)
+			a->data = pci_host_config_read((unsigned)reg, a->size);
+		return IO_DONE; /* read-only */
+	}
 	if (!s)
 		return io_unbacked(vcpu, a);
 	enum io_result r = ioreq_send(s, vcpu, IOREQVM_IOREQ_TYPE_PCI_CONFIG,

@@ -57,6 +57,9 @@ struct bzimage_info {
 	uint32_t setup_size;   /* file bytes before the protected-mode code */
 	uint32_t header_end;   /* end of the setup header: 0x202 + byte at 0x201 */
 	uint64_t pm_size;      /* protected-mode code to load: syssize * 16 bytes */
+	uint32_t payload_offset; /* the compressed kernel: [offset, + length) of that code */
+	uint32_t payload_length;
+	uint64_t pref_address; /* as the header says (LOAD_PHYSICAL_ADDR of the vmlinux) */
 	uint64_t load_addr;    /* where it is loaded: pref_address, aligned if relocatable */
 	uint64_t mem_size;     /* RAM it needs from load_addr: max(init_size, pm_size) */
 	uint32_t kernel_alignment;

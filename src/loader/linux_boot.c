@@ -7,6 +7,8 @@
  */
 #include "loader/linux_boot.h"
 
+#include "loader/vmlinux_elf.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,14 +155,29 @@ int linux_load(struct guest_ram *ram, const struct linux_boot_args *a, struct li
 			       "takes (cmdline_size)", cmdline_len,
 			       cmdline_len == LINUX_CMDLINE_MAX ? " or more" : "",
 			       (unsigned long long)cmdline_max);
-	if (!guest_ram_ptr(ram, bz.load_addr, bz.mem_size) ||
-	    bz.load_addr + bz.mem_size > low_end)
+	struct vmlinux_info vi;
+	if (a->vmlinux) {
+		rc = vmlinux_parse(a->vmlinux, a->vmlinux_size, &vi, err, errlen);
+		if (rc)
+			return rc;
+		if (vi.min_paddr < bz.pref_address)
+			return lb_fail(err, errlen, -ENOEXEC,
+				       "kernel: vmlinux: segment at 0x%llx lies below the bzImage's "
+				       "pref_address 0x%llx (where the kernel is linked to run)",
+				       (unsigned long long)vi.min_paddr,
+				       (unsigned long long)bz.pref_address);
+		/* pref_address <= min_paddr < end_paddr <= 4 GiB: no overflow below. */
+		if (vi.end_paddr - bz.pref_address > bz.mem_size)
+			bz.mem_size = vi.end_paddr - bz.pref_address;
+	}
+	if (bz.mem_size > low_end || bz.load_addr > low_end - bz.mem_size ||
+	    !guest_ram_ptr(ram, bz.load_addr, bz.mem_size))
 		return lb_fail(err, errlen, -ENOMEM,
 			       "kernel: bzImage needs guest RAM [0x%llx, 0x%llx) (its load address "
-			       "and init_size), but RAM below 4 GiB ends at 0x%llx; give --memory "
+			       "and init_size%s), but RAM below 4 GiB ends at 0x%llx; give --memory "
 			       "%lluM or more", (unsigned long long)bz.load_addr,
 			       (unsigned long long)(bz.load_addr + bz.mem_size),
-			       (unsigned long long)low_end,
+			       a->vmlinux ? " or its vmlinux's span" : "", (unsigned long long)low_end,
 			       (unsigned long long)((bz.load_addr + bz.mem_size + LB_1M - 1) >> 20));
 	uint64_t initrd_addr = 0, initrd_size = a->initrd ? a->initrd_size : 0;
 	if (initrd_size) {
@@ -172,8 +189,17 @@ int linux_load(struct guest_ram *ram, const struct linux_boot_args *a, struct li
 	/* Everything checked: from here on nothing fails. */
 	const uint8_t *img = a->kernel;
 	uint8_t *kernel = guest_ram_ptr(ram, bz.load_addr, bz.mem_size);
-	memcpy(kernel, img + bz.setup_size, bz.pm_size);
-	memset(kernel + bz.pm_size, 0, bz.mem_size - bz.pm_size);
+	uint64_t rip = bz.load_addr + BZ_ENTRY64_OFFSET;
+	if (a->vmlinux) {
+		memset(kernel, 0, bz.mem_size);
+		for (unsigned i = 0; i < vi.nr_seg; i++)
+			memcpy(kernel + (vi.seg[i].paddr - bz.pref_address),
+			       (const uint8_t *)a->vmlinux + vi.seg[i].offset, vi.seg[i].filesz);
+		rip = bz.load_addr + (vi.entry - bz.pref_address);
+	} else {
+		memcpy(kernel, img + bz.setup_size, bz.pm_size);
+		memset(kernel + bz.pm_size, 0, bz.mem_size - bz.pm_size);
+	}
 	if (initrd_size)
 		memcpy(guest_ram_ptr(ram, initrd_addr, initrd_size), a->initrd, initrd_size);
 	char *cl = guest_ram_ptr(ram, LINUX_CMDLINE, LINUX_CMDLINE_MAX);
@@ -189,7 +215,7 @@ int linux_load(struct guest_ram *ram, const struct linux_boot_args *a, struct li
 	linux_zero_page(guest_ram_ptr(ram, LINUX_ZERO_PAGE, LINUX_ZERO_PAGE_SIZE), &zpa);
 
 	*out = (struct linux_entry){
-		.rip = bz.load_addr + BZ_ENTRY64_OFFSET,
+		.rip = rip,
 		.rsi = LINUX_ZERO_PAGE,
 		.rsp = LINUX_STACK_TOP,
 		.cr3 = LINUX_PML4,

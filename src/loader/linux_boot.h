@@ -3,7 +3,12 @@
  * Linux loader, 64-bit boot protocol (DESIGN L1; Linux's
  * Documentation/arch/x86/boot.rst, "64-bit Boot Protocol"), as kvmtool and
  * Firecracker do it: the protected-mode kernel of a bzImage at its load
- * address, the initrd high in low RAM, the command line, boot_params (the
+ * address (entered at its 64-bit entry, where the kernel's own decompressor
+ * runs), or, when the caller decompressed the payload on the host
+ * (kernel_payload.h), the resulting vmlinux's PT_LOAD segments at their
+ * physical addresses moved by the load address (vmlinux_elf.h; entered at
+ * startup_64, as Firecracker and Cloud Hypervisor boot a vmlinux), the
+ * initrd high in low RAM, the command line, boot_params (the
  * "zero page") with the e820 map and the ACPI RSDP, identity page tables
  * and a GDT with __BOOT_CS/__BOOT_DS. Entering it (long mode, paging on
  * with these tables, CS 0x10, DS/ES/SS 0x18, RSI = boot_params, interrupts
@@ -16,7 +21,11 @@
  *   0x7000  boot_params
  *   0x8000  GDT: null, null, 0x10 64-bit code, 0x18 data (flat)
  *   0x20000 command line (the stack grows down from here: RSP = 0x20000)
- *   kernel  at bzimage_info.load_addr (pref_address), needing mem_size bytes
+ *   kernel  at bzimage_info.load_addr (pref_address), needing mem_size bytes;
+ *           a vmlinux segment linked for physical P goes to
+ *           load_addr + P - pref_address (the decompressor's rule: misc.c
+ *           puts it at output + p_paddr - LOAD_PHYSICAL_ADDR), and the
+ *           kernel needs the larger of init_size and its image's span
  *   initrd  page aligned, as high as it goes below the end of low RAM and
  *           the kernel's initrd_addr_max, above the kernel
  * Thread compatible (no global state). Not an ABI: callers are in the VMM.
@@ -66,11 +75,17 @@ struct linux_boot_args {
 	const void *initrd;   /* NULL or size 0 = none */
 	size_t initrd_size;
 	uint64_t acpi_rsdp;   /* written to boot_params.acpi_rsdp_addr; 0 = none */
+	/*
+	 * The bzImage's payload decompressed on the host (an ELF vmlinux), or
+	 * NULL: the guest runs the kernel's own decompressor.
+	 */
+	const void *vmlinux;
+	size_t vmlinux_size;
 };
 
 /* The 64-bit entry state, and where things went. */
 struct linux_entry {
-	uint64_t rip, rsi, rsp, cr3, gdt_base;
+	uint64_t rip, rsi, rsp, cr3, gdt_base; /* rip: the bzImage's 64-bit entry or startup_64 */
 	uint16_t gdt_limit;
 	uint64_t kernel_addr, kernel_mem; /* [addr, addr + mem) is the kernel's */
 	uint64_t initrd_addr, initrd_size; /* 0, 0: none */
@@ -101,10 +116,13 @@ void linux_zero_page(uint8_t zp[LINUX_ZERO_PAGE_SIZE], const struct linux_zero_p
  * it into @ram. Returns 0 and fills @out, or a negative errno with one
  * message in @err (may be NULL; guest RAM unchanged):
  *   -EINVAL  bad parameters, or guest RAM with no low region past 1 MiB;
- *   -ENOEXEC the image is malformed or unsupported (bzimage.h);
+ *   -ENOEXEC the image is malformed or unsupported (bzimage.h), or the
+ *            vmlinux is (vmlinux_elf.h), or a vmlinux segment lies below
+ *            the header's pref_address;
  *   -E2BIG   the command line is longer than the kernel's cmdline_size
  *            (or than LINUX_CMDLINE_MAX - 1);
- *   -ENOMEM  the kernel's [load_addr, + mem_size) is not guest RAM below
+ *   -ENOMEM  the kernel's [load_addr, + mem_size) (mem_size grown to the
+ *            vmlinux's span when there is one) is not guest RAM below
  *            4 GiB, or the initrd does not fit between the kernel's end and
  *            the lower of low RAM's end and initrd_addr_max + 1.
  */

@@ -35,7 +35,7 @@
 
 /*
  * ACPI fixed hardware at QEMU's PIIX4/ICH9 PM base (0x600): PM1a event
- * block (status, enable), PM1a control (SLP_EN powers off, dev/pm.c), the
+ * block (status, enable), PM1a control (SLP_EN with SLP_TYP S5 powers off, dev/pm.c), the
  * 24-bit PM timer at 3.579545 MHz. No SMI command port: always in ACPI
  * mode. The SCI is ISA IRQ 9, level triggered, active high (as QEMU).
  * Reset: the reset control register at 0xcf9 (dev/pci_cf8.c), value 6.
@@ -50,6 +50,8 @@
 #define PLAT_PM_TMR_HZ 3579545ULL
 #define PLAT_PM1_SCI_EN (1u << 0)
 #define PLAT_PM1_SLP_EN (1u << 13)
+/* SLP_TYP of S5 (soft off): what the DSDT's \_S5 gives (platform/acpi.c: Zero), as QEMU's. */
+#define PLAT_PM1_SLP_TYP_S5 0
 #define PLAT_SCI_IRQ 9
 #define PLAT_RESET_PORT 0xcf9
 #define PLAT_RESET_VALUE 0x06

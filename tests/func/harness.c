@@ -68,7 +68,7 @@ int harness_create(struct harness *h, const char *backend, const char *kernel,
 	if (pthread_create(&h->reader, NULL, reader_main, h) == 0)
 		h->reader_started = true;
 	struct boot_files files = { .kernel = kernel, .cmdline = cmdline };
-	rc = boot_guest(&h->vm, &files, err, sizeof(err));
+	rc = boot_guest(&h->vm, &files, NULL, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "harness: %s\n", err);
 	return rc;

@@ -4,7 +4,12 @@
  * bzImage (odd sizes also get a 100-byte initrd). Beyond "no crash, no bad
  * read" it checks what a successful load promises: the entry registers,
  * the code at the load address, boot_params with the header magic, our
- * loader type, the command line and initrd where its pointers say.
+ * loader type, the command line and initrd where its pointers say. A
+ * header that parses also has its payload decompressed as
+ * --kernel-decompress host does (kernel_payload.c: refused with -ENOTSUP
+ * or -ENOEXEC and a message, or decompressed to the size its trailer
+ * states), and what comes out loaded as a vmlinux (fuzz_vmlinux checks
+ * that load in depth).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,6 +17,7 @@
 #include <string.h>
 
 #include "loader/bzimage.h"
+#include "loader/kernel_payload.h"
 #include "loader/linux_boot.h"
 #include "mem/guest_ram.h"
 
@@ -82,6 +88,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(img, size, &e, with_initrd);
 	else if (err[0] == '\0' || (rc != -ENOEXEC && rc != -ENOMEM && rc != -E2BIG))
 		abort();
+	struct bzimage_info bz;
+	if (bzimage_parse(img, size, &bz, NULL, 0) == 0) {
+		uint8_t *vmlinux = NULL;
+		size_t vsize = 0;
+		err[0] = '\0';
+		/* At most 4 MiB out: a fuzzed trailer may ask for 1 GiB. */
+		rc = kpayload_decompress(img, size, &bz, 4ULL << 20, &vmlinux, &vsize, NULL, err,
+					 sizeof(err));
+		if (rc == 0) {
+			if (!vmlinux || !vsize || vsize > (4ULL << 20))
+				abort();
+			a.vmlinux = vmlinux;
+			a.vmlinux_size = vsize;
+			linux_load(&ram, &a, &e, err, sizeof(err));
+		} else if (err[0] == '\0' || vmlinux ||
+			   (rc != -ENOTSUP && rc != -ENOEXEC && rc != -ENOMEM)) {
+			abort();
+		}
+		free(vmlinux);
+	}
 	free(img);
 	return 0;
 }

@@ -7,12 +7,14 @@
  * validation and the IOREQ-server, P2M and claim code behind it are
  * reached; the process must never crash, and a refusal always has a
  * negative errno and a message. The connection's servers are dropped after
- * each input, as when a device model goes away.
+ * each input, as when a device model goes away, and a stop (remote_shutdown)
+ * is undone.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/vm.h"
 #include "ctl/ctl_ops.h"
@@ -61,5 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 	}
 	ioreq_servers_drop_owner(&vm.servers, &conn_token);
+	/* remote_shutdown stopped it: the next input starts from a running VM. */
+	if (atomic_load(&vm.stopping)) {
+		uint64_t v;
+		ssize_t r = read(vm.stop_efd, &v, sizeof(v));
+		(void)r;
+		vm.exit_status = 0;
+		atomic_store(&vm.stopping, false);
+	}
 	return 0;
 }

@@ -23,6 +23,9 @@ expect 2 "unknown command 'boot'" boot --kernel "$good"
 expect 2 -- "--memory 'lots'" run --kernel "$good" --memory lots
 expect 2 -- "--cpus '0'" run --kernel "$good" --cpus 0
 expect 2 -- "--accel 'xen'" run --kernel "$good" --accel xen
+expect 2 "--console 'tty': expected stdio or none" run --kernel "$good" --console tty
+expect 0 '--console stdio\|none' --help
+expect 0 'Ctrl-A x quits \(status 12\)' --help
 expect 2 -- "unknown option '--frobnicate'" run --kernel "$good" --frobnicate
 expect 4 "$tmp/nope.elf: No such file" run --kernel "$tmp/nope.elf"
 expect 4 "$tmp: not a regular file" run --kernel "$tmp"

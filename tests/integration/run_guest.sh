@@ -8,6 +8,7 @@
 #                     [--skip-on-kvm-pvm REASON] [-- IOREQVM-ARGS...]
 # --file-count / --file-min check how many lines of a file written during the
 # run (e.g. a device model's log) match: exactly N, or at least N.
+# Stdin is /dev/null: the console model (L3) reads it, and EOF just ends input.
 # The kvm variant skips (exit 77, loudly) only when /dev/kvm is missing, or
 # with --skip-on-kvm-pvm when this host's KVM is kvm_pvm (DESIGN section 7),
 # whose measured deviation from a CPU REASON names.
@@ -40,7 +41,7 @@ fi
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 timeout --kill-after=5 "${GUEST_TIMEOUT:-120}" \
-	"$vmm" run --accel "$backend" --kernel "$kernel" "$@" >"$out" 2>"$err"
+	"$vmm" run --accel "$backend" --kernel "$kernel" "$@" </dev/null >"$out" 2>"$err"
 status=$?
 fail=0
 report() { echo "FAIL: $*" >&2; fail=1; }

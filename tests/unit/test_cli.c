@@ -74,6 +74,7 @@ static void test_cli_run_defaults(void **state)
 	assert_string_equal(o.accel, "auto");
 	assert_null(o.initrd);
 	assert_null(o.cmdline);
+	assert_false(o.console_none); /* L3: the console is stdio unless asked */
 }
 
 static void test_cli_run_all_options(void **state)
@@ -242,6 +243,22 @@ static void test_cli_xen_env(void **state)
 	assert_int_equal(o.action, CLI_HELP);
 }
 
+/* L3: --console stdio|none; anything else names the option and the choices. */
+static void test_cli_console(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--console", "none"), 0);
+	assert_true(o.console_none);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--console", "none", "--console", "stdio"), 0);
+	assert_false(o.console_none);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--console", "tty"), -EINVAL);
+	assert_non_null(strstr(err, "--console 'tty'"));
+	assert_non_null(strstr(err, "stdio or none"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--console"), -EINVAL);
+	assert_non_null(strstr(err, "--console"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_cli_help_and_version),
 		cmocka_unit_test(test_cli_errors_name_the_option),
 		cmocka_unit_test(test_cli_device_model_long_commands),
+		cmocka_unit_test(test_cli_console),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,10 @@
  * Unit tests of the control-message check that runs before any op:
  * short, oversized, bad magic/version/length, unknown op, wrong payload
  * size, and file descriptors where none belong are each refused with the
- * right errno and a message; a good message of each op passes.
+ * right errno and a message; a good message of each op passes. And the
+ * remote_shutdown op (L3, L4): it stops the caller's VM with the status
+ * its reason documents, names no other VM, and refuses other reasons
+ * (EINVAL with a message) without stopping anything.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -11,9 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "core/exit_status.h"
+#include "core/vm.h"
 #include "ctl/ctl_ops.h"
 
 static uint8_t buf[sizeof(struct ioreqvm_ctl_req) + IOREQVM_CTL_MAX_PAYLOAD + 16];
@@ -57,6 +64,7 @@ static void test_ctl_accepts_each_op_with_its_size(void **state)
 		{ IOREQVM_OP_POPULATE_PHYSMAP, sizeof(struct ioreqvm_op_physmap) },
 		{ IOREQVM_OP_DECREASE_RESERVATION, sizeof(struct ioreqvm_op_physmap) },
 		{ IOREQVM_OP_RAM_RUNS, sizeof(struct ioreqvm_op_ram_runs_req) },
+		{ IOREQVM_OP_REMOTE_SHUTDOWN, sizeof(struct ioreqvm_op_remote_shutdown) },
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		const struct ctl_op_desc *d = check(msg(ok[i].op, ok[i].size), false, 0);
@@ -147,6 +155,74 @@ static void test_ctl_random_bytes_never_pass_unchecked(void **state)
 	}
 }
 
+/* What vm_stop() needs of a VM: its stop flag, status, eventfd and hold lock. */
+static void stop_only_vm(struct vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	pthread_mutex_init(&vm->hold_lock, NULL);
+	pthread_cond_init(&vm->hold_cond, NULL);
+	vm->stop_efd = eventfd(0, EFD_NONBLOCK);
+	assert_true(vm->stop_efd >= 0);
+	vm->exit_status = -1;
+}
+
+static int32_t shutdown_op(struct vm *vm, uint32_t reason)
+{
+	size_t n = msg(IOREQVM_OP_REMOTE_SHUTDOWN, sizeof(struct ioreqvm_op_remote_shutdown));
+	memcpy(buf + sizeof(struct ioreqvm_ctl_req), &reason, sizeof(reason));
+	const void *payload = NULL;
+	memset(&rep, 0, sizeof(rep));
+	const struct ctl_op_desc *d = ctl_check_request(buf, n, false, 0, &payload, &rep);
+	assert_non_null(d);
+	struct ctl_caller caller = { .conn = &caller, .pid = 1234 };
+	ctl_run_op(vm, &caller, d, payload, &rep);
+	return rep.result;
+}
+
+static void test_ctl_remote_shutdown_stops_the_vm_with_its_status(void **state)
+{
+	static const struct { uint32_t reason; int status; } ok[] = {
+		{ IOREQVM_SHUTDOWN_POWEROFF, VM_EXIT_POWEROFF },
+		{ IOREQVM_SHUTDOWN_REBOOT, VM_EXIT_RESET },
+		{ IOREQVM_SHUTDOWN_QUIT, VM_EXIT_QUIT },
+	};
+	assert_int_equal(VM_EXIT_POWEROFF, 0); /* the README's numbers */
+	assert_int_equal(VM_EXIT_RESET, 10);
+	assert_int_equal(VM_EXIT_QUIT, 12);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct vm vm;
+		stop_only_vm(&vm);
+		assert_int_equal(shutdown_op(&vm, ok[i].reason), 0);
+		assert_true(atomic_load(&vm.stopping));
+		assert_int_equal(vm.exit_status, ok[i].status);
+		uint64_t v = 0;
+		assert_int_equal(read(vm.stop_efd, &v, sizeof(v)), sizeof(v)); /* main wakes */
+		/* A second request changes nothing: the first stop wins. */
+		assert_int_equal(shutdown_op(&vm, IOREQVM_SHUTDOWN_QUIT), 0);
+		assert_int_equal(vm.exit_status, ok[i].status);
+		close(vm.stop_efd);
+	}
+}
+
+static void test_ctl_remote_shutdown_refuses_other_reasons(void **state)
+{
+	/* Xen's suspend, crash, watchdog, soft_reset; and values nobody defines. */
+	static const uint32_t bad[] = { 2, 3, 4, 5, 6, 0xff, 0x101, 0x10000, UINT32_MAX };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vm vm;
+		stop_only_vm(&vm);
+		assert_int_equal(shutdown_op(&vm, bad[i]), -EINVAL);
+		assert_non_null(strstr(rep.msg, "not supported"));
+		assert_false(atomic_load(&vm.stopping));
+		assert_int_equal(vm.exit_status, -1);
+		close(vm.stop_efd);
+	}
+	/* No field names a VM or domain: a longer payload (say, a domid) is refused. */
+	assert_null(check(msg(IOREQVM_OP_REMOTE_SHUTDOWN, 8), false, 0));
+	assert_int_equal(rep.result, -EINVAL);
+	assert_non_null(strstr(rep.msg, "remote_shutdown takes 4"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +233,8 @@ int main(void)
 		cmocka_unit_test(test_ctl_refuses_unknown_op_and_wrong_size),
 		cmocka_unit_test(test_ctl_refuses_file_descriptors),
 		cmocka_unit_test(test_ctl_random_bytes_never_pass_unchecked),
+		cmocka_unit_test(test_ctl_remote_shutdown_stops_the_vm_with_its_status),
+		cmocka_unit_test(test_ctl_remote_shutdown_refuses_other_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,10 +2,11 @@
 /*
  * ioreqctl: look at and poke a running ioreqvm VM over libioreq. One
  * connection per invocation, one subcommand: info, servers, ranges,
- * get-mem-type, set-mem-type, xen-info, and the VM's xenstore (its socket
- * from XEN_INFO, spoken to by xs_client.c): xenstore-ls, xenstore-read,
- * xenstore-write. Parsing and printing only; every rule is the VMM's.
- * Exit status: 0 done, 1 the VMM or the connection failed, 2 bad usage.
+ * get-mem-type, set-mem-type, shutdown, xen-info, and the VM's xenstore
+ * (its socket from XEN_INFO, spoken to by xs_client.c): xenstore-ls,
+ * xenstore-read, xenstore-write. Parsing and printing only; every rule is
+ * the VMM's. Exit status: 0 done, 1 the VMM or the connection failed, 2 bad
+ * usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -58,6 +59,9 @@ static void usage(FILE *f)
 "  get-mem-type PFN              the memory type of guest frame PFN\n"
 "  set-mem-type TYPE FIRST_PFN NR\n"
 "                                set NR frames from FIRST_PFN to TYPE (all or nothing)\n"
+"  shutdown REASON               stop the VM: poweroff (ioreqvm exits 0), reboot\n"
+"                                (10: it does not restart guests), quit (12), or\n"
+"                                a number (Xen's SHUTDOWN_* codes; the VM judges)\n"
 "  xen-info                      what Xen's libraries see: domid, UUID, RAM frames,\n"
 "                                the xenstore socket\n"
 "  xenstore-ls PATH              the VM's xenstore from PATH down: one line per key,\n"
@@ -132,6 +136,7 @@ static int parse_mem_type(const char *s, uint16_t *out)
 struct cmd_args {
 	uint64_t id, pfn, nr;
 	uint16_t type;
+	uint32_t reason;
 	const char *key, *value;
 };
 
@@ -278,6 +283,13 @@ static int cmd_set_mem_type(struct libioreq *x, const struct cmd_args *a)
 {
 	if (libioreq_set_mem_type(x, a->type, a->pfn, (uint32_t)a->nr) < 0)
 		return vm_failed(x, "set_mem_type");
+	return 0;
+}
+
+static int cmd_shutdown(struct libioreq *x, const struct cmd_args *a)
+{
+	if (libioreq_shutdown(x, a->reason) < 0)
+		return vm_failed(x, "shutdown");
 	return 0;
 }
 
@@ -519,6 +531,27 @@ static int parse_xenstore_write(char **args, struct cmd_args *a)
 	return 0;
 }
 
+static int parse_shutdown(char **args, struct cmd_args *a)
+{
+	static const struct { const char *name; uint32_t reason; } reasons[] = {
+		{ "poweroff", IOREQVM_SHUTDOWN_POWEROFF },
+		{ "reboot", IOREQVM_SHUTDOWN_REBOOT },
+		{ "quit", IOREQVM_SHUTDOWN_QUIT },
+	};
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (!strcmp(args[0], reasons[i].name)) {
+			a->reason = reasons[i].reason;
+			return 0;
+		}
+	}
+	uint64_t v;
+	if (parse_u64(args[0], UINT32_MAX, &v))
+		return usage_error("shutdown: unknown reason '%s' (poweroff, reboot, quit or "
+				   "a number)", args[0]);
+	a->reason = (uint32_t)v;
+	return 0;
+}
+
 static const struct command {
 	const char *name;
 	int nargs;
@@ -531,6 +564,7 @@ static const struct command {
 	{ "ranges", 1, " ID", parse_ranges, cmd_ranges },
 	{ "get-mem-type", 1, " PFN", parse_get_mem_type, cmd_get_mem_type },
 	{ "set-mem-type", 3, " TYPE FIRST_PFN NR", parse_set_mem_type, cmd_set_mem_type },
+	{ "shutdown", 1, " REASON", parse_shutdown, cmd_shutdown },
 	{ "xen-info", 0, "", parse_none, cmd_xen_info },
 	{ "xenstore-ls", 1, " PATH", parse_xenstore_key, cmd_xenstore_ls },
 	{ "xenstore-read", 1, " KEY", parse_xenstore_key, cmd_xenstore_read },

@@ -166,6 +166,8 @@ static int gate_slot(struct tcg_vcpu *c, const uc_x86_mmr *gdtr, uint16_t target
 /* K10: CPL3 -> CPL0 through a temporary call gate (what it leaves: tcg_priv.h). */
 enum tcg_delivery tcg_call_gate(struct tcg_vcpu *c, uint16_t sel, uint64_t target)
 {
+	if (tcg_raise_cpl_direct_ok())
+		return tcg_raise_cpl_direct(c, sel, target); /* see tcg_cpl.c */
 	uc_x86_mmr gdtr = { 0 };
 	uc_reg_read(c->uc, UC_X86_REG_GDTR, &gdtr);
 	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP);

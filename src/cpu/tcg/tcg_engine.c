@@ -283,10 +283,23 @@ static int region_map(struct tcg_vcpu *c, struct tcg_region *r)
 	return uc_err_to_errno(e);
 }
 
+/* @h lies inside the RAM region @w and maps the same memfd offsets (a piece of it). */
+static bool piece_of(const struct tcg_region *h, const struct tcg_region *w)
+{
+	return h->kind == w->kind && h->start >= w->start && h->end <= w->end &&
+	       h->off - h->start == w->off - w->start;
+}
+
 /*
  * Bring the engine's regions in step with the VM's mappings: unmap the
- * regions that are not wanted as they are, then map the missing ones. A
- * RAM region keeps its place only if extent, access and memfd offset match.
+ * regions that are not wanted as they are, then map the missing ones. An
+ * MMIO or RO region keeps its place only if it is exactly as wanted. A
+ * wanted RW region may stay as the RW pieces the engine already holds of
+ * it, the holes between them mapped anew, while that leaves at most
+ * TCG_LAZY_PIECES regions more than wanted (K4): a page flipped
+ * RW -> NONE -> RW then costs a one-page RAM map and no unmap of the chunk
+ * around it (libunicorn 2.1.1 flushes the soft TLB page by page for every
+ * page unmapped, and each RAM map walks every RAM block twice nested).
  * On failure the engine matches nothing known: the caller stops the VM.
  */
 int tcg_engine_sync_regions(struct tcg_vcpu *c)
@@ -299,24 +312,76 @@ int tcg_engine_sync_regions(struct tcg_vcpu *c)
 	tcg_vm_desired_regions(c->t, &want, &nr_want, &gen);
 	if (!want)
 		return -ENOMEM;
-	bool *present = calloc(nr_want + 1, sizeof(*present));
-	if (!present) {
+	unsigned budget = TCG_LAZY_PIECES;
+	if (nr_want + budget > TCG_REGION_CAP - TCG_REGIONS_RESERVED)
+		budget = nr_want < TCG_REGION_CAP - TCG_REGIONS_RESERVED
+				 ? TCG_REGION_CAP - TCG_REGIONS_RESERVED - nr_want
+				 : 0;
+	struct tcg_region *out = calloc(nr_want + budget + 1, sizeof(*out));
+	bool *fresh = calloc(nr_want + budget + 1, sizeof(*fresh));
+	bool *kept = calloc(c->nr_regions + 1, sizeof(*kept));
+	if (!out || !fresh || !kept) {
 		free(want);
+		free(out);
+		free(fresh);
+		free(kept);
 		return -ENOMEM;
 	}
-	int rc = 0;
-	unsigned j = 0;
 	/* Both lists are sorted and disjoint: walk them together. */
-	for (unsigned i = 0; i < c->nr_regions; i++) {
-		struct tcg_region *have = &c->regions[i];
-		while (j < nr_want && want[j].end <= have->start)
-			j++;
-		if (j < nr_want && same_region(have, &want[j])) {
-			want[j].mmio = have->mmio; /* ownership moves to the new list */
-			have->mmio = NULL;
-			present[j] = true;
+	unsigned n = 0, extra = 0, i = 0;
+	for (unsigned w = 0; w < nr_want; w++) {
+		const struct tcg_region *wr = &want[w];
+		while (i < c->nr_regions && c->regions[i].end <= wr->start)
+			i++;
+		unsigned pieces = 0, holes = 0;
+		uint64_t at = wr->start;
+		for (unsigned j = i; wr->kind == TCG_REGION_RW && j < c->nr_regions &&
+				     c->regions[j].start < wr->end; j++) {
+			if (!piece_of(&c->regions[j], wr))
+				continue;
+			holes += c->regions[j].start > at;
+			at = c->regions[j].end;
+			pieces++;
+		}
+		holes += pieces && at < wr->end;
+		if (wr->kind != TCG_REGION_RW || !pieces || extra + pieces + holes - 1 > budget) {
+			if (i < c->nr_regions && same_region(&c->regions[i], wr)) {
+				kept[i] = true;
+				out[n++] = c->regions[i];
+				c->regions[i].mmio = NULL; /* ownership moves to the new list */
+			} else {
+				fresh[n] = true;
+				out[n] = *wr;
+				out[n++].mmio = NULL;
+			}
 			continue;
 		}
+		extra += pieces + holes - 1;
+		at = wr->start;
+		for (unsigned j = i; j < c->nr_regions && c->regions[j].start < wr->end; j++) {
+			if (!piece_of(&c->regions[j], wr))
+				continue;
+			if (c->regions[j].start > at) {
+				fresh[n] = true;
+				out[n++] = (struct tcg_region){ .start = at, .end = c->regions[j].start,
+								.kind = wr->kind,
+								.off = wr->off + (at - wr->start) };
+			}
+			kept[j] = true;
+			out[n++] = c->regions[j];
+			at = c->regions[j].end;
+		}
+		if (at < wr->end) {
+			fresh[n] = true;
+			out[n++] = (struct tcg_region){ .start = at, .end = wr->end, .kind = wr->kind,
+							.off = wr->off + (at - wr->start) };
+		}
+	}
+	int rc = 0;
+	for (i = 0; i < c->nr_regions; i++) {
+		struct tcg_region *have = &c->regions[i];
+		if (kept[i])
+			continue;
 		if (!rc) {
 			uc_err e = uc_mem_unmap(c->uc, have->start, have->end - have->start);
 			rc = uc_err_to_errno(e);
@@ -324,18 +389,16 @@ int tcg_engine_sync_regions(struct tcg_vcpu *c)
 		free(have->mmio);
 		have->mmio = NULL;
 	}
-	for (j = 0; j < nr_want; j++) {
-		if (present[j])
-			continue;
-		want[j].mmio = NULL;
-		if (!rc)
-			rc = region_map(c, &want[j]);
-	}
-	free(present);
+	for (i = 0; i < n; i++)
+		if (fresh[i] && !rc)
+			rc = region_map(c, &out[i]);
+	free(want);
+	free(fresh);
+	free(kept);
 	free(c->regions);
-	c->regions = want;
-	c->nr_regions = nr_want;
-	c->cap_regions = nr_want;
+	c->regions = out;
+	c->nr_regions = n;
+	c->cap_regions = n;
 	if (rc)
 		return rc;
 	c->gen_applied = gen;

@@ -299,6 +299,15 @@ enum tcg_msr_run tcg_msr_before_run(struct tcg_vcpu *c, uint64_t rip, uint64_t *
 	if (r == TCG_MSR_STEP) {
 		c->msr_until = *until = c->msr_site + c->msr_len;
 		c->msr_until_rip = rip + c->msr_len;
+		/*
+		 * The exit at "until" is compiled into the code translated while
+		 * it is set: a block starting there that an earlier run (without
+		 * this exit) translated would run on, in_gate, for ever. A MOV to
+		 * CR4 ends its block, so the next one is looked up, not
+		 * translated: drop it (libunicorn itself drops only the code at
+		 * until - 1 after the run).
+		 */
+		uc_ctl_remove_cache(c->uc, *until, *until + 1);
 	}
 	return r;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * State shared by the tcg backend's files (the software CPU on libunicorn
- * 2.0.1, DESIGN K1-K14); nothing outside src/cpu/tcg sees it. The VM half
+ * 2.1, DESIGN K1-K14); nothing outside src/cpu/tcg sees it. The VM half
  * keeps the wanted mappings and the platform devices; each vCPU owns one
  * 64-bit engine and brings its regions in step with the wanted mappings
  * itself, on its own thread, before it runs guest code (K3).
@@ -19,19 +19,31 @@
 #include "cpu/backend.h"
 #include "cpu/x86.h"
 #include "irqchip/irqchip.h"
+#include "mem/guest_ram.h"
 #include "util/rangeset.h"
 
 /*
- * K4: libunicorn 2.0.1 aborts the process at about 4094 regions in one
- * engine; we stay at TCG_REGION_CAP. Unmapping a region costs ~90 ns per
- * page (it flushes the soft TLB page by page), so regions are also cut at
- * chunk boundaries (at most TCG_MAX_CHUNKS chunks of at least
- * TCG_MIN_CHUNK): a change then unmaps only the chunks it touches. Every
- * mapping can bring one MMIO gap region and one chunk split with it, so
- * the mapping limit is (cap - reserved - chunks - 1) / 2: 379 at most.
+ * K4: libunicorn (2.0.1 and 2.1.1 alike) aborts the process at 4096
+ * regions in one engine (probe_unicorn); we stay at TCG_REGION_CAP, far
+ * below, because on 2.1.1 what bounds the mapping limit is cost: mapping a
+ * RAM region walks every RAM region of the engine twice nested (~3.8 ns x
+ * RAM regions squared: 1 ms at 500, 15 ms at 2000), so an engine catching
+ * up with N new mappings pays ~1.3 ns x N cubed, and under ASan on a busy
+ * machine several times that (measured: 0.3-1.6 s at 618 mappings, 8-20 s
+ * at 1002, where func_p2m_limit_tcg gives the guest 5 s to run on; flip
+ * costs in BENCHMARKS.md, K4). Unmapping costs ~120 ns per page (a
+ * soft-TLB flush and a code drop page by page), so regions in RAM are also
+ * cut at chunk boundaries (chunks of at least TCG_MIN_CHUNK, at most
+ * TCG_MAX_CHUNKS of them over RAM) and at the ends of RAM, where the gaps
+ * outside RAM (which no change reaches) begin. Every mapping brings at
+ * most one gap region with it, so the mapping limit is
+ * (cap - reserved - cuts - 1) / 2: 626 with 256 MiB of RAM, 618 with 512.
+ * Up to TCG_LAZY_PIECES regions more than wanted may stay, as RW pieces of
+ * a wanted RW region (tcg_engine_sync_regions), never past cap - reserved.
  */
-#define TCG_REGION_CAP 1024
+#define TCG_REGION_CAP 1280
 #define TCG_REGIONS_RESERVED 8
+#define TCG_LAZY_PIECES 32
 #define TCG_MIN_CHUNK (16ULL << 20)
 #define TCG_MAX_CHUNKS 256
 
@@ -73,7 +85,9 @@ struct tcg_vm {
 	struct rangeset maps;
 	_Atomic uint64_t maps_gen; /* bumped on every change */
 	uint64_t space_end;        /* guest-physical space covered by regions */
-	uint64_t chunk;            /* regions never cross a multiple of it */
+	uint64_t chunk;            /* regions in RAM never cross a multiple of it */
+	struct guest_ram_region ram[GUEST_RAM_MAX_REGIONS]; /* nor the ends of RAM */
+	unsigned nr_ram;
 	struct irqchip irqchip;    /* PIC, I/O APIC, local APICs, PIT (K5) */
 	struct tcg_turns turns;    /* K7 */
 	_Atomic uint64_t *code_pages; /* K8: a bit per page some engine translated code from */
@@ -209,6 +223,7 @@ struct tcg_vcpu {
 	char reason[160];
 	uint64_t last_block, last_block_size; /* for the STI shadow (K10) */
 	bool in_gate; /* running the K10 call-gate window: no stops */
+	bool sti_skip; /* K10: the next block hook is the STI shadow's block: no stop there */
 	/* The engine's exits list (tcg_run): empty, or the one address exit_at. */
 	bool exit_set;
 	uint64_t exit_at;
@@ -442,9 +457,19 @@ static inline bool tcg_exception_has_code(unsigned v)
  * @sel:@target, run alone from the current RIP (tcg_deliver.c).
  * TCG_DELIVERED: RIP is @target at CPL0, CS is @sel (its descriptor loaded
  * from the GDT), SS is null, and the engine pushed SS, RSP, CS and RIP (32
- * bytes) below TSS.RSP0. Otherwise c->reason says why.
+ * bytes) below TSS.RSP0. Where tcg_raise_cpl_direct_ok, that function does
+ * it instead: the same state, nothing pushed (callers rebuild the frame).
+ * Otherwise c->reason says why.
  */
 enum tcg_delivery tcg_call_gate(struct tcg_vcpu *c, uint16_t sel, uint64_t target);
+/*
+ * K10 without running guest code (tcg_cpl.c): CS = @sel (a 64-bit DPL0
+ * code segment from the GDT), SS null, CPL 0, RIP @target, written into the
+ * engine's CPU state; RSP and the stack are left alone.
+ */
+enum tcg_delivery tcg_raise_cpl_direct(struct tcg_vcpu *c, uint16_t sel, uint64_t target);
+/* True if this libunicorn's CPU state layout is the one tcg_cpl.c knows. */
+bool tcg_raise_cpl_direct_ok(void);
 
 /* tcg_syscall.c: SYSCALL (EFER.SCE, STAR/LSTAR/SFMASK) and SYSENTER (not offered: #UD) */
 void tcg_hook_syscall(uc_engine *uc, void *opaque);

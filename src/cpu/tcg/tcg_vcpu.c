@@ -43,6 +43,10 @@ void tcg_hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
 	struct tcg_vcpu *c = opaque;
 	unsigned attn = atomic_load_explicit(&c->attn, memory_order_relaxed);
+	if (c->sti_skip) {
+		c->sti_skip = false; /* the block after STI runs whole: its first insn is the shadow */
+		attn = 0;
+	}
 	if (attn && !c->in_gate && c->stop == TCG_STOP_NONE) {
 		/* An interrupt alone stops only a vCPU that can take it. */
 		if (attn & ~TCG_ATTN_IRQ || tcg_reg(c, UC_X86_REG_EFLAGS) & X86_RFLAGS_IF) {
@@ -343,7 +347,12 @@ static uc_err step_one(struct tcg_vcpu *c, uint64_t rip, uint64_t *stepped_to)
 		return tcg_run(c, rip, TCG_NO_UNTIL, 1); /* undecodable (unmapped) code: the engine faults */
 	uint64_t end = rip + c->insn.len;
 	*stepped_to = end;
-	uc_ctl_remove_cache(c->uc, rip, end);
+	/*
+	 * The exit at @end is compiled into code translated while it is set:
+	 * the instruction's own block, and the block at @end if the instruction
+	 * ends its block (MOV CR4, WRMSR) and one from an earlier run is cached.
+	 */
+	uc_ctl_remove_cache(c->uc, rip, end + 1);
 	uc_err e = tcg_run(c, rip, end, 0);
 	uc_ctl_remove_cache(c->uc, rip, end);
 	return e;
@@ -400,6 +409,23 @@ static int run_loop(struct tcg_vcpu *c, struct vcpu_exit *exit)
 			if (m == TCG_MSR_SERVED || m == TCG_MSR_GP) {
 				c->last_block_size = 0;
 				if (m == TCG_MSR_GP && msr_gp(c, exit))
+					return 0;
+				continue;
+			}
+			if (m == TCG_MSR_RUN && until == TCG_NO_UNTIL) {
+				/*
+				 * Interrupts wait until the block at RIP has run: its first
+				 * instruction is the shadow, and delivering a few later is
+				 * allowed. Not a step to RIP + length: a jump, call or
+				 * return there never reaches it, and a run in_gate with no
+				 * stop would go on for ever with interrupts held off.
+				 */
+				c->last_block_size = 0;
+				c->sti_skip = true;
+				uc_err e = tcg_run(c, rip, TCG_NO_UNTIL, 0);
+				c->sti_skip = false;
+				tcg_msr_after_run(c, e);
+				if (after_stop(c, e, exit))
 					return 0;
 				continue;
 			}

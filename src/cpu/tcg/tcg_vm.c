@@ -17,6 +17,8 @@
 #include "cpu/tcg/tcg_priv.h"
 #include "cpu/tcg/tcg_vm.h"
 
+static unsigned region_cuts(const struct tcg_vm *t);
+
 int tcg_probe(const char *device, char *err, size_t errlen)
 {
 	unsigned major, minor;
@@ -50,20 +52,24 @@ int tcg_vm_create(struct vm *vm, char *err, size_t errlen)
 	if (t->space_end < GUEST_PCI_HOLE_END)
 		t->space_end = GUEST_PCI_HOLE_END;
 	t->chunk = TCG_MIN_CHUNK;
-	while (t->space_end / t->chunk > TCG_MAX_CHUNKS)
+	while (vm->ram.size / t->chunk > TCG_MAX_CHUNKS)
 		t->chunk <<= 1;
-	uint64_t chunks = (t->space_end + t->chunk - 1) / t->chunk;
 	if (tcg_code_init(t)) {
 		snprintf(err, errlen, "tcg: no memory for the code-page bitmap");
 		return -ENOMEM;
 	}
-	rangeset_init(&t->maps, (TCG_REGION_CAP - TCG_REGIONS_RESERVED - chunks - 1) / 2, 0);
+	t->nr_ram = vm->ram.nr_regions;
+	memcpy(t->ram, vm->ram.region, sizeof(t->ram));
+	rangeset_init(&t->maps, (TCG_REGION_CAP - TCG_REGIONS_RESERVED - region_cuts(t) - 1) / 2,
+		      0);
 	int rc = tcg_exception_state_init();
 	if (rc) {
 		snprintf(err, errlen, "libunicorn: cannot locate the CPU's exception state "
 			 "(not libunicorn 2.0.1?)");
 		return rc;
 	}
+	/* K10: found now, in a scratch engine, before the vCPUs' engines exist. */
+	(void)tcg_raise_cpl_direct_ok();
 	rc = tcg_cpuid_init();
 	if (rc) {
 		snprintf(err, errlen, "libunicorn: CPUID leaf 1 could not be read");
@@ -131,12 +137,44 @@ void tcg_mapping_count(struct vm *vm, unsigned *used, unsigned *limit)
 	*limit = (unsigned)t->maps.limit;
 }
 
-/* Append [start, end) of @kind, cut at chunk boundaries. */
+/*
+ * K4: where regions are cut whatever they hold (the cuts tcg_mapping_limit
+ * counts): the ends of each RAM region and, inside RAM, multiples of the
+ * chunk size. Space outside RAM never changes (no mapping reaches it), so
+ * the gaps there are one region each; a NONE run at the edge of RAM stays
+ * a region of its own, so a change never unmaps the PCI hole.
+ */
+static uint64_t next_cut(const struct tcg_vm *t, uint64_t x)
+{
+	uint64_t cut = UINT64_MAX;
+	for (unsigned i = 0; i < t->nr_ram; i++) {
+		uint64_t a = t->ram[i].gpa, b = a + t->ram[i].size;
+		if (x < a && a < cut)
+			cut = a;
+		else if (x >= a && x < b) {
+			uint64_t c = (x / t->chunk + 1) * t->chunk;
+			c = c < b ? c : b;
+			cut = c < cut ? c : cut;
+		}
+	}
+	return cut;
+}
+
+/* At most how many cuts next_cut makes: each splits at most one region. */
+static unsigned region_cuts(const struct tcg_vm *t)
+{
+	uint64_t cuts = 0;
+	for (unsigned i = 0; i < t->nr_ram; i++) /* both ends, the multiples inside */
+		cuts += 2 + (t->ram[i].size + t->chunk - 1) / t->chunk;
+	return (unsigned)cuts;
+}
+
+/* Append [start, end) of @kind, cut where next_cut says. */
 static void push_region(const struct tcg_vm *t, struct tcg_region *r, unsigned *n,
 			uint64_t start, uint64_t end, enum tcg_region_kind kind, uint64_t off)
 {
 	while (start < end) {
-		uint64_t cut = (start / t->chunk + 1) * t->chunk;
+		uint64_t cut = next_cut(t, start);
 		if (cut > end)
 			cut = end;
 		r[(*n)++] = (struct tcg_region){ .start = start, .end = cut, .kind = kind,
@@ -156,7 +194,8 @@ void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned 
 {
 	pthread_mutex_lock(&t->lock);
 	*gen = atomic_load(&t->maps_gen);
-	size_t max = 2 * rangeset_count(&t->maps) + 2 + t->space_end / t->chunk;
+	/* Every mapping and the gap before it, the last gap, every cut. */
+	size_t max = 2 * rangeset_count(&t->maps) + 1 + region_cuts(t);
 	struct tcg_region *r = calloc(max, sizeof(*r));
 	unsigned n = 0;
 	uint64_t at = 0;
