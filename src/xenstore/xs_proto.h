@@ -38,7 +38,9 @@
  *  - unknown types, XS_ERROR and XS_WATCH_EVENT from a client: EINVAL.
  *
  * Limits (DESIGN R4): the tree's (xs_tree.h); XS_MAX_WATCHES watches per
- * client (E2BIG past them, as xenstored); XS_MAX_CLIENT_TX open
+ * client (E2BIG past them, as xenstored), a watch token of at most 1022
+ * bytes (E2BIG: its events, with the longest path, must fit a message);
+ * XS_MAX_CLIENT_TX open
  * transactions per client and XS_MAX_TX in all (ENOSPC), each a copy of
  * the tree; XS_MAX_TX_EVENTS distinct changed paths per transaction (a
  * change past them: ENOSPC). Output is bounded by the server (xs_server.h).
