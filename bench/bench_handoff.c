@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 	struct dm_child dm;
 	snprintf(cmd, sizeof(cmd), "%s --port 0x510:0x513", argv[1]);
 	if (ctl_server_start(&cs, &vm, sock, err, sizeof(err)) ||
-	    dm_spawn(&cs, cmd, sock, &dm, 10000, err, sizeof(err))) {
+	    dm_spawn(&cs, cmd, sock, NULL, &dm, 10000, err, sizeof(err))) {
 		fprintf(stderr, "bench_handoff: %s\n", err);
 		return 1;
 	}

@@ -11,6 +11,22 @@
  *  - a buffer in the PCI hole (no RAM): status XENCMD_NOT_RAM;
  *  - a buffer whose second half lies past the end of RAM: status
  *    XENCMD_NOT_RAM, and its first half (RAM) untouched.
+ * Mode "populate" (DESIGN X4): RAM the model adds in the PCI hole and takes
+ * away again, through Xen's populate_physmap and decrease_reservation:
+ *  - before, the frames read all ones (a hole); populated, they read zero
+ *    and a command buffer there is worked on in place by the model (which
+ *    maps it with xenforeignmemory_map: mappable by models);
+ *  - populating them again: EEXIST; at the I/O APIC: EINVAL;
+ *  - given back, they read all ones and the model's map of them fails
+ *    (XENCMD_NOT_RAM); giving back a hole: EINVAL;
+ *  - populated again, they are fresh memory: zero, none of the old words;
+ *  - boot RAM given back reads all ones, and populated again reads zero;
+ *  - then it waits for the host (XENCMD_GO_PORT), who checks the model's
+ *    xenstore keys meanwhile and says go through xenstore.
+ * Mode "killed" (I5): a command served, then a read the model never
+ * answers: the host kills the model (SIGKILL) meanwhile, and the read
+ * completes with the default (all ones); the model's port reads all ones
+ * afterwards (nobody's), and the guest runs on to its end.
  * Filling and checking run at CPL3 (kvm_pvm emulates CPL0, DESIGN 7).
  */
 #include "guest.h"
@@ -133,10 +149,104 @@ static void mode_buffers(void)
 	}
 }
 
+#define POP_PFN 0xD0000u                      /* 3.25 GiB: in the PCI hole */
+#define POP_BASE ((uintptr_t)POP_PFN << 12)
+#define BOOT_PFN 0x3000u                      /* 48 MiB: boot RAM no one here uses */
+#define BOOT_BASE ((uintptr_t)BOOT_PFN << 12)
+
+static uint32_t populate(uint32_t pfn)
+{
+	guest_outl(XENCMD_POPULATE_PORT, pfn);
+	return guest_inl(XENCMD_POPULATE_PORT);
+}
+
+static uint32_t decrease(uint32_t pfn)
+{
+	guest_outl(XENCMD_DECREASE_PORT, pfn);
+	return guest_inl(XENCMD_DECREASE_PORT);
+}
+
+struct scan {
+	uintptr_t base;
+	uint64_t nonzero;
+};
+
+/* CPL3: words of the 16 frames at s->base that are not zero. */
+static long scan_zero(void *arg)
+{
+	struct scan *s = arg;
+	const volatile uint64_t *w = (const volatile uint64_t *)s->base;
+	s->nonzero = 0;
+	for (unsigned i = 0; i < XENCMD_BUF_SIZE / 8; i++)
+		s->nonzero += w[i] != 0;
+	return 0;
+}
+
+static void expect_fresh(uintptr_t base, const char *what)
+{
+	struct scan s = { .base = base };
+	guest_run_user(scan_zero, &s);
+	guest_check(s.nonzero == 0, what, s.nonzero, 0);
+}
+
+static void mode_populate(void)
+{
+	uint32_t v = guest_read32(POP_BASE);
+	guest_check(v == 0xffffffffu, "PCI hole frame reads all ones before populate", v, 0xffffffffu);
+	uint32_t st = populate(POP_PFN);
+	guest_check(st == XENCMD_OK, "populate 16 frames in the PCI hole", st, XENCMD_OK);
+	expect_fresh(POP_BASE, "populated frames read zero");
+	one_buffer(POP_BASE, 0x3000, "populated buffer worked on in place");
+	st = populate(POP_PFN);
+	guest_check(st == XENCMD_EXISTS, "populate them again: EEXIST", st, XENCMD_EXISTS);
+	st = populate(0xFEC00);
+	guest_check(st == XENCMD_NOT_RAM, "populate at the I/O APIC: EINVAL", st, XENCMD_NOT_RAM);
+	st = decrease(POP_PFN);
+	guest_check(st == XENCMD_OK, "give them back", st, XENCMD_OK);
+	v = guest_read32(POP_BASE);
+	guest_check(v == 0xffffffffu, "given back: a hole again, all ones", v, 0xffffffffu);
+	st = command(POP_BASE);
+	guest_check(st == XENCMD_NOT_RAM, "given back: the model cannot map them", st, XENCMD_NOT_RAM);
+	st = decrease(POP_PFN);
+	guest_check(st == XENCMD_NOT_RAM, "give back a hole: EINVAL", st, XENCMD_NOT_RAM);
+	st = populate(POP_PFN);
+	guest_check(st == XENCMD_OK, "populate them once more", st, XENCMD_OK);
+	expect_fresh(POP_BASE, "fresh memory: none of the old words");
+	st = decrease(POP_PFN);
+	guest_check(st == XENCMD_OK, "give them back again", st, XENCMD_OK);
+	/* Boot RAM too: given back it is a hole, populated again it is zero. */
+	guest_write64(BOOT_BASE, 0x0123456789abcdefULL);
+	st = decrease(BOOT_PFN);
+	guest_check(st == XENCMD_OK, "give back 16 frames of boot RAM", st, XENCMD_OK);
+	v = guest_read32(BOOT_BASE);
+	guest_check(v == 0xffffffffu, "boot RAM given back reads all ones", v, 0xffffffffu);
+	st = populate(BOOT_PFN);
+	guest_check(st == XENCMD_OK, "populate the boot RAM frames again", st, XENCMD_OK);
+	expect_fresh(BOOT_BASE, "boot RAM populated again reads zero");
+	/* The host checks the model's xenstore keys, then says go (xenstore, watched by the model). */
+	guest_printf("xencmd: waiting for the host\n");
+	v = guest_inl(XENCMD_GO_PORT);
+	guest_check(v == 1, "the host said go through xenstore", v, 1);
+}
+
+static void mode_killed(void)
+{
+	one_buffer(BUFFERS, 0x4000, "a command before the model is killed");
+	guest_printf("xencmd: a request the model never answers\n");
+	uint32_t v = guest_inl(XENCMD_HANG_PORT);
+	guest_check(v == 0xffffffffu, "the request in flight when the model died: the default",
+		    v, 0xffffffffu);
+	v = guest_inl(XENCMD_PORT);
+	guest_check(v == 0xffffffffu, "the model's port afterwards: nobody's, all ones", v,
+		    0xffffffffu);
+}
+
 int guest_main(void)
 {
 	static const struct guest_mode modes[] = {
 		{ "buffers", mode_buffers },
+		{ "populate", mode_populate },
+		{ "killed", mode_killed },
 		{ 0, 0 },
 	};
 	return guest_run_mode("xencmd", modes);

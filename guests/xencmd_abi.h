@@ -13,6 +13,22 @@
 #include <stdint.h>
 
 #define XENCMD_PORT 0x550 /* the model maps its 4 bytes, 0x550-0x553 */
+/*
+ * More ports of the model (xen_dm_model --populate-port, --go-port,
+ * --hang-port), 4 bytes each:
+ *  - POPULATE: a 32-bit write of a frame number populates XENCMD_PAGES
+ *    frames there (xc_domain_populate_physmap_exact); a read gives its status
+ *    (0 or the errno);
+ *  - DECREASE: the same with xc_domain_decrease_reservation_exact;
+ *  - GO: a read is answered (1) once the host has written "1" to the
+ *    xenstore key /local/domain/<domid>/ioreqvm-test/go (the model watches
+ *    it), so the guest waits for the host's checks;
+ *  - HANG: a read the model never answers (the test kills it meanwhile).
+ */
+#define XENCMD_POPULATE_PORT 0x554
+#define XENCMD_DECREASE_PORT 0x558
+#define XENCMD_GO_PORT 0x55c
+#define XENCMD_HANG_PORT 0x560
 #define XENCMD_PAGES 16
 #define XENCMD_BUF_SIZE (XENCMD_PAGES * 4096)
 #define XENCMD_MAGIC 0x444d4358u /* "XCMD" */
@@ -32,6 +48,7 @@ struct xencmd_header {
 #define XENCMD_OK 0
 #define XENCMD_NOT_RAM 22   /* EINVAL: xenforeignmemory_map's error for a frame that is not RAM */
 #define XENCMD_BAD_MAGIC 74 /* EBADMSG: no XENCMD_MAGIC, or too many words */
+#define XENCMD_EXISTS 17    /* EEXIST: populating frames that have RAM */
 #define XENCMD_NONE 0x4e4f4e45u /* "NONE": no command yet (all ones would be nobody's port) */
 
 /* What the model makes of word @i. */

@@ -12,7 +12,9 @@
  * thread than the connection's calls. Servers, ranges and claims belong to
  * the connection that made them and die with it. ABI: stable from 1.0;
  * 1.1 adds libioreq_server_fds and libioreq_guest_memory_fd; 1.2 adds
- * libioreq_shutdown and libioreq_server_wake.
+ * libioreq_shutdown and libioreq_server_wake; 1.3 adds libioreq_xen_info,
+ * libioreq_populate_physmap, libioreq_decrease_reservation and
+ * libioreq_ram_runs.
  *
  * Limits (DESIGN R4), each with its errno:
  *  - 64 control connections per VM: the 65th connect gets -EMFILE
@@ -124,7 +126,8 @@ int libioreq_map_mem_type_to_ioreq_server(struct libioreq *x, uint16_t id, uint1
  * claimed ioreq_server type change type only through the claim's owner,
  * and only the owner sets pages to it (R5): for any other connection
  * -EPERM, the message naming the owning server. -EINVAL a rule broken
- * (the message names it and the page).
+ * (the message names it and the page), or RAM populated in the PCI hole
+ * (X4), which stays ram_rw.
  * -ENOSPC: the backend's mapping limit, or the release budget: ioreqvm
  * keeps mappings in use + 2 x (runs of claimed pages whose owner is
  * enabled) within the limit, so that releasing any claim, destroying or
@@ -209,6 +212,22 @@ int libioreq_server_fds(struct libioreq *x, uint16_t id, struct ioreqvm_op_info 
 			int *shm_fd, int *evt_fd);
 /* The guest RAM memfd (*fd) and where its regions sit (*layout), checked. */
 int libioreq_guest_memory_fd(struct libioreq *x, struct ioreqvm_op_guest_memory *layout, int *fd);
+
+/* ---- for Xen's libraries (compat/xen/) -------------------------------- (1.3) */
+
+/* The VM as Xen's libraries report it: domid, vCPUs, RAM frames, UUID, xenstore socket. */
+int libioreq_xen_info(struct libioreq *x, struct ioreqvm_op_xen_info *info);
+/*
+ * Add RAM at, or take it from, the ranges of @req (ctl_proto.h: struct
+ * ioreqvm_op_physmap), all or nothing (DESIGN X4): -EINVAL a frame that
+ * cannot change (the message names it), -EEXIST populating a frame with
+ * RAM, -ENOSPC past IOREQVM_POPULATE_MAX_PAGES more frames or the
+ * backend's mappings. Frames populated in the PCI hole stay ram_rw.
+ */
+int libioreq_populate_physmap(struct libioreq *x, const struct ioreqvm_op_physmap *req);
+int libioreq_decrease_reservation(struct libioreq *x, const struct ioreqvm_op_physmap *req);
+/* Where the RAM frames from @first_pfn on are in the RAM memfd (ctl_proto.h: RAM_RUNS). */
+int libioreq_ram_runs(struct libioreq *x, uint64_t first_pfn, struct ioreqvm_op_ram_runs *out);
 
 /*
  * Write-through helper for claimed-page writes (C6): store the request's

@@ -312,3 +312,30 @@ int libioreq_list_ranges(struct libioreq *x, uint16_t id, struct ioreqvm_op_rang
 	struct ioreqvm_op_server_id req = { .id = id };
 	return client_call(x, IOREQVM_OP_LIST_RANGES, &req, sizeof(req), out, sizeof(*out), NULL, 0);
 }
+
+int libioreq_xen_info(struct libioreq *x, struct ioreqvm_op_xen_info *info)
+{
+	int rc = client_call(x, IOREQVM_OP_XEN_INFO, NULL, 0, info, sizeof(*info), NULL, 0);
+	if (!rc)
+		info->xenstore_path[sizeof(info->xenstore_path) - 1] = 0;
+	return rc;
+}
+
+int libioreq_populate_physmap(struct libioreq *x, const struct ioreqvm_op_physmap *req)
+{
+	return client_call(x, IOREQVM_OP_POPULATE_PHYSMAP, req, sizeof(*req), NULL, 0, NULL, 0);
+}
+
+int libioreq_decrease_reservation(struct libioreq *x, const struct ioreqvm_op_physmap *req)
+{
+	return client_call(x, IOREQVM_OP_DECREASE_RESERVATION, req, sizeof(*req), NULL, 0, NULL, 0);
+}
+
+int libioreq_ram_runs(struct libioreq *x, uint64_t first_pfn, struct ioreqvm_op_ram_runs *out)
+{
+	struct ioreqvm_op_ram_runs_req req = { .first_pfn = first_pfn };
+	int rc = client_call(x, IOREQVM_OP_RAM_RUNS, &req, sizeof(req), out, sizeof(*out), NULL, 0);
+	if (!rc && out->nr > IOREQVM_MAX_RAM_RUNS)
+		return client_fail(x, -EPROTO, "RAM_RUNS reply with %u runs", out->nr);
+	return rc;
+}

@@ -10,8 +10,10 @@
  * Guest frames (map, map2, unmap): every call maps the guest RAM memfd
  * (what ioreqvm gives models) afresh at the frames asked for, so mappings
  * are independent of each other and the caller may release one with
- * munmap(2) as well as with unmap. A frame that is not guest RAM (a hole,
- * mmio_dm, beyond guest-physical space) is not mapped: its err[] entry is
+ * munmap(2) as well as with unmap. Which frames have RAM, and where, comes
+ * from ioreqvm (RAM_RUNS, ioreqvm_xen.h), RAM populated later included
+ * (X4). A frame that is not guest RAM (a hole, mmio_dm, one given back,
+ * beyond guest-physical space) is not mapped: its err[] entry is
  * -EINVAL (negative, as Linux's privcmd fills it and Xen's map2 reads it),
  * the error Xen gives for a frame without a page, and the page stays
  * inaccessible (touching it faults). With err NULL any such frame fails the
@@ -114,20 +116,6 @@ int xenforeignmemory_restrict(xenforeignmemory_handle *fmem, domid_t domid)
 	return 0;
 }
 
-/* Offset in the RAM memfd of frame @pfn, or -1 if it is not guest RAM. */
-static int64_t ram_offset(const struct ioreqvm_op_guest_memory *g, xen_pfn_t pfn)
-{
-	if (pfn > (UINT64_MAX >> PAGE_SHIFT))
-		return -1;
-	uint64_t gpa = (uint64_t)pfn << PAGE_SHIFT;
-	for (unsigned i = 0; i < g->nr_regions && i < 2; i++) {
-		uint64_t start = g->region[i].gpa, size = g->region[i].size;
-		if (gpa >= start && gpa - start < size && size - (gpa - start) >= PAGE_SIZE)
-			return (int64_t)(g->region[i].offset + (gpa - start));
-	}
-	return -1;
-}
-
 /*
  * Map @num frames at @addr (placement as mmap's @flags) with per-frame
  * results in @err (0 or -errno); the address, or NULL with errno.
@@ -140,43 +128,49 @@ static void *map_frames(xenforeignmemory_handle *fmem, uint32_t dom, void *addr,
 		return fail_null(e);
 	if (!num || !arr || (flags & MAP_PRIVATE))
 		return fail_null(EINVAL);
-	if (num > (SIZE_MAX >> PAGE_SHIFT))
+	if (num > (SIZE_MAX >> PAGE_SHIFT) || num > SIZE_MAX / sizeof(int64_t))
 		return fail_null(ENOMEM);
 	int ram_fd;
-	struct ioreqvm_op_guest_memory g;
-	int rc = ioreqvm_xen_guest_memory(&ram_fd, &g);
-	if (rc)
+	int64_t *off = malloc(num * sizeof(*off));
+	_Static_assert(sizeof(xen_pfn_t) == sizeof(uint64_t), "xen_pfn_t is 64 bits on x86_64");
+	int rc = off ? ioreqvm_xen_ram((const uint64_t *)arr, num, off, &ram_fd) : -ENOMEM;
+	if (rc) {
+		free(off);
 		return fail_null(-rc);
+	}
 	size_t len = num << PAGE_SHIFT;
 	int place = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
 	/* The whole range first, inaccessible: frames that fail stay so. */
 	uint8_t *base = mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | place,
 			     -1, 0);
-	if (base == MAP_FAILED)
+	if (base == MAP_FAILED) {
+		free(off);
 		return NULL;
+	}
 	/* What else mmap's flags may ask of the RAM pages; the rest means nothing here. */
 	int page_flags = (flags & (MAP_POPULATE | MAP_LOCKED | MAP_NONBLOCK | MAP_NORESERVE)) |
 			 MAP_SHARED | MAP_FIXED;
 	for (size_t i = 0; i < num;) {
-		int64_t off = ram_offset(&g, arr[i]);
-		if (off < 0) {
+		if (off[i] < 0) {
 			err[i++] = -EINVAL;
 			continue;
 		}
 		/* One mmap for a run of frames that follow each other in the memfd. */
 		size_t n = 1;
-		while (i + n < num && ram_offset(&g, arr[i + n]) == off + (int64_t)(n << PAGE_SHIFT))
+		while (i + n < num && off[i + n] == off[i] + (int64_t)(n << PAGE_SHIFT))
 			n++;
 		if (mmap(base + (i << PAGE_SHIFT), n << PAGE_SHIFT, prot, page_flags, ram_fd,
-			 (off_t)off) == MAP_FAILED) {
+			 (off_t)off[i]) == MAP_FAILED) {
 			int saved = errno;
 			munmap(base, len);
+			free(off);
 			return fail_null(saved);
 		}
 		for (size_t k = 0; k < n; k++)
 			err[i + k] = 0;
 		i += n;
 	}
+	free(off);
 	return base;
 }
 

@@ -28,6 +28,7 @@
 #define IOREQVM_XEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "libioreq.h"
@@ -104,10 +105,19 @@ void ioreqvm_xen_server_put(struct ioreqvm_xen_server *s);
 void ioreqvm_xen_server_forget(uint16_t id);
 
 /*
- * The guest RAM memfd and its layout, fetched once per process (the fd
- * stays open, owned here: map it, never close it). 0 or -errno.
+ * Where the pages of guest frames @pfns[0..n) are in the guest RAM memfd:
+ * offs[i] is the offset, or -1 for a frame without RAM (a hole, the PCI
+ * hole's devices, past guest-physical space); *fd is the memfd (fetched
+ * once per process and owned here: map it, never close it). Answered from
+ * the process's copy of the RAM layout, fetched (RAM_RUNS) at first use,
+ * again after ioreqvm_xen_ram_changed(), and again once in a call that
+ * finds a frame without RAM, in case another process populated it. A frame
+ * another process gave back stays in the copy until then: mapping it maps
+ * memory the guest no longer has. 0 or -errno.
  */
-int ioreqvm_xen_guest_memory(int *fd, struct ioreqvm_op_guest_memory *layout);
+int ioreqvm_xen_ram(const uint64_t *pfns, size_t n, int64_t *offs, int *fd);
+/* This process populated or gave back guest RAM: the next lookup fetches the layout. */
+void ioreqvm_xen_ram_changed(void);
 
 #ifdef __cplusplus
 }

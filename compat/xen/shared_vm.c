@@ -3,12 +3,14 @@
  * libioreqvm-xen: what the Xen libraries of one process share of the VM
  * besides the connection (see ioreqvm_xen.h): each IOREQ server's request
  * slots, ring and notification words, mapped once, with its event fd; and
- * the guest RAM memfd with its layout. One mutex (taken before the
- * connection's, never after) guards both caches.
+ * the guest RAM memfd with where the frames with RAM are in it (RAM_RUNS).
+ * One mutex (taken before the connection's, never after) guards both
+ * caches.
  */
 #include "ioreqvm_xen.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -140,28 +142,137 @@ void ioreqvm_xen_server_forget(uint16_t id)
 		ioreqvm_xen_server_put(gone); /* the cache's reference */
 }
 
-int ioreqvm_xen_guest_memory(int *fd, struct ioreqvm_op_guest_memory *layout)
+/*
+ * The guest RAM memfd, and where the frames with RAM are in it: fetched at
+ * first use, the runs again after a populate or decrease of ours
+ * (ioreqvm_xen_ram_changed) and when a frame looks like a hole (another
+ * process may have populated it). Under cache_lock.
+ */
+static int ram_fd = -1;
+static struct ram_run {
+	uint64_t first, nr, offset;
+} *ram_runs;
+static size_t nr_ram_runs, cap_ram_runs;
+static bool ram_runs_valid;
+
+static int fetch_fd(void)
 {
-	static int ram_fd = -1; /* under cache_lock */
-	static struct ioreqvm_op_guest_memory ram_layout;
-	int rc = 0;
-	pthread_mutex_lock(&cache_lock);
-	if (ram_fd < 0) {
-		struct libioreq *x;
-		rc = ioreqvm_xen_lock(&x);
-		if (!rc) {
-			rc = libioreq_guest_memory_fd(x, &ram_layout, &ram_fd);
+	if (ram_fd >= 0)
+		return 0;
+	struct libioreq *x;
+	struct ioreqvm_op_guest_memory layout;
+	int rc = ioreqvm_xen_lock(&x);
+	if (rc)
+		return rc;
+	rc = libioreq_guest_memory_fd(x, &layout, &ram_fd);
+	if (rc) {
+		ram_fd = -1;
+		ioreqvm_xen_set_error(libioreq_error(x));
+	}
+	ioreqvm_xen_unlock();
+	return rc;
+}
+
+/* All the runs, page by page, again if a populate or decrease came between two pages. */
+static int fetch_runs(void)
+{
+	struct ioreqvm_op_ram_runs *page = malloc(sizeof(*page));
+	struct libioreq *x;
+	if (!page)
+		return -ENOMEM;
+	int rc = ioreqvm_xen_lock(&x);
+	for (unsigned attempt = 0; !rc; attempt++) {
+		uint64_t pfn = 0, gen = 0;
+		nr_ram_runs = 0;
+		bool again = false;
+		do {
+			rc = libioreq_ram_runs(x, pfn, page);
 			if (rc) {
-				ram_fd = -1;
 				ioreqvm_xen_set_error(libioreq_error(x));
+				break;
 			}
-			ioreqvm_xen_unlock();
+			if (pfn && page->generation != gen) {
+				again = true;
+				break;
+			}
+			gen = page->generation;
+			if (nr_ram_runs + page->nr > cap_ram_runs) {
+				size_t cap = (nr_ram_runs + page->nr) * 2;
+				struct ram_run *n = realloc(ram_runs, cap * sizeof(*n));
+				if (!n) {
+					rc = -ENOMEM;
+					break;
+				}
+				ram_runs = n;
+				cap_ram_runs = cap;
+			}
+			for (uint32_t i = 0; i < page->nr; i++)
+				ram_runs[nr_ram_runs++] = (struct ram_run){ page->run[i].first_pfn,
+									   page->run[i].nr,
+									   page->run[i].offset };
+			if (page->next_pfn <= pfn && page->next_pfn < page->nr_pages) {
+				rc = -EPROTO; /* no progress: not what ioreqvm answers */
+				break;
+			}
+			pfn = page->next_pfn;
+		} while (pfn < page->nr_pages);
+		if (rc || !again)
+			break;
+		if (attempt == 16) {
+			rc = -EAGAIN; /* the RAM changes faster than it can be read */
+			ioreqvm_xen_set_error("guest RAM kept changing while its layout was read");
 		}
 	}
-	if (!rc) {
-		*fd = ram_fd;
-		*layout = ram_layout;
+	ioreqvm_xen_unlock();
+	free(page);
+	ram_runs_valid = !rc;
+	return rc;
+}
+
+/* Offset of @pfn from the runs (sorted, disjoint), or -1. */
+static int64_t lookup(uint64_t pfn)
+{
+	size_t lo = 0, hi = nr_ram_runs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ram_run *r = &ram_runs[mid];
+		if (pfn < r->first)
+			hi = mid;
+		else if (pfn - r->first >= r->nr)
+			lo = mid + 1;
+		else
+			return (int64_t)(r->offset + ((pfn - r->first) << 12));
 	}
+	return -1;
+}
+
+int ioreqvm_xen_ram(const uint64_t *pfns, size_t n, int64_t *offs, int *fd)
+{
+	pthread_mutex_lock(&cache_lock);
+	int rc = fetch_fd();
+	bool fresh = false;
+	if (!rc && !ram_runs_valid) {
+		rc = fetch_runs();
+		fresh = true;
+	}
+	bool miss = false;
+	for (size_t i = 0; !rc && i < n; i++)
+		miss |= (offs[i] = lookup(pfns[i])) < 0;
+	if (!rc && miss && !fresh) {
+		rc = fetch_runs();
+		for (size_t i = 0; !rc && i < n; i++)
+			if (offs[i] < 0)
+				offs[i] = lookup(pfns[i]);
+	}
+	if (!rc)
+		*fd = ram_fd;
 	pthread_mutex_unlock(&cache_lock);
 	return rc;
+}
+
+void ioreqvm_xen_ram_changed(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	ram_runs_valid = false;
+	pthread_mutex_unlock(&cache_lock);
 }

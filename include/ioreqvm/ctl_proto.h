@@ -6,7 +6,11 @@
  * payloads are fixed-size structs per op, padding must be zero. Ops carry
  * Xen's XEN_DMOP_* numbers where Xen has the op, and ioreqvm's own numbers
  * from 0x100. File descriptors travel only in replies, with SCM_RIGHTS.
- * libioreq speaks this; device models need not. Stable ABI (version 1).
+ * libioreq speaks this; device models need not. Stable ABI (version 1):
+ * ops are only ever added (0x106-0x109 for the Xen libraries: XEN_INFO,
+ * POPULATE_PHYSMAP, DECREASE_RESERVATION, RAM_RUNS). Every request is
+ * checked before it runs (ctl_ops.c): its exact payload size, pad and
+ * unused fields zero, every count and range within the bounds given here.
  */
 #ifndef IOREQVM_CTL_PROTO_H
 #define IOREQVM_CTL_PROTO_H
@@ -57,6 +61,10 @@ enum ioreqvm_ctl_op {
 	IOREQVM_OP_LIST_SERVERS = 0x103,
 	IOREQVM_OP_LIST_RANGES = 0x104,
 	IOREQVM_OP_DM_READY = 0x105,
+	IOREQVM_OP_XEN_INFO = 0x106,             /* X1, X5 */
+	IOREQVM_OP_POPULATE_PHYSMAP = 0x107,     /* X4 */
+	IOREQVM_OP_DECREASE_RESERVATION = 0x108, /* X4 */
+	IOREQVM_OP_RAM_RUNS = 0x109,             /* X3, X4 */
 };
 
 /* Range kinds: Xen's XEN_DMOP_IO_RANGE_*. */
@@ -178,7 +186,12 @@ struct ioreqvm_op_vm_info {        /* VM_INFO reply; request has no payload */
 	uint64_t mmio_exits;           /* every trapped guest-physical access */
 };
 
-struct ioreqvm_op_guest_memory {   /* MAP_GUEST_MEMORY reply + fd: the RAM memfd */
+/*
+ * MAP_GUEST_MEMORY reply + fd: the RAM memfd and where the boot RAM's two
+ * regions sit in it. The memfd also backs frames populated later (X4): its
+ * size covers them; RAM_RUNS tells which frames have RAM now.
+ */
+struct ioreqvm_op_guest_memory {
 	uint32_t nr_regions;
 	uint32_t pad;
 	uint64_t memfd_size;
@@ -211,6 +224,78 @@ struct ioreqvm_op_range_list {     /* LIST_RANGES reply; request: server_id */
 		uint32_t type, flags;
 		uint64_t start, end;
 	} range[IOREQVM_MAX_RANGES_LISTED];
+};
+
+/*
+ * XEN_INFO reply (request: no payload): what Xen's libraries answer for the
+ * VM's domain. ram_pages counts the guest frames that have RAM now;
+ * populate may bring it up to max_ram_pages (the boot RAM plus
+ * IOREQVM_POPULATE_MAX_PAGES). xenstore_path is the VM's xenstore socket,
+ * NUL-terminated ("" if it has none).
+ */
+struct ioreqvm_op_xen_info {
+	uint32_t domid;
+	uint32_t nr_vcpus;
+	uint64_t ram_pages;
+	uint64_t max_ram_pages;
+	uint8_t uuid[16];
+	char xenstore_path[108];
+	uint32_t pad;
+};
+
+/*
+ * POPULATE_PHYSMAP and DECREASE_RESERVATION (DESIGN X4): RAM added at, or
+ * taken from, nr_ranges ranges of guest frames, all or nothing: every
+ * range is checked before any changes. Ranges: nr >= 1, sorted by
+ * first_pfn, disjoint, inside guest-physical space; flags and the entries
+ * past nr_ranges zero.
+ *  - populate: every frame must be a hole (mmio_dm) that RAM can back:
+ *    the boot RAM's frames (holes only after a decrease, or the legacy VGA
+ *    window) or the PCI hole below the I/O APIC, 0xC0000-0xFEBFF; else
+ *    EINVAL, or EEXIST for a frame that has RAM already. The frames become
+ *    ram_rw over fresh (zeroed) memory of the RAM memfd, mappable by models
+ *    (RAM_RUNS says where). Past IOREQVM_POPULATE_MAX_PAGES more frames
+ *    than the VM booted with: ENOSPC; past the backend's mappings: ENOSPC.
+ *    Frames populated in the PCI hole stay ram_rw (SET_MEM_TYPE to another
+ *    type: EINVAL); boot RAM's frames populated again may change type.
+ *  - decrease: every frame must be ram_rw or ram_ro (EINVAL otherwise: a
+ *    hole, or an ioreq_server type, which must go back to ram_rw first);
+ *    the frames become holes (mmio_dm: accesses go to device models or get
+ *    the default) and their memory is released.
+ * No reply payload.
+ */
+#define IOREQVM_PHYSMAP_MAX_RANGES 255
+#define IOREQVM_POPULATE_MAX_PAGES 65536 /* 256 MiB */
+struct ioreqvm_op_physmap {
+	uint32_t nr_ranges;
+	uint32_t flags; /* 0 */
+	struct {
+		uint64_t first_pfn, nr;
+	} range[IOREQVM_PHYSMAP_MAX_RANGES];
+};
+
+/*
+ * RAM_RUNS: where the guest frames with RAM are in the RAM memfd
+ * (MAP_GUEST_MEMORY's), from first_pfn on: up to IOREQVM_MAX_RAM_RUNS runs
+ * of frames whose pages follow each other in the memfd, in order; next_pfn
+ * is where to ask again (nr_pages when none are left). generation changes
+ * with every populate and decrease: a caller that sees it change between
+ * two asks starts again.
+ */
+struct ioreqvm_op_ram_runs_req {
+	uint64_t first_pfn;
+};
+
+#define IOREQVM_MAX_RAM_RUNS 160
+struct ioreqvm_op_ram_runs {
+	uint32_t nr;
+	uint32_t pad;
+	uint64_t next_pfn;
+	uint64_t generation;
+	uint64_t nr_pages; /* guest-physical space */
+	struct {
+		uint64_t first_pfn, nr, offset;
+	} run[IOREQVM_MAX_RAM_RUNS];
 };
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * getopt_long parsing of `ioreqvm [run] OPTIONS`, size and count parsing, and
- * the --help text. Everything is checked here so main only acts.
+ * getopt_long parsing of `ioreqvm [run] OPTIONS` and `ioreqvm xen-env`, size
+ * and count parsing, and the --help text. Everything is checked here so
+ * main only acts.
  */
 #include "core/cli.h"
 
@@ -15,6 +16,8 @@
 #include <sys/un.h>
 
 #include "mem/guest_ram.h"
+#include "ioreqvm/xs_wire.h"
+#include "xenstore/xs_seed.h"
 
 int cli_parse_size(const char *s, uint64_t *out)
 {
@@ -68,6 +71,9 @@ enum {
 	OPT_NO_DEFAULTS,
 	OPT_CONSOLE,
 	OPT_KERNEL_DECOMPRESS,
+	OPT_XEN_DEVICE_MODEL,
+	OPT_XENSTORE,
+	OPT_DOMID,
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +90,9 @@ static const struct option long_opts[] = {
 	{ "max-servers", required_argument, NULL, OPT_MAX_SERVERS },
 	{ "no-default-devices", no_argument, NULL, OPT_NO_DEFAULTS },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "xen-device-model", required_argument, NULL, OPT_XEN_DEVICE_MODEL },
+	{ "xenstore", required_argument, NULL, OPT_XENSTORE },
+	{ "domid", required_argument, NULL, OPT_DOMID },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -96,14 +105,68 @@ static const struct option long_opts[] = {
 		return -EINVAL;                    \
 	} while (0)
 
+/* A model command: not empty, not too long, room for it. */
+static int add_model(const char *opt, const char *cmd, const char **list, unsigned *nr, char *err,
+		     size_t errlen)
+{
+	if (*nr == CLI_MAX_DMS)
+		FAIL("%s: at most %d device models", opt, CLI_MAX_DMS);
+	if (!*cmd)
+		FAIL("%s: command is empty", opt);
+	if (strlen(cmd) > CLI_DM_CMD_MAX)
+		FAIL("%s: command is %zu bytes, longer than %d", opt, strlen(cmd), CLI_DM_CMD_MAX);
+	list[(*nr)++] = cmd;
+	return 0;
+}
+
+static const struct option xen_env_opts[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* ioreqvm xen-env [--socket PATH] [--] CMD [ARGS...] */
+static int parse_xen_env(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
+{
+	o->action = CLI_XEN_ENV;
+	/*
+	 * Parsed from "xen-env" on, with getopt fully reset (optind 0), so that
+	 * '+' holds: CMD's own options are CMD's, whatever was parsed before.
+	 */
+	char **av = argv + 1;
+	optind = 0;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc - 1, av, "+:s:h", xen_env_opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!*optarg || strlen(optarg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+				FAIL("xen-env --socket '%s': path empty or longer than %zu bytes", optarg,
+				     sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+			o->socket = optarg;
+			break;
+		case 'h': o->action = CLI_HELP; return 0;
+		case ':': FAIL("xen-env: option %s needs a value", av[optind - 1]);
+		default: FAIL("xen-env: unknown option '%s' (see --help)", av[optind - 1]);
+		}
+	}
+	if (optind >= argc - 1)
+		FAIL("xen-env: no command to run (ioreqvm xen-env [--socket PATH] -- CMD [ARGS])");
+	o->xen_env_cmd = &av[optind];
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
-	*o = (struct cli_opts){
-		.action = CLI_RUN, .memory = CLI_DEFAULT_MEMORY, .cpus = 1, .accel = "auto" };
+	*o = (struct cli_opts){ .action = CLI_RUN, .memory = CLI_DEFAULT_MEMORY, .cpus = 1,
+				.accel = "auto", .domid = CLI_DEFAULT_DOMID };
 	int first = 1;
 	if (argc > 1 && argv[1][0] != '-') {
+		if (!strcmp(argv[1], "xen-env"))
+			return parse_xen_env(argc, argv, o, err, errlen);
 		if (strcmp(argv[1], "run"))
-			FAIL("unknown command '%s' (the command is 'run'; see --help)", argv[1]);
+			FAIL("unknown command '%s' (the commands are 'run' and 'xen-env'; see --help)",
+			     argv[1]);
 		first = 2;
 	}
 	/* getopt keeps global state: reset it so tests can parse repeatedly. */
@@ -147,15 +210,24 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 			break;
 		case OPT_ACCEL_DEVICE: o->accel_device = optarg; break;
 		case 'd':
-			if (o->nr_device_models == sizeof(o->device_models) / sizeof(o->device_models[0]))
-				FAIL("--device-model: at most %zu device models",
-				     sizeof(o->device_models) / sizeof(o->device_models[0]));
-			if (!*optarg)
-				FAIL("--device-model: command is empty");
-			if (strlen(optarg) > CLI_DM_CMD_MAX)
-				FAIL("--device-model: command is %zu bytes, longer than %d",
-				     strlen(optarg), CLI_DM_CMD_MAX);
-			o->device_models[o->nr_device_models++] = optarg;
+			if (add_model("--device-model", optarg, o->device_models,
+				      &o->nr_device_models, err, errlen))
+				return -EINVAL;
+			break;
+		case OPT_XEN_DEVICE_MODEL:
+			if (add_model("--xen-device-model", optarg, o->xen_device_models,
+				      &o->nr_xen_device_models, err, errlen))
+				return -EINVAL;
+			break;
+		case OPT_XENSTORE:
+			if (o->nr_xenstore == CLI_MAX_XENSTORE)
+				FAIL("--xenstore: at most %d keys", CLI_MAX_XENSTORE);
+			o->xenstore[o->nr_xenstore++] = optarg;
+			break;
+		case OPT_DOMID:
+			if (parse_uint(optarg, 1, CLI_MAX_DOMID, &o->domid))
+				FAIL("--domid '%s': expected a number from 1 to %d (0 is dom0, the "
+				     "device models' own)", optarg, CLI_MAX_DOMID);
 			break;
 		case OPT_NO_DEFAULTS: o->no_default_devices = true; break;
 		case OPT_CONSOLE:
@@ -178,6 +250,13 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		FAIL("unexpected argument '%s' (see --help)", argv[optind]);
 	if (!o->kernel)
 		FAIL("--kernel FILE is required (see --help)");
+	/* Seeds are checked once the domid, which relative keys live under, is known. */
+	for (unsigned i = 0; i < o->nr_xenstore; i++) {
+		char path[IOREQVM_XS_ABS_PATH_MAX + 1];
+		const char *value;
+		if (xs_seed_parse(o->xenstore[i], o->domid, path, &value, err, errlen))
+			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -185,6 +264,7 @@ void cli_usage(FILE *f)
 {
 	fprintf(f,
 "Usage: ioreqvm [run] --kernel FILE [OPTIONS]\n"
+"       ioreqvm xen-env [--socket PATH] [--] CMD [ARGS...]\n"
 "\n"
 "Run one virtual machine booting a Multiboot v1 kernel (ELF32, ELF64 or a.out\n"
 "kludge) or a Linux bzImage (64-bit boot protocol, 2.12 or later), told apart\n"
@@ -219,7 +299,19 @@ void cli_usage(FILE *f)
 "                         set variables with `env VAR=value PROG`); it\n"
 "                         gets the VM's control connection as $IOREQVM_FD\n"
 "                         and must send DM_READY (libioreq_dm_ready)\n"
-"                         within 10 s; repeatable\n"
+"                         within 10 s; repeatable (up to 16)\n"
+"      --xen-device-model CMD  start CMD, a device model built for Xen's\n"
+"                         libraries, as --device-model does, after those:\n"
+"                         ioreqvm's Xen-compatible libraries first on its\n"
+"                         LD_LIBRARY_PATH, XENSTORED_PATH set to the VM's\n"
+"                         xenstore; ready when it first asks for its event\n"
+"                         channel fd (xenevtchn_fd); repeatable (up to 16)\n"
+"      --domid N          the domain id the VM answers to in Xen's calls and\n"
+"                         xenstore, 1..32751 (default 1); any other: ESRCH\n"
+"      --xenstore KEY=VALUE  a xenstore key the VM starts with; KEY below\n"
+"                         /local/domain/DOMID unless it starts with '/';\n"
+"                         repeatable (up to 64); name, domid, vm, uuid,\n"
+"                         vCPU and memory keys are there by default\n"
 "      --max-servers N    IOREQ servers the VM allows, 1..64 (default 8)\n"
 "      --no-default-devices  do not start the default device model (the\n"
 "                         COM1 UART, ioreqvm-uart16550: no console)\n"
@@ -244,6 +336,13 @@ void cli_usage(FILE *f)
 "                         twice for more\n"
 "  -h, --help             this text\n"
 "  -V, --version          version\n"
+"\n"
+"xen-env runs CMD, a Xen device model started by hand, against a running VM:\n"
+"with ioreqvm's Xen-compatible libraries first on LD_LIBRARY_PATH and\n"
+"IOREQVM_SOCKET, XENSTORED_PATH and IOREQVM_XEN_DOMID set for that VM. The\n"
+"VM is the one whose control socket --socket names, else $IOREQVM_SOCKET,\n"
+"else the only live ioreqvm-*.sock in $XDG_RUNTIME_DIR (or /run for root,\n"
+"/tmp otherwise); with none or several, it says so and runs nothing.\n"
 "\n"
 "Exit status:\n"
 "  (V<<1)|1  the guest wrote V to port 0xf4 (QEMU isa-debug-exit); odd\n"

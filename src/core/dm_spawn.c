@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,20 @@
 
 #include "ctl/ctl_server.h"
 
+/* Whether environment entry @e sets a variable that one of @vars ("NAME=value") sets too. */
+static bool overridden(const char *e, const char *const *vars)
+{
+	for (; vars && *vars; vars++) {
+		size_t n = strcspn(*vars, "=");
+		if (!strncmp(e, *vars, n) && e[n] == '=')
+			return true;
+	}
+	return false;
+}
+
 int dm_spawn(struct ctl_server *cs, const char *cmd, const char *socket_path,
-	     struct dm_child *child, int ready_timeout_ms, char *err, size_t errlen)
+	     const char *const *extra_env, struct dm_child *child, int ready_timeout_ms,
+	     char *err, size_t errlen)
 {
 	int sv[2];
 	child->pid = -1;
@@ -30,20 +43,25 @@ int dm_spawn(struct ctl_server *cs, const char *cmd, const char *socket_path,
 		shcmd = NULL;
 	int fd = fcntl(sv[1], F_DUPFD, 3); /* inheritable copy */
 	extern char **environ;
-	size_t n = 0;
+	size_t n = 0, nx = 0;
 	while (environ[n])
 		n++;
-	char **envp = shcmd ? calloc(n + 3, sizeof(*envp)) : NULL;
+	while (extra_env && extra_env[nx])
+		nx++;
+	char **envp = shcmd ? calloc(n + nx + 3, sizeof(*envp)) : NULL;
 	char fdvar[32], sockvar[160];
 	snprintf(fdvar, sizeof(fdvar), "IOREQVM_FD=%d", fd);
 	snprintf(sockvar, sizeof(sockvar), "IOREQVM_SOCKET=%s", socket_path ? socket_path : "");
 	size_t k = 0;
 	for (size_t i = 0; envp && i < n; i++)
-		if (strncmp(environ[i], "IOREQVM_FD=", 11) && strncmp(environ[i], "IOREQVM_SOCKET=", 15))
+		if (strncmp(environ[i], "IOREQVM_FD=", 11) && strncmp(environ[i], "IOREQVM_SOCKET=", 15) &&
+		    !overridden(environ[i], extra_env))
 			envp[k++] = environ[i];
 	if (envp) {
 		envp[k++] = fdvar;
 		envp[k++] = sockvar;
+		for (size_t i = 0; i < nx; i++)
+			envp[k++] = (char *)extra_env[i];
 	}
 	char *argv[] = { "sh", "-c", shcmd, NULL };
 	pid_t pid = (fd < 0 || !envp) ? -1 : fork();

@@ -22,7 +22,11 @@
 #include "core/log.h"
 #include "core/term_guard.h"
 #include "core/vm.h"
+#include "core/xen_env.h"
+#include "core/xen_launch.h"
 #include "ctl/ctl_server.h"
+#include "xenstore/xs_seed.h"
+#include "xenstore/xs_server.h"
 
 #ifndef IOREQVM_VERSION
 #define IOREQVM_VERSION "unknown"
@@ -100,6 +104,78 @@ static void report_unbacked(const struct vm *vm)
 			 " reads %" PRIu64 " writes", pr, pw, mr, mw);
 }
 
+/*
+ * The VM's xenstore (DESIGN X1): seeded with the default keys and the
+ * --xenstore ones, its socket in a directory of its own next to the
+ * control socket @sock (in the default directory if that makes too long a
+ * socket path). 0, or -errno with a message.
+ */
+static int start_xenstore(struct xs_server *xs, struct vm *vm, const struct cli_opts *o,
+			  const char *sock, char *err, size_t errlen)
+{
+	char name[32], dir[108];
+	snprintf(name, sizeof(name), "ioreqvm-%d", (int)getpid());
+	struct xs_seed_vm sv = { .domid = o->domid, .name = name, .uuid = vm->xen.uuid,
+				 .nr_vcpus = vm->nr_vcpus, .ram_kib = o->memory >> 10 };
+	int rc = xs_seed_defaults(&xs->svc, &sv);
+	if (rc) {
+		snprintf(err, errlen, "xenstore: the default keys: %s", strerror(-rc));
+		return rc;
+	}
+	for (unsigned i = 0; i < o->nr_xenstore; i++) {
+		rc = xs_seed_apply(&xs->svc, o->xenstore[i], o->domid, err, errlen);
+		if (rc)
+			return rc;
+	}
+	snprintf(dir, sizeof(dir), "%s", sock);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof(dir), ".");
+	rc = xs_server_start(xs, dir, err, errlen);
+	if (rc == -ENAMETOOLONG) {
+		/* Too deep for a socket path of its own: the default directory then. */
+		ctl_default_path(dir, sizeof(dir));
+		*strrchr(dir, '/') = 0;
+		rc = xs_server_start(xs, dir, err, errlen);
+	}
+	if (!rc)
+		snprintf(vm->xen.xenstore_path, sizeof(vm->xen.xenstore_path), "%s", xs->path);
+	return rc;
+}
+
+/* Start the --xen-device-model models, after the others. 0 or -errno with a message. */
+static int spawn_xen_models(const struct cli_opts *o, struct ctl_server *ctl, const char *sock,
+			    const char *xs_path, struct dm_child *dms, unsigned *nr_dms, char *err,
+			    size_t errlen)
+{
+	char compat[PATH_MAX];
+	char *vars[XEN_MODEL_ENV_VARS + 1];
+	if (!o->nr_xen_device_models)
+		return 0;
+	int rc = xen_compat_dir(compat, sizeof(compat), err, errlen);
+	if (rc)
+		return rc;
+	if (xen_model_env(compat, xs_path, o->domid, vars)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; !rc && i < o->nr_xen_device_models; i++) {
+		const char *cmd = o->xen_device_models[i];
+		rc = dm_spawn(ctl, cmd, sock, (const char *const *)vars, &dms[*nr_dms], 10000, err,
+			      errlen);
+		if (!rc) {
+			log_info("Xen device model ready (pid %d): %s", (int)dms[*nr_dms].pid, cmd);
+			(*nr_dms)++;
+		}
+	}
+	xen_model_env_free(vars);
+	return rc;
+}
+
 static int run(const struct cli_opts *o)
 {
 	char err[512] = "";
@@ -114,6 +190,8 @@ static int run(const struct cli_opts *o)
 	};
 	struct ctl_server ctl;
 	bool ctl_started = false;
+	struct xs_server xs;
+	bool xs_inited = false;
 	struct dm_child dms[DM_MAX];
 	unsigned nr_dms = 0;
 	char sock[108];
@@ -157,6 +235,18 @@ static int run(const struct cli_opts *o)
 		snprintf(sock, sizeof(sock), "%s", o->socket);
 	else
 		ctl_default_path(sock, sizeof(sock));
+	vm.xen.domid = o->domid;
+	xs_uuid_new(vm.xen.uuid);
+	if (xs_server_init(&xs, o->domid)) {
+		log_err("xenstore: out of memory");
+		goto out;
+	}
+	xs_inited = true;
+	if (start_xenstore(&xs, &vm, o, sock, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out;
+	}
+	log_info("xenstore socket: %s", xs.path);
 	if (ctl_server_start(&ctl, &vm, sock, err, sizeof(err))) {
 		log_err("%s", err);
 		goto out;
@@ -179,12 +269,16 @@ static int run(const struct cli_opts *o)
 	for (unsigned i = 0; i < o->nr_device_models && nr_cmds < DM_MAX; i++)
 		cmds[nr_cmds++] = o->device_models[i];
 	for (unsigned i = 0; i < nr_cmds; i++) {
-		if (dm_spawn(&ctl, cmds[i], sock, &dms[nr_dms], 10000, err, sizeof(err))) {
+		if (dm_spawn(&ctl, cmds[i], sock, NULL, &dms[nr_dms], 10000, err, sizeof(err))) {
 			log_err("%s", err);
 			goto out;
 		}
 		log_info("device model ready (pid %d): %s", (int)dms[nr_dms].pid, cmds[i]);
 		nr_dms++;
+	}
+	if (spawn_xen_models(o, &ctl, sock, xs.path, dms, &nr_dms, err, sizeof(err))) {
+		log_err("%s", err);
+		goto out;
 	}
 	int console_pidfd = -1;
 	if (!o->no_default_devices && tg.saved)
@@ -205,6 +299,8 @@ out:
 		ctl_server_stop(&ctl); /* device models see their connection close */
 	for (unsigned i = 0; i < nr_dms; i++)
 		dm_reap(&dms[i], 2000);
+	if (xs_inited)
+		xs_server_stop(&xs); /* after the models: they were its clients */
 	vm_destroy(&vm);
 	close(sfd);
 	term_guard_restore(&tg);
@@ -233,6 +329,8 @@ int main(int argc, char **argv)
 			printf("%s backend: %s\n", cpu_backends[i]->name, what);
 		}
 		return 0;
+	case CLI_XEN_ENV:
+		return xen_env_main(&o);
 	case CLI_RUN:
 		break;
 	}

@@ -82,6 +82,13 @@ struct vm {
 				uint32_t type);
 	void *ram_access_hook_ctx;
 
+	/* Xen compatibility (DESIGN X1, X5): what XEN_INFO answers; set by main. */
+	struct {
+		uint32_t domid;
+		uint8_t uuid[16];
+		char xenstore_path[108]; /* "" without a xenstore */
+	} xen;
+
 	atomic_bool stopping;
 	int exit_status;
 	int stop_efd; /* eventfd, readable once vm_stop() ran */

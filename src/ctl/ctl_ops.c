@@ -248,7 +248,7 @@ static int op_vm_info(struct vm *vm, struct ctl_caller *c, const void *req, stru
 	*i = (struct ioreqvm_op_vm_info){
 		.version = IOREQVM_CTL_VERSION,
 		.nr_vcpus = vm->nr_vcpus,
-		.ram_size = vm->ram.size,
+		.ram_size = vm->ram.ram_size,
 		.nr_pages = vm->p2m.nr_pages,
 		.max_servers = vm->servers.max,
 		.mappings_used = st.mappings_used,
@@ -311,6 +311,92 @@ static int op_dm_ready(struct vm *vm, struct ctl_caller *c, const void *req, str
 	return 0;
 }
 
+static int op_xen_info(struct vm *vm, struct ctl_caller *c, const void *req, struct ctl_reply *rep)
+{
+	struct ioreqvm_op_xen_info *i = REPLY(rep, struct ioreqvm_op_xen_info);
+	struct p2m_stats st;
+	p2m_get_stats(&vm->p2m, &st);
+	memset(i, 0, sizeof(*i));
+	i->domid = vm->xen.domid;
+	i->nr_vcpus = vm->nr_vcpus;
+	i->ram_pages = st.ram_pages;
+	i->max_ram_pages = st.max_ram_pages;
+	memcpy(i->uuid, vm->xen.uuid, sizeof(i->uuid));
+	snprintf(i->xenstore_path, sizeof(i->xenstore_path), "%s", vm->xen.xenstore_path);
+	rep->len = sizeof(*i);
+	return 0;
+}
+
+/* The ranges of a physmap op, checked for its framing: count, flags, unused entries zero. */
+static int physmap_ranges(const struct ioreqvm_op_physmap *r, struct p2m_range *out,
+			  struct ctl_reply *rep)
+{
+	if (r->flags)
+		return bad_pad(rep);
+	if (!r->nr_ranges || r->nr_ranges > IOREQVM_PHYSMAP_MAX_RANGES) {
+		snprintf(rep->msg, sizeof(rep->msg), "nr_ranges %" PRIu32 ": 1 to %d", r->nr_ranges,
+			 IOREQVM_PHYSMAP_MAX_RANGES);
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < IOREQVM_PHYSMAP_MAX_RANGES; i++) {
+		if (i >= r->nr_ranges && (r->range[i].first_pfn | r->range[i].nr))
+			return bad_pad(rep);
+		if (i < r->nr_ranges)
+			out[i] = (struct p2m_range){ r->range[i].first_pfn, r->range[i].nr };
+	}
+	return 0;
+}
+
+/* K8: tcg forgets code translated from frames whose memory changed under them. */
+static void physmap_code_changed(struct vm *vm, const struct p2m_range *r, uint32_t n)
+{
+	for (uint32_t i = 0; vm->ops->code_changed && i < n; i++)
+		vm->ops->code_changed(vm, NULL, r[i].first * GUEST_PAGE_SIZE, r[i].nr * GUEST_PAGE_SIZE);
+}
+
+static int op_populate(struct vm *vm, struct ctl_caller *c, const void *req, struct ctl_reply *rep)
+{
+	const struct ioreqvm_op_physmap *r = req;
+	struct p2m_range ranges[IOREQVM_PHYSMAP_MAX_RANGES];
+	int rc = physmap_ranges(r, ranges, rep);
+	if (!rc)
+		rc = p2m_populate(&vm->p2m, ranges, r->nr_ranges, rep->msg, sizeof(rep->msg));
+	if (!rc)
+		physmap_code_changed(vm, ranges, r->nr_ranges);
+	return rc;
+}
+
+static int op_decrease(struct vm *vm, struct ctl_caller *c, const void *req, struct ctl_reply *rep)
+{
+	const struct ioreqvm_op_physmap *r = req;
+	struct p2m_range ranges[IOREQVM_PHYSMAP_MAX_RANGES];
+	int rc = physmap_ranges(r, ranges, rep);
+	if (!rc)
+		rc = p2m_decrease(&vm->p2m, ranges, r->nr_ranges, rep->msg, sizeof(rep->msg));
+	if (!rc)
+		physmap_code_changed(vm, ranges, r->nr_ranges);
+	return rc;
+}
+
+static int op_ram_runs(struct vm *vm, struct ctl_caller *c, const void *req, struct ctl_reply *rep)
+{
+	const struct ioreqvm_op_ram_runs_req *r = req;
+	struct ioreqvm_op_ram_runs *out = REPLY(rep, struct ioreqvm_op_ram_runs);
+	struct p2m_ram_run runs[IOREQVM_MAX_RAM_RUNS];
+	memset(out, 0, sizeof(*out));
+	size_t n = p2m_ram_runs(&vm->p2m, r->first_pfn, runs, IOREQVM_MAX_RAM_RUNS, &out->next_pfn,
+				&out->generation);
+	out->nr = (uint32_t)n;
+	out->nr_pages = vm->p2m.nr_pages;
+	for (size_t i = 0; i < n; i++) {
+		out->run[i].first_pfn = runs[i].first;
+		out->run[i].nr = runs[i].nr;
+		out->run[i].offset = runs[i].offset;
+	}
+	rep->len = sizeof(*out);
+	return 0;
+}
+
 static const struct ctl_op_desc ops[] = {
 	{ IOREQVM_OP_CREATE_IOREQ_SERVER, "create_ioreq_server", sizeof(struct ioreqvm_op_create), op_create, false },
 	{ IOREQVM_OP_GET_IOREQ_SERVER_INFO, "get_ioreq_server_info", sizeof(struct ioreqvm_op_get_info), op_get_info, false },
@@ -331,6 +417,10 @@ static const struct ctl_op_desc ops[] = {
 	{ IOREQVM_OP_LIST_SERVERS, "list_servers", 0, op_list_servers, true },
 	{ IOREQVM_OP_LIST_RANGES, "list_ranges", sizeof(struct ioreqvm_op_server_id), op_list_ranges, true },
 	{ IOREQVM_OP_DM_READY, "dm_ready", 0, op_dm_ready, true },
+	{ IOREQVM_OP_XEN_INFO, "xen_info", 0, op_xen_info, true },
+	{ IOREQVM_OP_POPULATE_PHYSMAP, "populate_physmap", sizeof(struct ioreqvm_op_physmap), op_populate, false },
+	{ IOREQVM_OP_DECREASE_RESERVATION, "decrease_reservation", sizeof(struct ioreqvm_op_physmap), op_decrease, false },
+	{ IOREQVM_OP_RAM_RUNS, "ram_runs", sizeof(struct ioreqvm_op_ram_runs_req), op_ram_runs, false },
 };
 
 const struct ctl_op_desc *ctl_check_request(const void *buf, size_t len, bool truncated,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest RAM: creates the memfd (K1), maps it and answers gpa -> host pointer
- * questions. Layout policy (PCI hole below 4 GiB) lives here and nowhere else.
+ * and gpa -> memfd offset questions. Layout policy (PCI hole below 4 GiB,
+ * the populate pool) lives here and nowhere else.
  */
 #include "guest_ram.h"
 
@@ -17,15 +18,18 @@ int guest_ram_layout(struct guest_ram *ram, uint64_t size)
 	ram->memfd = -1;
 	if (size < GUEST_RAM_MIN || size > GUEST_RAM_MAX || (size & (GUEST_PAGE_SIZE - 1)))
 		return -EINVAL;
-	ram->size = size;
+	ram->ram_size = size;
 	uint64_t low = size < GUEST_PCI_HOLE_START ? size : GUEST_PCI_HOLE_START;
 	ram->region[0] = (struct guest_ram_region){ .gpa = 0, .size = low, .offset = 0 };
 	ram->nr_regions = 1;
+	ram->pool = (struct guest_ram_region){ .gpa = low, .size = GUEST_HOLE_RAM_END - low,
+					       .offset = low };
 	if (size > low) {
 		ram->region[1] = (struct guest_ram_region){
-			.gpa = GUEST_PCI_HOLE_END, .size = size - low, .offset = low };
+			.gpa = GUEST_PCI_HOLE_END, .size = size - low, .offset = GUEST_HOLE_RAM_END };
 		ram->nr_regions = 2;
 	}
+	ram->size = GUEST_HOLE_RAM_END + (size - low);
 	return 0;
 }
 
@@ -42,12 +46,12 @@ int guest_ram_create(struct guest_ram *ram, uint64_t size)
 	 * model can add a seal (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE) that would
 	 * stop every later model from mapping guest RAM writable (DESIGN R2).
 	 */
-	if (ftruncate(ram->memfd, (off_t)size) < 0 ||
+	if (ftruncate(ram->memfd, (off_t)ram->size) < 0 ||
 	    fcntl(ram->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 		rc = -errno;
 		goto fail;
 	}
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+	void *p = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 		       ram->memfd, 0);
 	if (p == MAP_FAILED) {
 		rc = -errno;
@@ -81,6 +85,21 @@ void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
 			return ram->host + r->offset + (gpa - r->gpa);
 	}
 	return NULL;
+}
+
+int64_t guest_ram_backing(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
+{
+	if (!ram->nr_regions || !len)
+		return -1;
+	/* Below the I/O APIC the offset is the address (low RAM, then the pool). */
+	if (gpa < GUEST_HOLE_RAM_END && len <= GUEST_HOLE_RAM_END - gpa)
+		return (int64_t)gpa;
+	if (ram->nr_regions > 1) {
+		const struct guest_ram_region *r = &ram->region[1];
+		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+			return (int64_t)(r->offset + (gpa - r->gpa));
+	}
+	return -1;
 }
 
 uint64_t guest_ram_end(const struct guest_ram *ram)

@@ -49,16 +49,10 @@ static int collect(void *ctx, uint64_t s, uint64_t e, uint8_t v)
 	return list_push(ctx, s, e, (enum mem_access)v);
 }
 
-/* Host offset of a page run that lies inside one RAM region, or -1. */
+/* Memfd offset of a page run the memfd backs in one piece (guest_ram_backing), or -1. */
 static int64_t host_offset(const struct guest_ram *ram, uint64_t start, uint64_t end)
 {
-	uint64_t gpa = start << GUEST_PAGE_SHIFT, len = (end - start) << GUEST_PAGE_SHIFT;
-	for (unsigned i = 0; i < ram->nr_regions; i++) {
-		const struct guest_ram_region *r = &ram->region[i];
-		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
-			return (int64_t)(r->offset + (gpa - r->gpa));
-	}
-	return -1;
+	return guest_ram_backing(ram, start << GUEST_PAGE_SHIFT, (end - start) << GUEST_PAGE_SHIFT);
 }
 
 int mapcomp_init(struct mapcomp *mc, const struct guest_ram *ram, uint64_t nr_pages,

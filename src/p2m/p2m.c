@@ -19,6 +19,7 @@
 #include <urcu/urcu-bp.h>
 
 #include "core/log.h"
+#include "p2m/p2m_priv.h"
 
 static const char *const type_names[IOREQVM_MEM_NR_TYPES] = {
 	"ram_rw", "ram_ro", "mmio_dm", "unused", "ioreq_server", "ioreq_server1",
@@ -41,7 +42,7 @@ static bool claim_armed(const struct p2m_claim *c)
 }
 
 /* The runs the release budget keeps room for: those of armed types. */
-static uint64_t armed_runs(const uint64_t *runs, const struct p2m_claim *claims)
+uint64_t p2m_armed_runs(const uint64_t *runs, const struct p2m_claim *claims)
 {
 	uint64_t n = 0;
 	for (unsigned i = 0; i < NR_IOREQ; i++)
@@ -54,8 +55,8 @@ static uint64_t armed_runs(const uint64_t *runs, const struct p2m_claim *claims)
  * The release budget (p2m.h): a change leaving @maps mappings and @armed
  * armed runs must leave room to turn every armed run RW (2 mappings each).
  */
-static int check_budget(const struct p2m *p, uint64_t maps, uint64_t armed, char *err,
-			size_t errlen)
+int p2m_check_budget(const struct p2m *p, uint64_t maps, uint64_t armed, char *err,
+		     size_t errlen)
 {
 	uint64_t need = maps + 2 * armed;
 	if (need <= p->maps.target.limit)
@@ -66,8 +67,15 @@ static int check_budget(const struct p2m *p, uint64_t maps, uint64_t armed, char
 	return -ENOSPC;
 }
 
+int p2m_count_ram(void *ctx, uint64_t a, uint64_t b, uint8_t v)
+{
+	if (v != IOREQVM_MEM_MMIO_DM)
+		*(uint64_t *)ctx += b - a;
+	return 0;
+}
+
 /* Caller holds the lock: the snapshot p2m_get_stats answers from. */
-static void publish_stats(struct p2m *p)
+void p2m_publish_stats(struct p2m *p)
 {
 	struct p2m_stats s = {
 		.nr_set_calls = p->nr_set_calls,
@@ -75,9 +83,12 @@ static void publish_stats(struct p2m *p)
 		.nr_unmap_calls = p->maps.nr_unmap_calls,
 		.nr_runs = p->types.nr_runs,
 		.bytes = p->types.nr_runs * sizeof(struct run_node),
-		.nr_armed_runs = armed_runs(p->ioreq_runs, p->claims),
+		.nr_armed_runs = p2m_armed_runs(p->ioreq_runs, p->claims),
 		.mappings_used = p->maps.used,
 		.mappings_limit = p->maps.target.limit,
+		.ram_pages = p->ram_pages,
+		.max_ram_pages = p->max_ram_pages,
+		.physmap_gen = p->physmap_gen,
 	};
 	for (unsigned i = 0; i < NR_IOREQ; i++)
 		s.nr_ioreq_runs += p->ioreq_runs[i];
@@ -114,6 +125,10 @@ int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target
 	runmap_free_retired(&p->types);
 	if (!rc)
 		rc = mapcomp_init(&p->maps, ram, p->nr_pages, target);
+	/* X4: frames with RAM now, and the most populate may bring them to. */
+	if (!rc)
+		runmap_foreach(runmap_root(&p->types), 0, p->nr_pages, p2m_count_ram, &p->ram_pages);
+	p->max_ram_pages = p->ram_pages + P2M_POPULATE_MAX_PAGES;
 	if (!rc && guest_ram_end(ram) >= P2M_VGA_END) {
 		struct mapcomp_plan plan;
 		rc = mapcomp_plan(&p->maps, vga_a, vga_b, MEM_ACCESS_NONE, &plan);
@@ -121,7 +136,7 @@ int p2m_init(struct p2m *p, const struct guest_ram *ram, const struct map_target
 			rc = mapcomp_apply(&p->maps, &plan);
 		mapcomp_plan_free(&plan);
 	}
-	publish_stats(p);
+	p2m_publish_stats(p);
 	return rc;
 }
 
@@ -184,6 +199,14 @@ static int check_run(void *opaque, uint64_t s, uint64_t e, uint8_t from)
 		return -EPERM;
 	}
 	const char *why = NULL;
+	/* X4: RAM populated in the hole (the pool) stays ram_rw (p2m.h: why). */
+	const struct guest_ram_region *pool = &c->p->ram->pool;
+	uint64_t pa = pool->gpa >> GUEST_PAGE_SHIFT, pb = (pool->gpa + pool->size) >> GUEST_PAGE_SHIFT;
+	if (to != IOREQVM_MEM_RAM_RW && from != IOREQVM_MEM_MMIO_DM && s < pb && e > pa) {
+		snprintf(c->err, c->errlen, "pfn 0x%" PRIx64 " is RAM populated in the PCI hole: it "
+			 "stays ram_rw (X4)", s > pa ? s : pa);
+		return -EINVAL;
+	}
 	if (ioreqvm_mem_type_is_ioreq(to)) {
 		if (from != IOREQVM_MEM_RAM_RW)
 			why = "only ram_rw pages can become an ioreq_server type (S1)";
@@ -275,7 +298,7 @@ int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first, uint64_t nr,
 	struct mapcomp_plan plan;
 	rc = mapcomp_plan(&p->maps, first, first + nr, p2m_type_access(p, type), &plan);
 	if (!rc)
-		rc = check_budget(p, plan.used_after, armed_runs(after, p->claims), err, errlen);
+		rc = p2m_check_budget(p, plan.used_after, p2m_armed_runs(after, p->claims), err, errlen);
 	else if (rc == -ENOSPC)
 		snprintf(err, errlen, "the change needs %u mappings, above the backend's limit of %u "
 			 "(K4)", plan.used_after, p->maps.target.limit);
@@ -304,7 +327,7 @@ int p2m_set_mem_type(struct p2m *p, uint32_t type, uint64_t first, uint64_t nr,
 	/* Readers that may still hold old nodes leave their read sections first. */
 	urcu_bp_synchronize_rcu();
 	runmap_free_retired(&p->types);
-	publish_stats(p);
+	p2m_publish_stats(p);
 out:
 	pthread_mutex_unlock(&p->lock);
 	return rc;
@@ -426,7 +449,8 @@ static int set_claim_locked(struct p2m *p, uint32_t type, const struct p2m_claim
 		struct p2m_claim next[NR_IOREQ];
 		memcpy(next, p->claims, sizeof(next));
 		next[ti] = *c;
-		rc = check_budget(p, plan.used_after, armed_runs(p->ioreq_runs, next), err, errlen);
+		rc = p2m_check_budget(p, plan.used_after, p2m_armed_runs(p->ioreq_runs, next), err,
+				      errlen);
 	} else if (rc == -ENOSPC) {
 		snprintf(err, errlen, "the claim needs %u mappings, above the backend's limit of %u "
 			 "(K4)", plan.used_after, p->maps.target.limit);
@@ -473,7 +497,7 @@ static int set_claim_locked(struct p2m *p, uint32_t type, const struct p2m_claim
 	free(l.v);
 	urcu_bp_synchronize_rcu();
 	runmap_free_retired(&p->types);
-	publish_stats(p);
+	p2m_publish_stats(p);
 	return rc;
 }
 

@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <urcu/urcu-bp.h>
 
+#include "ioreqvm/ctl_proto.h"
 #include "ioreqvm/memtype.h"
 #include "mem/guest_ram.h"
 #include "p2m/mapcomp.h"
@@ -63,7 +64,12 @@ struct p2m_stats {
 	uint64_t nr_ioreq_runs; /* runs of ioreq_server types (4..11) */
 	uint64_t nr_armed_runs; /* of those, claimed by an enabled owner (the budget) */
 	unsigned mappings_used, mappings_limit;
+	uint64_t ram_pages, max_ram_pages; /* X4: frames with RAM, the most populate reaches */
+	uint64_t physmap_gen;              /* changes with every populate and decrease */
 };
+
+/* X4: frames populate may add beyond the boot RAM (R4), ctl_proto.h's number. */
+#define P2M_POPULATE_MAX_PAGES IOREQVM_POPULATE_MAX_PAGES
 
 /* owned_types of the VMM itself (tests, benchmarks): it acts on every claim. */
 #define P2M_OWNER_VMM UINT32_MAX
@@ -81,6 +87,8 @@ struct p2m {
 	uint64_t ioreq_runs[IOREQVM_MEM_NR_IOREQ_TYPES]; /* runs of each type (the budget) */
 	struct p2m_pauser pauser;
 	uint64_t nr_set_calls;
+	uint64_t ram_pages, max_ram_pages; /* X4 (under the lock) */
+	uint64_t physmap_gen;
 	/* What p2m_get_stats answers: written at the end of every change, so a
 	 * reader never waits behind one (the lock is never held across it). */
 	pthread_mutex_t stats_lock;
@@ -168,6 +176,49 @@ int p2m_set_server_enabled(struct p2m *p, uint32_t server, bool enabled);
 void p2m_release_server(struct p2m *p, uint32_t server);
 /* Pages of @type now (O(runs)). */
 uint64_t p2m_count_type(struct p2m *p, uint32_t type);
+
+/* A range of guest frames [first, first + nr). */
+struct p2m_range {
+	uint64_t first, nr;
+};
+
+/*
+ * X4, populate_physmap: RAM at @n ranges (sorted, disjoint, non-empty,
+ * inside guest-physical space), all or nothing. Every frame must be a hole
+ * (mmio_dm) the memfd can back (guest_ram_backing: the boot RAM's frames,
+ * or the pool below the I/O APIC): else -EINVAL, or -EEXIST for a frame
+ * that has RAM. Past max_ram_pages: -ENOSPC; past the backend's mappings
+ * (with the release budget, p2m.h's top): -ENOSPC. The frames' memory is
+ * released first (fresh, zeroed pages), then they become ram_rw, mapped,
+ * with the vCPUs paused around it (K3). 0 or -errno, message in err;
+ * -ENOMEM and -EIO as p2m_set_mem_type. Frames populated in the pool (the
+ * hole above low RAM) stay ram_rw: set_mem_type refuses them another type
+ * (EINVAL), since the VMM's own accesses to guest memory (guest_ram_ptr:
+ * the software CPU's page walks and stepped writes) reach the boot RAM's
+ * regions only; boot RAM given back and populated again may change type.
+ */
+int p2m_populate(struct p2m *p, const struct p2m_range *r, size_t n, char *err, size_t errlen);
+/*
+ * X4, decrease_reservation: the frames of @n ranges (as above) stop being
+ * RAM, all or nothing. Every frame must be ram_rw or ram_ro (-EINVAL
+ * otherwise: a hole, or an ioreq_server type). They become holes
+ * (mmio_dm), unmapped with the vCPUs paused, and their memory is released.
+ * 0 or -errno, message in err.
+ */
+int p2m_decrease(struct p2m *p, const struct p2m_range *r, size_t n, char *err, size_t errlen);
+
+/* Where RAM frames are in the memfd: [first, first + nr) at memfd offset @offset. */
+struct p2m_ram_run {
+	uint64_t first, nr, offset;
+};
+/*
+ * The runs of frames with RAM (any type but mmio_dm) from @first on, each
+ * as long as its pages follow each other in the memfd: up to @max into
+ * @out; *next is where the next ask starts (nr_pages when all were given),
+ * *gen the physmap generation they belong to. Returns the count.
+ */
+size_t p2m_ram_runs(struct p2m *p, uint64_t first, struct p2m_ram_run *out, size_t max,
+		    uint64_t *next, uint64_t *gen);
 
 /* Counters as of the last finished change; never waits behind a change. */
 void p2m_get_stats(struct p2m *p, struct p2m_stats *st);

@@ -4,8 +4,9 @@
 # frame 0x601 at CPL3 while a second UART device model (COM2, attached over
 # --socket) and ioreqctl talk to the VM. Checks info, servers, ranges,
 # get-mem-type, a set-mem-type round trip (ram_ro drops the guest's writes and
-# counts them), the VMM's refusals (status 1), bad usage (status 2), and that
-# the device model exits 0 once the VM is gone.
+# counts them), xen-info and the VM's xenstore (xenstore-ls, -read, -write),
+# the VMM's refusals (status 1), bad usage (status 2), and that the device
+# model exits 0 once the VM is gone.
 # Usage: check_ioreqctl.sh BACKEND IOREQVM IOREQCTL UART-DM P2M-GUEST
 # The kvm variant skips (exit 77, loudly) only when /dev/kvm is missing.
 set -u
@@ -151,7 +152,33 @@ ctl 1 set-mem-type ram_rw 0xffffffffff 1 && has 'set_mem_type: ' "set outside gu
 ctl 1 get-mem-type 0xffffffffffff && has 'get_mem_type: ' "get outside guest space"
 ctl 0 get-mem-type 0x601 && has '^ram_rw$' "the refusals changed nothing"
 
+# X1, X5: the VM as Xen's libraries see it, and its xenstore (default keys,
+# a write read back, an absent key refused, the socket 0600 in a 0700 directory).
+ctl 0 xen-info && {
+	has '^domid: +1$' "xen-info domid (the default)"
+	has '^uuid: +[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' "xen-info uuid"
+	has '^ram frames: +65504 \(populate may reach 131040\)$' "xen-info RAM frames (256 MiB less the VGA window)"
+	has "^xenstore socket: +$tmp/ioreqvm-[0-9]+-xenstore-[A-Za-z0-9]{6}/socket$" "xen-info xenstore socket"
+	xs=$(field 'xenstore socket')
+	[ "$(stat -c %a "$xs" 2>/dev/null)" = 600 ] || report "xenstore socket $xs is not mode 600 (R5)"
+	[ "$(stat -c %a "$(dirname "$xs")" 2>/dev/null)" = 700 ] || report "its directory is not mode 700 (R5)"
+}
+uuid=$(field uuid)
+ctl 0 xenstore-read /local/domain/1/vm && has "^/vm/$uuid$" "xenstore /local/domain/1/vm"
+ctl 0 xenstore-read /local/domain/1/cpu/0/availability && has '^online$' "xenstore cpu 0"
+ctl 0 xenstore-write /local/domain/1/data/from-ctl 'one two'
+ctl 0 xenstore-ls /local/domain/1 && {
+	has '^/local/domain/1/name = "ioreqvm-[0-9]+"$' "xenstore-ls: the name"
+	has '^/local/domain/1/memory/target = "262144"$' "xenstore-ls: memory in KiB"
+	has '^/local/domain/1/data/from-ctl = "one two"$' "xenstore-ls: what was written"
+}
+ctl 0 xenstore-write rel/key v && ctl 0 xenstore-read /local/domain/0/rel/key && has '^v$' "relative keys are dom0's"
+ctl 1 xenstore-read /local/domain/1/none && has 'No such file' "xenstore-read of an absent key"
+ctl 1 xenstore-write '/bad//key' v && has 'Invalid argument' "xenstore-write of a bad path"
+
 # Bad usage with a VM there: status 2, nothing sent.
+ctl 2 xenstore-read
+ctl 2 xenstore-write k
 ctl 2 get-mem-type
 ctl 2 set-mem-type ram_rw 0x601
 ctl 2 set-mem-type bogus 0x601 1

@@ -5,8 +5,10 @@
  * served; each DM op through libioreq with its errors (EEXIST overlap,
  * ENOENT, EPERM, ENOSPC past the server limit); servers die with their
  * connection (I5); set/get_mem_type on the wire; claimed pages change only
- * through their claim's owner (R5); guest memory mapping; the socket is
- * 0600 and another user is refused.
+ * through their claim's owner (R5); guest memory mapping; the Xen
+ * libraries' ops (X4: populate and decrease with every refusal of their
+ * framing and rules, RAM_RUNS, XEN_INFO); the socket is 0600 and another
+ * user is refused.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -15,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -269,6 +273,91 @@ static void test_ctl_guest_memory_is_shared(void **state)
 	libioreq_close(a);
 }
 
+/* A physmap op's payload: @n ranges. */
+static struct ioreqvm_op_physmap *physmap(unsigned n, const uint64_t *first, const uint64_t *nr)
+{
+	static struct ioreqvm_op_physmap op;
+	memset(&op, 0, sizeof(op));
+	op.nr_ranges = n;
+	for (unsigned i = 0; i < n; i++) {
+		op.range[i].first_pfn = first[i];
+		op.range[i].nr = nr[i];
+	}
+	return &op;
+}
+
+/* X4 on the wire: populate, RAM_RUNS, mapping the frames, decrease, and the refusals. */
+static void test_ctl_x4_physmap_ops(void **state)
+{
+	struct libioreq *a;
+	assert_int_equal(libioreq_connect(path, &a), 0);
+	struct ioreqvm_op_xen_info xi;
+	assert_int_equal(libioreq_xen_info(a, &xi), 0);
+	assert_int_equal(xi.ram_pages, 16384 - 32); /* 64 MiB less the VGA window */
+	assert_int_equal(xi.max_ram_pages, xi.ram_pages + IOREQVM_POPULATE_MAX_PAGES);
+	assert_int_equal(xi.nr_vcpus, 1);
+	/* Framing: count, flags, entries past the count. */
+	uint64_t f[2] = { 0xD0000, 0xE0000 }, n[2] = { 16, 1 };
+	struct ioreqvm_op_physmap *op = physmap(0, f, n);
+	assert_int_equal(libioreq_populate_physmap(a, op), -EINVAL);
+	assert_non_null(strstr(libioreq_error(a), "nr_ranges"));
+	op = physmap(1, f, n);
+	op->nr_ranges = IOREQVM_PHYSMAP_MAX_RANGES + 1;
+	assert_int_equal(libioreq_populate_physmap(a, op), -EINVAL);
+	op = physmap(1, f, n);
+	op->flags = 1;
+	assert_int_equal(libioreq_populate_physmap(a, op), -EINVAL);
+	op = physmap(1, f, n);
+	op->range[1].nr = 1; /* past nr_ranges: must be zero */
+	assert_int_equal(libioreq_decrease_reservation(a, op), -EINVAL);
+	/* The rules: unsorted, RAM already, past the limit. */
+	uint64_t back[2] = { 0xE0000, 0xD0000 };
+	assert_int_equal(libioreq_populate_physmap(a, physmap(2, back, n)), -EINVAL);
+	uint64_t ram = 0x100, one = 1;
+	assert_int_equal(libioreq_populate_physmap(a, physmap(1, &ram, &one)), -EEXIST);
+	uint64_t big = IOREQVM_POPULATE_MAX_PAGES + 1, base = 0xC0000;
+	assert_int_equal(libioreq_populate_physmap(a, physmap(1, &base, &big)), -ENOSPC);
+	/* Populated: RAM_RUNS lists it where the memfd has it; a model's write is the VMM's. */
+	assert_int_equal(libioreq_populate_physmap(a, physmap(2, f, n)), 0);
+	uint16_t t;
+	assert_int_equal(libioreq_get_mem_type(a, 0xD000F, &t), 0);
+	assert_int_equal(t, IOREQVM_MEM_RAM_RW);
+	struct ioreqvm_op_ram_runs *runs = calloc(1, sizeof(*runs));
+	assert_int_equal(libioreq_ram_runs(a, 0xC0000, runs), 0);
+	assert_int_equal(runs->nr, 2);
+	assert_int_equal(runs->run[0].first_pfn, 0xD0000);
+	assert_int_equal(runs->run[0].nr, 16);
+	assert_int_equal(runs->run[0].offset, 0xD0000000ULL);
+	assert_int_equal(runs->run[1].first_pfn, 0xE0000);
+	assert_int_equal(runs->next_pfn, runs->nr_pages);
+	uint64_t gen = runs->generation;
+	struct ioreqvm_op_guest_memory g;
+	int fd = -1;
+	assert_int_equal(libioreq_guest_memory_fd(a, &g, &fd), 0);
+	assert_true(g.memfd_size >= 0xE0001000ULL);
+	volatile uint32_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				    (off_t)runs->run[0].offset);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(p[0], 0); /* fresh */
+	p[0] = 0x5eed;
+	assert_int_equal(*(volatile uint32_t *)(h.vm.ram.host + 0xD0000000ULL), 0x5eed);
+	assert_int_equal(libioreq_xen_info(a, &xi), 0);
+	assert_int_equal(xi.ram_pages, 16384 - 32 + 17);
+	/* Given back: a hole, its memory released (the mapping reads zero), gone from RAM_RUNS. */
+	assert_int_equal(libioreq_decrease_reservation(a, physmap(2, f, n)), 0);
+	assert_int_equal(libioreq_get_mem_type(a, 0xD0000, &t), 0);
+	assert_int_equal(t, IOREQVM_MEM_MMIO_DM);
+	assert_int_equal(p[0], 0);
+	assert_int_equal(libioreq_ram_runs(a, 0xC0000, runs), 0);
+	assert_int_equal(runs->nr, 0);
+	assert_int_not_equal(runs->generation, gen);
+	assert_int_equal(libioreq_decrease_reservation(a, physmap(2, f, n)), -EINVAL);
+	munmap((void *)p, 4096);
+	close(fd);
+	free(runs);
+	libioreq_close(a);
+}
+
 static void test_ctl_socket_owner_only(void **state)
 {
 	struct stat st;
@@ -302,6 +391,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ctl_mem_types_on_the_wire),
 		cmocka_unit_test(test_ctl_r5_claimed_pages_change_only_through_their_owner),
 		cmocka_unit_test(test_ctl_guest_memory_is_shared),
+		cmocka_unit_test(test_ctl_x4_physmap_ops),
 		cmocka_unit_test(test_ctl_socket_owner_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -101,7 +101,7 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "/tmp/ioreqvm-turn-%d.sock", (int)getpid());
 	snprintf(cmd, sizeof(cmd), "%s --port 0x510:0x513 --sleep-ms 5", testdm);
 	if (ctl_server_start(&cs, &vm, path, err, sizeof(err)) ||
-	    dm_spawn(&cs, cmd, path, &dm, 10000, err, sizeof(err))) {
+	    dm_spawn(&cs, cmd, path, NULL, &dm, 10000, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}

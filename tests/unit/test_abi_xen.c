@@ -7,6 +7,7 @@
  * through the other.
  */
 #define __XEN_TOOLS__ 1
+#include <errno.h> /* before xs_wire.h: its error table needs the errno names */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +20,12 @@
 #include <xen/hvm/dm_op.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/ioreq.h>
+#include <xen/io/xs_wire.h>
 
 #include "ioreqvm/ctl_proto.h"
 #include "ioreqvm/ioreq_abi.h"
 #include "ioreqvm/memtype.h"
+#include "ioreqvm/xs_wire.h"
 
 #define SAME_FIELD(ours, theirs, f) \
 	assert_int_equal(offsetof(ours, f), offsetof(theirs, f))
@@ -151,6 +154,49 @@ static void test_abi_dm_ops_match_xen(void **state)
 	SAME_FIELD(struct ioreqvm_op_range, struct xen_dm_op_ioreq_server_range, end);
 }
 
+/* X1: the xenstore wire as ioreqvm speaks it is Xen's <xen/io/xs_wire.h>. */
+static void test_abi_xenstore_wire_matches_xen(void **state)
+{
+	assert_int_equal(sizeof(struct ioreqvm_xs_msg), sizeof(struct xsd_sockmsg));
+	SAME_FIELD(struct ioreqvm_xs_msg, struct xsd_sockmsg, type);
+	SAME_FIELD(struct ioreqvm_xs_msg, struct xsd_sockmsg, req_id);
+	SAME_FIELD(struct ioreqvm_xs_msg, struct xsd_sockmsg, tx_id);
+	SAME_FIELD(struct ioreqvm_xs_msg, struct xsd_sockmsg, len);
+	assert_int_equal(IOREQVM_XS_CONTROL, XS_CONTROL);
+	assert_int_equal(IOREQVM_XS_DIRECTORY, XS_DIRECTORY);
+	assert_int_equal(IOREQVM_XS_READ, XS_READ);
+	assert_int_equal(IOREQVM_XS_GET_PERMS, XS_GET_PERMS);
+	assert_int_equal(IOREQVM_XS_WATCH, XS_WATCH);
+	assert_int_equal(IOREQVM_XS_UNWATCH, XS_UNWATCH);
+	assert_int_equal(IOREQVM_XS_TRANSACTION_START, XS_TRANSACTION_START);
+	assert_int_equal(IOREQVM_XS_TRANSACTION_END, XS_TRANSACTION_END);
+	assert_int_equal(IOREQVM_XS_INTRODUCE, XS_INTRODUCE);
+	assert_int_equal(IOREQVM_XS_RELEASE, XS_RELEASE);
+	assert_int_equal(IOREQVM_XS_GET_DOMAIN_PATH, XS_GET_DOMAIN_PATH);
+	assert_int_equal(IOREQVM_XS_WRITE, XS_WRITE);
+	assert_int_equal(IOREQVM_XS_MKDIR, XS_MKDIR);
+	assert_int_equal(IOREQVM_XS_RM, XS_RM);
+	assert_int_equal(IOREQVM_XS_SET_PERMS, XS_SET_PERMS);
+	assert_int_equal(IOREQVM_XS_WATCH_EVENT, XS_WATCH_EVENT);
+	assert_int_equal(IOREQVM_XS_ERROR, XS_ERROR);
+	assert_int_equal(IOREQVM_XS_IS_DOMAIN_INTRODUCED, XS_IS_DOMAIN_INTRODUCED);
+	assert_int_equal(IOREQVM_XS_RESUME, XS_RESUME);
+	assert_int_equal(IOREQVM_XS_SET_TARGET, XS_SET_TARGET);
+	assert_int_equal(IOREQVM_XS_RESET_WATCHES, XS_RESET_WATCHES);
+	assert_int_equal(IOREQVM_XS_DIRECTORY_PART, XS_DIRECTORY_PART);
+	assert_int_equal(IOREQVM_XS_TYPE_COUNT, XS_TYPE_COUNT);
+	assert_int_equal(IOREQVM_XS_PAYLOAD_MAX, XENSTORE_PAYLOAD_MAX);
+	assert_int_equal(IOREQVM_XS_ABS_PATH_MAX, XENSTORE_ABS_PATH_MAX);
+	assert_int_equal(IOREQVM_XS_REL_PATH_MAX, XENSTORE_REL_PATH_MAX);
+	static const struct ioreqvm_xs_error ours[] = { IOREQVM_XS_ERRORS };
+	assert_int_equal(sizeof(ours) / sizeof(ours[0]), IOREQVM_XS_NR_ERRORS);
+	assert_int_equal(IOREQVM_XS_NR_ERRORS, sizeof(xsd_errors) / sizeof(xsd_errors[0]));
+	for (unsigned i = 0; i < IOREQVM_XS_NR_ERRORS; i++) {
+		assert_int_equal(ours[i].err, xsd_errors[i].errnum);
+		assert_string_equal(ours[i].name, xsd_errors[i].errstring);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_abi_buffered_ring_matches_xen),
 		cmocka_unit_test(test_abi_memory_types_match_xen),
 		cmocka_unit_test(test_abi_dm_ops_match_xen),
+		cmocka_unit_test(test_abi_xenstore_wire_matches_xen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

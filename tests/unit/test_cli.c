@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/cli.h"
+#include "xenstore/xs_tree.h"
 
 static int parse(struct cli_opts *o, char *err, int argc, char **argv)
 {
@@ -182,6 +183,81 @@ static void test_cli_device_model_long_commands(void **state)
 	assert_non_null(strstr(err, "4096"));
 }
 
+/* X1, X5: Xen device models, the domid and xenstore seeds; checked at parse time. */
+static void test_cli_xen_options(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k"), 0);
+	assert_int_equal(o.domid, CLI_DEFAULT_DOMID);
+	assert_int_equal(o.nr_xen_device_models, 0);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--domid", "5", "--xen-device-model", "a",
+			       "--xenstore", "k1=v1", "--xen-device-model", "b", "--xenstore",
+			       "/abs/k=", "--device-model", "c"), 0);
+	assert_int_equal(o.domid, 5);
+	assert_int_equal(o.nr_xen_device_models, 2);
+	assert_string_equal(o.xen_device_models[1], "b");
+	assert_int_equal(o.nr_device_models, 1);
+	assert_int_equal(o.nr_xenstore, 2);
+	assert_string_equal(o.xenstore[1], "/abs/k=");
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--domid", "0"), -EINVAL);
+	assert_non_null(strstr(err, "--domid"));
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--domid", "32752"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--domid", "32751"), 0);
+	const char *bad[] = { "novalue", "=v", "a//b=v", "a b=v", "a/=v" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--xenstore", (char *)bad[i]),
+				 -EINVAL);
+		assert_non_null(strstr(err, "--xenstore"));
+	}
+	static char big[XS_MAX_VALUE + 8] = "k=";
+	memset(big + 2, 'v', XS_MAX_VALUE + 1);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--xenstore", big), -EINVAL);
+	big[XS_MAX_VALUE + 2] = 0;
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--xenstore", big), 0);
+	assert_int_equal(PARSE(&o, err, "run", "-k", "k", "--xen-device-model", ""), -EINVAL);
+	assert_non_null(strstr(err, "--xen-device-model"));
+	char *argv[3 + 2 * (CLI_MAX_DMS + 1) + 1] = { "ioreqvm", "-k", "k" };
+	int argc = 3;
+	for (unsigned i = 0; i <= CLI_MAX_DMS; i++) {
+		argv[argc++] = "--xen-device-model";
+		argv[argc++] = "m";
+	}
+	argv[argc] = NULL;
+	assert_int_equal(parse(&o, err, argc, argv), -EINVAL);
+	assert_non_null(strstr(err, "at most 16"));
+}
+
+static void test_cli_xen_env(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+	/* xen_env_cmd points into argv: the arrays outlive the checks. */
+	char *a1[] = { "ioreqvm", "xen-env", "--", "model", "--opt", "x", NULL };
+	assert_int_equal(parse(&o, err, 6, a1), 0);
+	assert_int_equal(o.action, CLI_XEN_ENV);
+	assert_null(o.socket);
+	assert_string_equal(o.xen_env_cmd[0], "model");
+	assert_string_equal(o.xen_env_cmd[1], "--opt");
+	assert_null(o.xen_env_cmd[3]);
+	char *a2[] = { "ioreqvm", "xen-env", "--socket", "/tmp/vm.sock", "model", NULL };
+	assert_int_equal(parse(&o, err, 5, a2), 0);
+	assert_string_equal(o.socket, "/tmp/vm.sock");
+	assert_string_equal(o.xen_env_cmd[0], "model");
+	/* The model's own options are its own, -- or not. */
+	char *a3[] = { "ioreqvm", "xen-env", "model", "--socket", "x", NULL };
+	assert_int_equal(parse(&o, err, 5, a3), 0);
+	assert_null(o.socket);
+	assert_ptr_equal(o.xen_env_cmd, &a3[2]);
+	assert_int_equal(PARSE(&o, err, "xen-env"), -EINVAL);
+	assert_non_null(strstr(err, "no command"));
+	assert_int_equal(PARSE(&o, err, "xen-env", "--"), -EINVAL);
+	assert_int_equal(PARSE(&o, err, "xen-env", "--bogus", "m"), -EINVAL);
+	assert_non_null(strstr(err, "--bogus"));
+	assert_int_equal(PARSE(&o, err, "xen-env", "--help"), 0);
+	assert_int_equal(o.action, CLI_HELP);
+}
+
 /* L3: --console stdio|none; anything else names the option and the choices. */
 static void test_cli_console(void **state)
 {
@@ -205,6 +281,8 @@ int main(void)
 		cmocka_unit_test(test_cli_size_bare_number_is_mib),
 		cmocka_unit_test(test_cli_size_rejects_garbage_and_overflow),
 		cmocka_unit_test(test_cli_run_defaults),
+		cmocka_unit_test(test_cli_xen_options),
+		cmocka_unit_test(test_cli_xen_env),
 		cmocka_unit_test(test_cli_run_all_options),
 		cmocka_unit_test(test_cli_kernel_decompress),
 		cmocka_unit_test(test_cli_command_word_is_optional),

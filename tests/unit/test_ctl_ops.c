@@ -60,6 +60,10 @@ static void test_ctl_accepts_each_op_with_its_size(void **state)
 		{ IOREQVM_OP_MAP_GUEST_MEMORY, 0 },
 		{ IOREQVM_OP_LIST_SERVERS, 0 },
 		{ IOREQVM_OP_DM_READY, 0 },
+		{ IOREQVM_OP_XEN_INFO, 0 },
+		{ IOREQVM_OP_POPULATE_PHYSMAP, sizeof(struct ioreqvm_op_physmap) },
+		{ IOREQVM_OP_DECREASE_RESERVATION, sizeof(struct ioreqvm_op_physmap) },
+		{ IOREQVM_OP_RAM_RUNS, sizeof(struct ioreqvm_op_ram_runs_req) },
 		{ IOREQVM_OP_REMOTE_SHUTDOWN, sizeof(struct ioreqvm_op_remote_shutdown) },
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {

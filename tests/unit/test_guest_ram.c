@@ -48,8 +48,43 @@ static void test_guest_ram_layout_6g_splits_3g_low_3g_at_4g(void **state)
 	assert_int_equal(ram.region[0].size, 3 * GiB);
 	assert_int_equal(ram.region[1].gpa, 4 * GiB);
 	assert_int_equal(ram.region[1].size, 3 * GiB);
-	assert_int_equal(ram.region[1].offset, 3 * GiB);
+	/* X4: the memfd keeps the pool (3 GiB up to the I/O APIC) between the two. */
+	assert_int_equal(ram.region[1].offset, GUEST_HOLE_RAM_END);
+	assert_int_equal(ram.pool.gpa, 3 * GiB);
+	assert_int_equal(ram.pool.offset, 3 * GiB);
+	assert_int_equal(ram.pool.size, GUEST_HOLE_RAM_END - 3 * GiB);
+	assert_int_equal(ram.ram_size, 6 * GiB);
+	assert_int_equal(ram.size, GUEST_HOLE_RAM_END + 3 * GiB);
 	assert_int_equal(guest_ram_end(&ram), 7 * GiB);
+}
+
+/* X4: the pool starts where low RAM ends; below the I/O APIC the offset is the address. */
+static void test_guest_ram_pool_and_backing(void **state)
+{
+	struct guest_ram ram;
+	assert_int_equal(guest_ram_layout(&ram, 256 * MiB), 0);
+	assert_int_equal(ram.pool.gpa, 256 * MiB);
+	assert_int_equal(ram.pool.offset, 256 * MiB);
+	assert_int_equal(ram.pool.size, GUEST_HOLE_RAM_END - 256 * MiB);
+	assert_int_equal(ram.size, GUEST_HOLE_RAM_END);
+	assert_int_equal(ram.ram_size, 256 * MiB);
+	/* Boot RAM and pool frames, and a run across both: one offset. */
+	assert_int_equal(guest_ram_backing(&ram, 0x1000, 0x1000), 0x1000);
+	assert_int_equal(guest_ram_backing(&ram, 0xD0000000ULL, 0x10000), 0xD0000000LL);
+	assert_int_equal(guest_ram_backing(&ram, 255 * MiB, 2 * MiB), 255 * MiB);
+	/* The I/O APIC and up, past guest-physical space, empty, wrapping: none. */
+	assert_int_equal(guest_ram_backing(&ram, GUEST_HOLE_RAM_END, 0x1000), -1);
+	assert_int_equal(guest_ram_backing(&ram, GUEST_HOLE_RAM_END - 0x1000, 0x2000), -1);
+	assert_int_equal(guest_ram_backing(&ram, 4 * GiB, 0x1000), -1);
+	assert_int_equal(guest_ram_backing(&ram, 0, 0), -1);
+	assert_int_equal(guest_ram_backing(&ram, 0x1000, UINT64_MAX), -1);
+	/* Above 4 GiB: the high region only. */
+	assert_int_equal(guest_ram_layout(&ram, 6 * GiB), 0);
+	assert_int_equal(guest_ram_backing(&ram, 4 * GiB, 0x1000), (int64_t)GUEST_HOLE_RAM_END);
+	assert_int_equal(guest_ram_backing(&ram, 7 * GiB - 0x1000, 0x1000),
+			 (int64_t)(GUEST_HOLE_RAM_END + 3 * GiB - 0x1000));
+	assert_int_equal(guest_ram_backing(&ram, 7 * GiB - 0x1000, 0x2000), -1);
+	assert_int_equal(guest_ram_backing(&ram, 4 * GiB - 0x1000, 0x2000), -1);
 }
 
 static void test_guest_ram_layout_one_page_past_hole_start_gets_high_region(void **state)
@@ -114,18 +149,20 @@ static void test_guest_ram_ptr_splits_at_pci_hole(void **state)
 	uint8_t *low_last = guest_ram_ptr(&ram, 3 * GiB - 1, 1);
 	uint8_t *high_first = guest_ram_ptr(&ram, 4 * GiB, 1);
 	assert_ptr_equal(low_last, ram.host + 3 * GiB - 1);
-	/* Contiguous in the memfd although 1 GiB apart in guest-physical space. */
-	assert_ptr_equal(high_first, low_last + 1);
+	/* In the memfd the pool (X4) lies between them: high RAM from the I/O APIC's address. */
+	assert_ptr_equal(high_first, ram.host + GUEST_HOLE_RAM_END);
 	assert_null(guest_ram_ptr(&ram, 3 * GiB - 1, 2));  /* runs into the hole */
 	assert_null(guest_ram_ptr(&ram, 3 * GiB, 1));      /* in the hole */
 	assert_null(guest_ram_ptr(&ram, 4 * GiB - 1, 2));  /* from the hole into RAM */
 	assert_null(guest_ram_ptr(&ram, 2 * GiB, 3 * GiB)); /* spans the hole */
-	assert_ptr_equal(guest_ram_ptr(&ram, 7 * GiB - 1, 1), ram.host + 6 * GiB - 1);
+	assert_ptr_equal(guest_ram_ptr(&ram, 7 * GiB - 1, 1),
+			 ram.host + GUEST_HOLE_RAM_END + 3 * GiB - 1);
 	assert_null(guest_ram_ptr(&ram, 7 * GiB - 1, 2));
 	assert_null(guest_ram_ptr(&ram, 7 * GiB, 1));
 	*high_first = 0xA5;
 	*low_last = 0x5A;
-	assert_int_equal(ram.host[3 * GiB], 0xA5);
+	assert_int_equal(ram.host[GUEST_HOLE_RAM_END], 0xA5);
+	assert_int_equal(ram.host[3 * GiB - 1], 0x5A);
 	guest_ram_destroy(&ram);
 }
 
@@ -135,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_guest_ram_layout_below_hole_is_one_region),
 		cmocka_unit_test(test_guest_ram_layout_exactly_hole_start_is_one_region),
 		cmocka_unit_test(test_guest_ram_layout_6g_splits_3g_low_3g_at_4g),
+		cmocka_unit_test(test_guest_ram_pool_and_backing),
 		cmocka_unit_test(test_guest_ram_layout_one_page_past_hole_start_gets_high_region),
 		cmocka_unit_test(test_guest_ram_layout_rejects_bad_sizes),
 		cmocka_unit_test(test_guest_ram_ptr_edges_of_one_region),

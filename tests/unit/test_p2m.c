@@ -23,7 +23,7 @@
 #define MAXMAP 4096
 
 struct mock {
-	struct { uint64_t gpa, size; enum mem_access acc; bool used; } m[MAXMAP];
+	struct { uint64_t gpa, size, off; enum mem_access acc; bool used; } m[MAXMAP];
 	unsigned maps, unmaps, pauses, resumes, live;
 	bool paused;
 	struct p2m *p2m;       /* for on_pause */
@@ -43,6 +43,7 @@ static int mock_map(void *ctx, uint64_t gpa, uint64_t size, uint64_t off, enum m
 			k->m[i].used = true;
 			k->m[i].gpa = gpa;
 			k->m[i].size = size;
+			k->m[i].off = off;
 			k->m[i].acc = acc;
 			k->maps++;
 			k->live++;
@@ -831,6 +832,240 @@ static void test_p2m_r5_claimed_pages_change_only_through_the_owner(void **state
 	destroy(f);
 }
 
+/* Memfd offset the mock's mapping gives @gpa, or -1 if unmapped. */
+static int64_t mock_offset(struct mock *k, uint64_t gpa)
+{
+	for (unsigned i = 0; i < MAXMAP; i++)
+		if (k->m[i].used && gpa >= k->m[i].gpa && gpa < k->m[i].gpa + k->m[i].size)
+			return (int64_t)(k->m[i].off + (gpa - k->m[i].gpa));
+	return -1;
+}
+
+static uint64_t ram_pages(struct fixture *f)
+{
+	struct p2m_stats st;
+	p2m_get_stats(&f->p2m, &st);
+	return st.ram_pages;
+}
+
+static uint64_t physmap_gen(struct fixture *f)
+{
+	struct p2m_stats st;
+	p2m_get_stats(&f->p2m, &st);
+	return st.physmap_gen;
+}
+
+#define POPULATE(f, r, n) p2m_populate(&(f)->p2m, (r), (n), (f)->err, sizeof((f)->err))
+#define DECREASE(f, r, n) p2m_decrease(&(f)->p2m, (r), (n), (f)->err, sizeof((f)->err))
+
+/* X4: frames of the PCI hole become ram_rw, mapped RW over the memfd at their own offset. */
+static void test_p2m_x4_populate_pci_hole_frames(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	uint64_t before = ram_pages(f), gen = physmap_gen(f);
+	assert_int_equal(before, 16384 - 32); /* 64 MiB less the VGA window */
+	struct p2m_range r[2] = { { 0xD0000, 16 }, { 0xE0010, 1 } };
+	assert_int_equal(POPULATE(f, r, 2), 0);
+	assert_int_equal(type_of(f, 0xCFFFF), IOREQVM_MEM_MMIO_DM);
+	assert_int_equal(type_of(f, 0xD0000), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(type_of(f, 0xD000F), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(type_of(f, 0xD0010), IOREQVM_MEM_MMIO_DM);
+	assert_int_equal(type_of(f, 0xE0010), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(mock_access(&f->mock, 0xD0000000ULL), MEM_ACCESS_RW);
+	assert_int_equal(mock_access(&f->mock, 0xD000F000ULL), MEM_ACCESS_RW);
+	assert_int_equal(mock_access(&f->mock, 0xD0010000ULL), MEM_ACCESS_NONE);
+	/* Below the I/O APIC the memfd offset is the address (guest_ram.h). */
+	assert_int_equal(mock_offset(&f->mock, 0xD0003000ULL), 0xD0003000LL);
+	assert_int_equal(mock_offset(&f->mock, 0xE0010000ULL), 0xE0010000LL);
+	assert_int_equal(ram_pages(f), before + 17);
+	assert_int_not_equal(physmap_gen(f), gen);
+	assert_true(f->mock.resumes == f->mock.pauses && !f->mock.paused); /* K3 */
+	destroy(f);
+}
+
+/* X4: a populated run next to the end of low RAM is one mapping with it. */
+static void test_p2m_x4_populate_next_to_ram_is_one_mapping(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	unsigned live = f->mock.live;
+	struct p2m_range r = { 0x4000, 256 }; /* 64 MiB: where low RAM ends */
+	assert_int_equal(POPULATE(f, &r, 1), 0);
+	assert_int_equal(f->mock.live, live); /* the RAM mapping grew: one unmap, one map */
+	assert_int_equal(mock_offset(&f->mock, 0x4000000ULL + 0x5000), 0x4005000LL);
+	assert_int_equal(mock_offset(&f->mock, 0x3FFF000ULL), 0x3FFF000LL);
+	destroy(f);
+}
+
+/* X4, all or nothing: each refusal names its errno and changes nothing. */
+static void test_p2m_x4_populate_refusals_change_nothing(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	struct p2m_range first = { 0xE0000, 1 };
+	assert_int_equal(POPULATE(f, &first, 1), 0);
+	uint64_t pages = ram_pages(f), gen = physmap_gen(f);
+	unsigned maps = f->mock.maps, unmaps = f->mock.unmaps;
+	/* The second range has RAM already: EEXIST, the first is not populated either. */
+	struct p2m_range r[2] = { { 0xD0000, 4 }, { 0xE0000, 1 } };
+	assert_int_equal(POPULATE(f, r, 2), -EEXIST);
+	struct p2m_range boot_ram = { 0x100, 1 };
+	assert_int_equal(POPULATE(f, &boot_ram, 1), -EEXIST);
+	assert_int_equal(type_of(f, 0xD0000), IOREQVM_MEM_MMIO_DM);
+	/* The I/O APIC and above, past guest-physical space, empty, wrapping. */
+	struct p2m_range apic = { 0xFEC00, 1 }, top = { 0xFEBFF, 2 }, past = { 0x100000, 1 },
+			 empty = { 0xD0000, 0 }, wrap = { 0xD0000, UINT64_MAX };
+	assert_int_equal(POPULATE(f, &apic, 1), -EINVAL);
+	assert_int_equal(POPULATE(f, &top, 1), -EINVAL);
+	assert_int_equal(POPULATE(f, &past, 1), -EINVAL);
+	assert_int_equal(POPULATE(f, &empty, 1), -EINVAL);
+	assert_int_equal(POPULATE(f, &wrap, 1), -EINVAL);
+	assert_int_equal(POPULATE(f, r, 0), -EINVAL);
+	/* Unsorted or overlapping ranges. */
+	struct p2m_range unsorted[2] = { { 0xD0010, 1 }, { 0xD0000, 1 } };
+	struct p2m_range overlap[2] = { { 0xD0000, 4 }, { 0xD0003, 1 } };
+	assert_int_equal(POPULATE(f, unsorted, 2), -EINVAL);
+	assert_int_equal(POPULATE(f, overlap, 2), -EINVAL);
+	/* R4: one frame past the limit (the boot RAM and P2M_POPULATE_MAX_PAGES more). */
+	struct p2m_range big = { 0xC0000, P2M_POPULATE_MAX_PAGES };
+	assert_int_equal(POPULATE(f, &big, 1), -ENOSPC);
+	assert_int_equal(type_of(f, 0xC0000), IOREQVM_MEM_MMIO_DM);
+	assert_int_equal(ram_pages(f), pages);
+	assert_int_equal(physmap_gen(f), gen);
+	assert_int_equal(f->mock.maps, maps);
+	assert_int_equal(f->mock.unmaps, unmaps);
+	/* Exactly the limit fits (one frame is populated already). */
+	big.nr = P2M_POPULATE_MAX_PAGES - 1;
+	assert_int_equal(POPULATE(f, &big, 1), 0);
+	assert_int_equal(ram_pages(f), pages + P2M_POPULATE_MAX_PAGES - 1);
+	struct p2m_range one = { 0xF0000, 1 };
+	assert_int_equal(POPULATE(f, &one, 1), -ENOSPC);
+	destroy(f);
+}
+
+/* X4, K4: a populate whose mappings pass the backend's limit is refused whole. */
+static void test_p2m_x4_populate_past_mapping_limit(void **state)
+{
+	struct fixture *f = make(64 << 20, 6); /* 2 in use (RAM around the VGA window) */
+	struct p2m_range r[5] = { { 0xD0000, 1 }, { 0xD0002, 1 }, { 0xD0004, 1 }, { 0xD0006, 1 },
+				  { 0xD0008, 1 } };
+	assert_int_equal(POPULATE(f, r, 5), -ENOSPC);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(type_of(f, r[i].first), IOREQVM_MEM_MMIO_DM);
+	assert_int_equal(f->mock.live, 2);
+	assert_int_equal(POPULATE(f, r, 4), 0);
+	assert_int_equal(f->mock.live, 6);
+	destroy(f);
+}
+
+/* X4: given-back frames become holes; holes and claimed types cannot be given back. */
+static void test_p2m_x4_decrease_makes_holes(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	uint64_t pages = ram_pages(f);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0x202, 1), 0);
+	struct p2m_range r = { 0x200, 4 }; /* ram_rw and ram_ro frames */
+	assert_int_equal(DECREASE(f, &r, 1), 0);
+	for (uint64_t p = 0x200; p < 0x204; p++)
+		assert_int_equal(type_of(f, p), IOREQVM_MEM_MMIO_DM);
+	assert_int_equal(type_of(f, 0x1FF), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(type_of(f, 0x204), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(mock_access(&f->mock, 0x200000), MEM_ACCESS_NONE);
+	assert_int_equal(mock_access(&f->mock, 0x1FF000), MEM_ACCESS_RW);
+	assert_int_equal(mock_access(&f->mock, 0x204000), MEM_ACCESS_RW);
+	assert_int_equal(ram_pages(f), pages - 4);
+	/* A hole (one of these, or the VGA window) cannot be given back: EINVAL, whole. */
+	struct p2m_range again[2] = { { 0x100, 1 }, { 0x201, 1 } };
+	assert_int_equal(DECREASE(f, again, 2), -EINVAL);
+	assert_int_equal(type_of(f, 0x100), IOREQVM_MEM_RAM_RW);
+	struct p2m_range vga = { 0xA0, 1 };
+	assert_int_equal(DECREASE(f, &vga, 1), -EINVAL);
+	/* Nor a claimed type's frame. */
+	claim(f, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0x300, 1), 0);
+	struct p2m_range claimed = { 0x300, 1 };
+	assert_int_equal(DECREASE(f, &claimed, 1), -EINVAL);
+	assert_int_equal(type_of(f, 0x300), IOREQVM_MEM_IOREQ_SERVER);
+	/* The holes take RAM again, fresh; the VGA window too. */
+	assert_int_equal(POPULATE(f, &r, 1), 0);
+	assert_int_equal(type_of(f, 0x202), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(mock_offset(&f->mock, 0x202000), 0x202000);
+	assert_int_equal(POPULATE(f, &vga, 1), 0);
+	assert_int_equal(ram_pages(f), pages + 1);
+	destroy(f);
+}
+
+/*
+ * X4: RAM populated in the pool stays ram_rw (the VMM's own accesses reach
+ * the boot RAM's regions only); boot RAM given back and populated again is
+ * boot RAM as before.
+ */
+static void test_p2m_x4_pool_ram_stays_ram_rw(void **state)
+{
+	struct fixture *f = make(64 << 20, 100);
+	struct p2m_range pool = { 0xD0000, 4 }, boot = { 0x300, 4 };
+	assert_int_equal(POPULATE(f, &pool, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0xD0001, 1), -EINVAL);
+	assert_non_null(strstr(f->err, "populated in the PCI hole"));
+	claim(f, IOREQVM_MEM_IOREQ_SERVER, IOREQVM_MEM_ACCESS_WRITE);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0xD0000, 4), -EINVAL);
+	/* A range from the hole's holes into populated frames: refused whole. */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0xCFFFF, 2), -EINVAL);
+	assert_int_equal(type_of(f, 0xD0000), IOREQVM_MEM_RAM_RW);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RW, 0xD0000, 4), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_MMIO_DM, 0xD0010, 1), 0); /* holes stay holes */
+	assert_int_equal(DECREASE(f, &boot, 1), 0);
+	assert_int_equal(POPULATE(f, &boot, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0x301, 1), 0);
+	assert_int_equal(SET(f, IOREQVM_MEM_IOREQ_SERVER, 0x302, 1), 0);
+	destroy(f);
+}
+
+/* X3, X4: where the RAM frames are in the memfd, in pieces a caller can page through. */
+static void test_p2m_x4_ram_runs(void **state)
+{
+	struct fixture *f = make(6ULL << 30, 100); /* 3 GiB low, 3 GiB at 4 GiB */
+	struct p2m_ram_run runs[8];
+	uint64_t next, gen;
+	size_t n = p2m_ram_runs(&f->p2m, 0, runs, 8, &next, &gen);
+	assert_int_equal(n, 3); /* below the VGA window, above it, above 4 GiB */
+	assert_int_equal(runs[0].first, 0);
+	assert_int_equal(runs[0].nr, 0xA0);
+	assert_int_equal(runs[1].first, 0xC0);
+	assert_int_equal(runs[1].nr, 0xC0000 - 0xC0);
+	assert_int_equal(runs[1].offset, 0xC0000);
+	assert_int_equal(runs[2].first, 0x100000);
+	assert_int_equal(runs[2].nr, 0xC0000);
+	assert_int_equal(runs[2].offset, GUEST_HOLE_RAM_END);
+	assert_int_equal(next, f->p2m.nr_pages);
+	/* A decrease splits a run; a ram_ro frame does not (same memory). */
+	assert_int_equal(SET(f, IOREQVM_MEM_RAM_RO, 0x500, 1), 0);
+	struct p2m_range hole = { 0x1000, 1 }, pop = { 0xC0000, 2 };
+	assert_int_equal(DECREASE(f, &hole, 1), 0);
+	assert_int_equal(POPULATE(f, &pop, 1), 0); /* next to low RAM: runs on with it */
+	uint64_t gen2;
+	n = p2m_ram_runs(&f->p2m, 0, runs, 8, &next, &gen2);
+	assert_int_not_equal(gen2, gen);
+	assert_int_equal(n, 4);
+	assert_int_equal(runs[1].first, 0xC0);
+	assert_int_equal(runs[1].nr, 0x1000 - 0xC0);
+	assert_int_equal(runs[2].first, 0x1001);
+	assert_int_equal(runs[2].nr, 0xC0002 - 0x1001);
+	assert_int_equal(runs[2].offset, 0x1001000);
+	/* Two at a time, from where the last ask stopped. */
+	n = p2m_ram_runs(&f->p2m, 0, runs, 2, &next, &gen);
+	assert_int_equal(n, 2);
+	assert_int_equal(next, 0x1001);
+	n = p2m_ram_runs(&f->p2m, next, runs, 2, &next, &gen);
+	assert_int_equal(n, 2);
+	assert_int_equal(runs[0].first, 0x1001);
+	assert_int_equal(runs[1].first, 0x100000);
+	assert_int_equal(next, f->p2m.nr_pages);
+	n = p2m_ram_runs(&f->p2m, 0x100800, runs, 2, &next, &gen); /* from inside a run */
+	assert_int_equal(n, 1);
+	assert_int_equal(runs[0].first, 0x100800);
+	assert_int_equal(runs[0].offset, GUEST_HOLE_RAM_END + 0x800000);
+	destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -858,6 +1093,13 @@ int main(void)
 		cmocka_unit_test(test_p2m_c4_release_budget_refuses_before_release_could_fail),
 		cmocka_unit_test(test_p2m_c4_random_state_every_release_and_disable_fits),
 		cmocka_unit_test(test_p2m_r5_claimed_pages_change_only_through_the_owner),
+		cmocka_unit_test(test_p2m_x4_populate_pci_hole_frames),
+		cmocka_unit_test(test_p2m_x4_populate_next_to_ram_is_one_mapping),
+		cmocka_unit_test(test_p2m_x4_populate_refusals_change_nothing),
+		cmocka_unit_test(test_p2m_x4_populate_past_mapping_limit),
+		cmocka_unit_test(test_p2m_x4_decrease_makes_holes),
+		cmocka_unit_test(test_p2m_x4_pool_ram_stays_ram_rw),
+		cmocka_unit_test(test_p2m_x4_ram_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

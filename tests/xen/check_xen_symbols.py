@@ -4,7 +4,9 @@
 the same SONAME exports. For each pair OURS=DEBIANS, compares
   - the SONAME (readelf -d),
   - the version definitions and their parents (readelf -V),
-  - every defined dynamic symbol with its version node (objdump -T),
+  - every defined dynamic symbol with its version node (objdump -T), and
+    the size and section kind of the data objects among them (a program
+    copies them into its own image: the sizes must agree),
 and checks the functions the issue lists are among them. Exits 77 (a loud
 skip) only when Debian's library is missing (libxen-dev not installed).
 Usage: check_xen_symbols.py OURS.so=DEBIANS.so[:func,func,...] ..."""
@@ -57,6 +59,16 @@ def exports(lib):
     return syms
 
 
+def objects(lib):
+    """{name: (section, size)} of the defined dynamic data objects."""
+    objs = {}
+    for line in run('objdump', '-T', lib).splitlines():
+        f = line.split()
+        if len(f) >= 7 and re.fullmatch(r'[0-9a-f]+', f[0]) and f[2] == 'DO' and f[3].startswith('.'):
+            objs[f[-1]] = (f[3].lstrip('.').replace('bss', 'data'), int(f[4], 16))
+    return objs
+
+
 def compare(ours, debians, funcs):
     fail = 0
     if soname(ours) != soname(debians):
@@ -79,6 +91,12 @@ def compare(ours, debians, funcs):
         fail = 1
     if so == sd:
         print(f'ok: the same {len(so)} dynamic symbols with the same version nodes')
+    oo, od = objects(ours), objects(debians)
+    if oo != od:
+        print(f'FAIL: data objects differ: ours {oo}, Debian {od}')
+        fail = 1
+    elif od:
+        print('ok: data objects ' + ', '.join(f'{n} ({s} bytes)' for n, (_, s) in sorted(od.items())))
     names = {n for n, _ in so}
     missing = [fn for fn in funcs if fn not in names]
     for fn in missing:

@@ -21,15 +21,30 @@
 #           a thread of its own (blocking pending(): only its own port)
 #   cmdbuf  xencmd guest: 64 KiB command buffers by frame number, mapped
 #           per request with xenforeignmemory_map, worked on in place
-# Usage: run_xen_dm.sh BACKEND IOREQVM MODEL KERNEL COMPAT_DIR DEBIAN_LIBDIR MODE
+# and, started with ioreqvm run --xen-device-model (the launcher: ioreqvm
+# finds compat/xen itself) and a VM kept running while the host looks:
+#   xsram   xencmd guest "populate" (X4): RAM populated in the PCI hole and
+#           given back (boot RAM too) through libxenctrl, read by the guest,
+#           mapped by the model; the model read a seeded xenstore key at
+#           start and wrote its own (X1): the host reads them with ioreqctl
+#           (and the RAM frames count), then writes the key the model
+#           watches, which lets the guest finish
+#   kill    xencmd guest "killed" (I5): the host kills the model with
+#           SIGKILL while it holds a request; the guest gets the default
+#           and runs to its end, the VM logs the model's end
+#   xenenv  ioreqvm xen-env: a VM (--domid 5, no --socket: the default
+#           directory) runs the p2m guest; xen-env, told nothing, finds it
+#           and runs the model (--checks-only) with ioreqvm's libraries,
+#           XENSTORED_PATH and the domid; with no VM there it says so
+# Usage: run_xen_dm.sh BACKEND IOREQVM MODEL KERNEL COMPAT_DIR DEBIAN_LIBDIR MODE [IOREQCTL]
 # Skips (exit 77, loudly) only without /dev/kvm for kvm, or without Debian's
 # libraries (libxen-dev).
 set -u
-backend=$1 vmm=$2 model=$3 kernel=$4 compat=$5 debian=$6 mode=$7
-libs="libxendevicemodel.so.1 libxenforeignmemory.so.1 libxenevtchn.so.1"
+backend=$1 vmm=$2 model=$3 kernel=$4 compat=$5 debian=$6 mode=$7 ctl=${8:-}
+libs="libxendevicemodel.so.1 libxenforeignmemory.so.1 libxenevtchn.so.1 libxenctrl.so.4.17"
 # The model's checks before it serves (log lines "NAME ok"): these in every
-# mode, and those of each mode's ranges (below).
-nr_checks=103
+# mode, and those of each mode's ranges and options (below).
+nr_checks=117
 
 if [ "$backend" = kvm ] && [ ! -c /dev/kvm ]; then
 	echo "SKIPPED: kvm variant: /dev/kvm is missing on this machine" >&2
@@ -68,7 +83,17 @@ for l in $libs; do
 		report "with LD_LIBRARY_PATH=$compat the model loads '$ours' for $l, not ours"
 done
 
+# Debian's own libxenstore (and libxentoolcore) serve the model, ours first or not.
+for l in libxenstore.so.4 libxentoolcore.so.1; do
+	ours=$(resolve "$l" LD_LIBRARY_PATH="$compat")
+	[ "$(readlink -f "$ours")" = "$(readlink -f "$debian/$l")" ] ||
+		report "with LD_LIBRARY_PATH=$compat the model loads '$ours' for $l, not Debian's"
+done
+
 # 3. Under ioreqvm.
+case $mode in
+xsram|kill|xenenv) . "$(dirname "$0")/run_xen_dm_live.sh"; exit "$fail" ;;
+esac
 case $mode in
 pio) cmdline=pio cpus=1 args="--port 0x510:0x51f" more=1 ;;
 posted) cmdline=buffered cpus=1 more=4

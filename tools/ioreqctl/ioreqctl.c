@@ -2,17 +2,23 @@
 /*
  * ioreqctl: look at and poke a running ioreqvm VM over libioreq. One
  * connection per invocation, one subcommand: info, servers, ranges,
- * get-mem-type, set-mem-type, shutdown. Parsing and printing only; every rule is the
- * VMM's. Exit status: 0 done, 1 the VMM or the connection failed, 2 bad usage.
+ * get-mem-type, set-mem-type, shutdown, xen-info, and the VM's xenstore
+ * (its socket from XEN_INFO, spoken to by xs_client.c): xenstore-ls,
+ * xenstore-read, xenstore-write. Parsing and printing only; every rule is
+ * the VMM's. Exit status: 0 done, 1 the VMM or the connection failed, 2 bad
+ * usage.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ioreqvm/xs_wire.h"
 #include "libioreq.h"
+#include "xs_client.h"
 
 #ifndef IOREQVM_VERSION
 #define IOREQVM_VERSION "unknown"
@@ -56,12 +62,21 @@ static void usage(FILE *f)
 "  shutdown REASON               stop the VM: poweroff (ioreqvm exits 0), reboot\n"
 "                                (10: it does not restart guests), quit (12), or\n"
 "                                a number (Xen's SHUTDOWN_* codes; the VM judges)\n"
+"  xen-info                      what Xen's libraries see: domid, UUID, RAM frames,\n"
+"                                the xenstore socket\n"
+"  xenstore-ls PATH              the VM's xenstore from PATH down: one line per key,\n"
+"                                PATH = \"VALUE\" (bytes outside printable ASCII as\n"
+"                                \\xNN)\n"
+"  xenstore-read KEY             the value of KEY, as it is, with a newline\n"
+"  xenstore-write KEY VALUE      set KEY (made with its parents if missing)\n"
 "\n"
 "Numbers are decimal or 0x hex. TYPE is a name or its number:\n"
 "  ram_rw (0), ram_ro (1), mmio_dm (2), unused (3), ioreq_server (4),\n"
 "  ioreq_server1 .. ioreq_server7 (5-11).\n"
 "ioreq_server types can only be set while claimed, and a claim dies with the\n"
 "connection that made it: from this one-shot tool, use ram_rw, ram_ro, mmio_dm.\n"
+"xenstore KEYs are absolute (/local/domain/1/name) or relative to /local/domain/0\n"
+"(a socket client's home, as with xenstored).\n"
 "\n"
 "Options:\n"
 "  --socket PATH  the VM's control socket (ioreqvm -v prints it);\n"
@@ -122,6 +137,7 @@ struct cmd_args {
 	uint64_t id, pfn, nr;
 	uint16_t type;
 	uint32_t reason;
+	const char *key, *value;
 };
 
 static int vm_failed(struct libioreq *x, const char *what)
@@ -277,6 +293,183 @@ static int cmd_shutdown(struct libioreq *x, const struct cmd_args *a)
 	return 0;
 }
 
+static int cmd_xen_info(struct libioreq *x, const struct cmd_args *a)
+{
+	struct ioreqvm_op_xen_info xi;
+	if (libioreq_xen_info(x, &xi) < 0)
+		return vm_failed(x, "xen_info");
+	const uint8_t *u = xi.uuid;
+	printf("domid:              %" PRIu32 "\n", xi.domid);
+	printf("uuid:               %02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x"
+	       "%02x%02x\n", u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+	       u[11], u[12], u[13], u[14], u[15]);
+	printf("vcpus:              %" PRIu32 "\n", xi.nr_vcpus);
+	printf("ram frames:         %" PRIu64 " (populate may reach %" PRIu64 ")\n", xi.ram_pages,
+	       xi.max_ram_pages);
+	printf("xenstore socket:    %s\n", xi.xenstore_path[0] ? xi.xenstore_path : "-");
+	return 0;
+}
+
+/* A connection to the VM's xenstore, or -1 with the reason printed. */
+static int xenstore_open(struct libioreq *x)
+{
+	struct ioreqvm_op_xen_info xi;
+	if (libioreq_xen_info(x, &xi) < 0) {
+		vm_failed(x, "xen_info");
+		return -1;
+	}
+	if (!xi.xenstore_path[0]) {
+		fprintf(stderr, PROG ": the VM has no xenstore\n");
+		return -1;
+	}
+	int fd = xsc_open(xi.xenstore_path);
+	if (fd < 0)
+		fprintf(stderr, PROG ": xenstore %s: %s\n", xi.xenstore_path, strerror(-fd));
+	return fd;
+}
+
+static int xs_failed(const char *what, const char *key, int rc)
+{
+	fprintf(stderr, PROG ": %s %s: %s\n", what, key, strerror(-rc));
+	return EXIT_FAIL;
+}
+
+/* @len bytes of @v as text: printable ASCII as is, '"' and '\\' escaped, the rest \xNN. */
+static void print_value(const char *v, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c >= 0x20 && c < 0x7f)
+			putchar(c);
+		else
+			printf("\\x%02x", c);
+	}
+}
+
+/* @path's children, each NUL-terminated, in *names (DIRECTORY, paged past 4 KiB). */
+static int xs_children(int fd, const char *path, char **names, uint32_t *len)
+{
+	int rc = xsc_call(fd, IOREQVM_XS_DIRECTORY, path, strlen(path) + 1, names, len);
+	if (rc != -E2BIG)
+		return rc;
+	char *all = NULL, *gen = NULL;
+	uint32_t have = 0;
+	for (;;) {
+		char req[IOREQVM_XS_PAYLOAD_MAX];
+		int n = snprintf(req, sizeof(req), "%s%c%" PRIu32, path, 0, have);
+		char *part;
+		uint32_t plen;
+		rc = xsc_call(fd, IOREQVM_XS_DIRECTORY_PART, req, (size_t)n + 1, &part, &plen);
+		if (rc)
+			break;
+		size_t gl = strlen(part) + 1;
+		if (gen && strcmp(gen, part)) { /* it changed meanwhile: again */
+			free(part);
+			free(gen);
+			gen = NULL;
+			have = 0;
+			continue;
+		}
+		if (!gen)
+			gen = strdup(part);
+		char *grown = realloc(all, have + plen - gl + 1);
+		if (!gen || !grown) {
+			free(part);
+			rc = -ENOMEM;
+			break;
+		}
+		all = grown;
+		memcpy(all + have, part + gl, plen - gl);
+		have += plen - (uint32_t)gl;
+		free(part);
+		if (have <= 1 || all[have - 2] == 0)
+			break; /* the list ends with two NULs */
+	}
+	free(gen);
+	if (rc) {
+		free(all);
+		return rc;
+	}
+	*names = all;
+	*len = have ? have - 1 : 0;
+	return 0;
+}
+
+static int ls(int fd, const char *path, unsigned depth)
+{
+	char *v, *names;
+	uint32_t vlen, nlen;
+	int rc = xsc_call(fd, IOREQVM_XS_READ, path, strlen(path) + 1, &v, &vlen);
+	if (rc)
+		return xs_failed("xenstore-ls: read", path, rc);
+	printf("%s = \"", path);
+	print_value(v, vlen);
+	printf("\"\n");
+	free(v);
+	if (depth > 64) /* the store allows no deeper paths */
+		return 0;
+	rc = xs_children(fd, path, &names, &nlen);
+	if (rc)
+		return xs_failed("xenstore-ls: directory", path, rc);
+	int status = 0;
+	for (uint32_t off = 0; off < nlen && !status; off += (uint32_t)strlen(names + off) + 1) {
+		char child[IOREQVM_XS_ABS_PATH_MAX + 2];
+		snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "", names + off);
+		status = ls(fd, child, depth + 1);
+	}
+	free(names);
+	return status;
+}
+
+static int cmd_xenstore_ls(struct libioreq *x, const struct cmd_args *a)
+{
+	int fd = xenstore_open(x);
+	if (fd < 0)
+		return EXIT_FAIL;
+	int rc = ls(fd, a->key, 0);
+	close(fd);
+	return rc;
+}
+
+static int cmd_xenstore_read(struct libioreq *x, const struct cmd_args *a)
+{
+	int fd = xenstore_open(x);
+	if (fd < 0)
+		return EXIT_FAIL;
+	char *v;
+	uint32_t len;
+	int rc = xsc_call(fd, IOREQVM_XS_READ, a->key, strlen(a->key) + 1, &v, &len);
+	close(fd);
+	if (rc)
+		return xs_failed("xenstore-read", a->key, rc);
+	fwrite(v, 1, len, stdout);
+	putchar('\n');
+	free(v);
+	return 0;
+}
+
+static int cmd_xenstore_write(struct libioreq *x, const struct cmd_args *a)
+{
+	int fd = xenstore_open(x);
+	if (fd < 0)
+		return EXIT_FAIL;
+	size_t kl = strlen(a->key) + 1, vl = strlen(a->value);
+	char *req = malloc(kl + vl);
+	char *ok = NULL;
+	int rc = -ENOMEM;
+	if (req) {
+		memcpy(req, a->key, kl);
+		memcpy(req + kl, a->value, vl);
+		rc = xsc_call(fd, IOREQVM_XS_WRITE, req, kl + vl, &ok, NULL);
+	}
+	free(req);
+	free(ok);
+	close(fd);
+	return rc ? xs_failed("xenstore-write", a->key, rc) : 0;
+}
+
 /* ---- argument parsing: 0, or EXIT_USAGE with the message printed ------------ */
 
 static int parse_none(char **args, struct cmd_args *a)
@@ -307,6 +500,34 @@ static int parse_set_mem_type(char **args, struct cmd_args *a)
 	if (parse_u64(args[2], UINT32_MAX, &a->nr))
 		return usage_error("set-mem-type: bad frame count '%s' (at most 0xffffffff)",
 				   args[2]);
+	return 0;
+}
+
+/* A xenstore key: a non-empty path short enough for one message (the store checks the rest). */
+static int parse_key(const char *cmd, const char *s, struct cmd_args *a)
+{
+	if (!*s || strlen(s) > IOREQVM_XS_ABS_PATH_MAX) {
+		fprintf(stderr, PROG ": %s: key empty or longer than %d bytes (see --help)\n", cmd,
+			IOREQVM_XS_ABS_PATH_MAX);
+		return EXIT_USAGE;
+	}
+	a->key = s;
+	return 0;
+}
+
+static int parse_xenstore_key(char **args, struct cmd_args *a)
+{
+	return parse_key("xenstore", args[0], a);
+}
+
+static int parse_xenstore_write(char **args, struct cmd_args *a)
+{
+	int rc = parse_key("xenstore-write", args[0], a);
+	if (rc)
+		return rc;
+	if (strlen(args[0]) + 1 + strlen(args[1]) > IOREQVM_XS_PAYLOAD_MAX)
+		return usage_error("xenstore-write: key and value longer than one message%s", "");
+	a->value = args[1];
 	return 0;
 }
 
@@ -344,6 +565,10 @@ static const struct command {
 	{ "get-mem-type", 1, " PFN", parse_get_mem_type, cmd_get_mem_type },
 	{ "set-mem-type", 3, " TYPE FIRST_PFN NR", parse_set_mem_type, cmd_set_mem_type },
 	{ "shutdown", 1, " REASON", parse_shutdown, cmd_shutdown },
+	{ "xen-info", 0, "", parse_none, cmd_xen_info },
+	{ "xenstore-ls", 1, " PATH", parse_xenstore_key, cmd_xenstore_ls },
+	{ "xenstore-read", 1, " KEY", parse_xenstore_key, cmd_xenstore_read },
+	{ "xenstore-write", 2, " KEY VALUE", parse_xenstore_write, cmd_xenstore_write },
 };
 
 int main(int argc, char **argv)
