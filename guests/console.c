@@ -6,8 +6,10 @@
  *             with a FIFO does (LSR once, then 16 bytes to THR by rep outsb),
  *             between the lines "console: flood N bytes" and
  *             "console: flood done"; the host checks every byte.
- *  "read N"   receives N bytes by interrupt (IRQ 4 through the I/O APIC to
- *             this CPU, as uart_rx) and compares each with the pattern:
+ *  "read N"   probes the UART as Linux does at boot (IER 0x0f and back, the
+ *             FIFO cleared), then receives N bytes by interrupt (IRQ 4
+ *             through the I/O APIC to this CPU, as uart_rx) and compares
+ *             each with the pattern:
  *             "console: read N bytes, M wrong (first at X)".
  *  "echo"     prints "console: ready", then for each line it receives
  *             (ended by CR or LF) "console: got N bytes: hh hh ...", until
@@ -102,6 +104,16 @@ static void ioapic_write(unsigned reg, uint32_t v)
 static void rx_start(void (*fn)(uint8_t))
 {
 	consume = fn;
+	/*
+	 * As Linux's 8250 driver at boot: IER probed (0x0f written, read back,
+	 * cleared), then the FIFO cleared. Input the host had ready before
+	 * this must not be lost to it (the model's receive gate, L3).
+	 */
+	guest_outb(COM1 + 1, 0x00);
+	guest_outb(COM1 + 1, 0x0f);
+	(void)guest_inb(COM1 + 1);
+	guest_outb(COM1 + 1, 0x00);
+	guest_outb(COM1 + 2, 0x07);
 	guest_outb(0x21, 0xff); /* both 8259s masked: the I/O APIC delivers */
 	guest_outb(0xa1, 0xff);
 	guest_set_handler(RX_VECTOR, on_rx);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "console_in.h"
@@ -45,6 +46,7 @@ struct dm {
 	struct uart_dm uart;
 	uint8_t irq;
 	bool irq_failed; /* reported once */
+	uint64_t rx_on_ns; /* when the guest last turned its receive interrupt on */
 	struct console_out out;
 	struct console_in in;
 };
@@ -82,21 +84,42 @@ static void wake_server(void *opaque)
 	libioreq_server_wake(d->srv);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /*
- * Received data: fill the FIFO from the console input as far as it has
- * room, while the guest listens: its receive interrupt is enabled (IER
- * bit 0). Until then input waits here, not in the FIFO, since drivers
- * clear the FIFO and read RBR blind while they set up (Linux's 8250 does,
- * when a program opens ttyS0), which would eat it; and while a driver
- * turns the interrupt off to throttle, input waits too. A guest that polls
- * LSR with the interrupt off gets no input (see --help).
+ * Until the guest listens, input waits here, not in the FIFO: drivers
+ * clear the FIFO and read RBR blind while they set up, which would eat it.
+ * Listening: the receive interrupt is on (IER bit 0) and the guest touched
+ * another register since turning it on (uart_dm_rx_confirmed: not a driver
+ * probing IER, as Linux's 8250 does at boot with 0x0f and then clears the
+ * FIFO), or it has been on for RX_SETTLE_NS (a guest that turns it on and
+ * waits for the interrupt touches nothing). While a driver turns the
+ * interrupt off to throttle, input waits too. A guest that polls LSR with
+ * the interrupt off gets no input (see --help).
  */
+#define RX_SETTLE_NS (50 * 1000 * 1000ULL)
+
+/* ns until the gate opens by time; 0 if open (or the interrupt is off). */
+static uint64_t rx_settle_left(struct dm *d)
+{
+	if (!(d->uart.regs.ier & UART_IER_RDI) || uart_dm_rx_confirmed(&d->uart))
+		return 0;
+	uint64_t on_for = now_ns() - d->rx_on_ns;
+	return on_for >= RX_SETTLE_NS ? 0 : RX_SETTLE_NS - on_for;
+}
+
+/* Received data: fill the FIFO from the console input as far as it has room. */
 static void feed_fifo(struct dm *d)
 {
 	struct uart16550_regs *r = &d->uart.regs;
 	if (r->mcr & UART_MCR_LOOP)
 		return; /* loopback: the receiver hears the transmitter only */
-	if (!(r->ier & UART_IER_RDI))
+	if (!(r->ier & UART_IER_RDI) || rx_settle_left(d))
 		return;
 	uint8_t b[UART_FIFO_SIZE];
 	size_t n = console_in_take(&d->in, b, UART_FIFO_SIZE - r->rx_count);
@@ -132,7 +155,14 @@ static void dm_handle(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *req)
 {
 	struct dm *d = opaque;
 	(void)vcpu;
+	uint64_t epoch = d->uart.rx_epoch;
 	uart_dm_access(&d->uart, req);
+	if (d->uart.rx_epoch != epoch) {
+		/* The receive interrupt was just turned on: the serving loop
+		 * comes back when the gate opens by time (see rx_settle_left). */
+		d->rx_on_ns = now_ns();
+		wake_requested = true;
+	}
 	feed_fifo(d); /* a read of RBR makes room: refill at once */
 }
 
@@ -162,9 +192,10 @@ static void usage(FILE *f)
 "                 the VM (ioreqvm exits 12), Ctrl-A Ctrl-A sends Ctrl-A,\n"
 "                 Ctrl-A h shows the keys. A terminal this process does not\n"
 "                 control (a background job) gives no input. Input waits\n"
-"                 until the guest enables the receive interrupt (IER bit 0),\n"
-"                 as a driver does once a program opens the port: bytes\n"
-"                 sent earlier are not lost to the driver's setup\n"
+"                 until the guest listens: the receive interrupt (IER bit\n"
+"                 0) on and another register touched since (or 50 ms\n"
+"                 passed), as a driver does once a program opens the\n"
+"                 port: bytes sent earlier are not lost to its setup\n"
 "  --no-output    discard what the guest transmits\n"
 "  --posted       the guest's writes to the UART are posted (it does not wait\n"
 "                 for this process) and output is written in batches: a guest\n"
@@ -362,7 +393,10 @@ static int serve(struct dm *d, const struct opts *o)
 		wake_requested = stop_requested;
 		feed_fifo(d);
 		quit_once(d, &quit_sent);
-		rc = libioreq_server_run_for(d->srv, &wake_requested, 0);
+		/* Input waiting for the receive gate to open by time: come back then. */
+		uint64_t left = atomic_load(&d->in.available) ? rx_settle_left(d) : 0;
+		rc = libioreq_server_run_for(d->srv, &wake_requested,
+					     left ? (unsigned)(left / 1000000u) + 1 : 0);
 	} while (rc == 0 && !stop_requested);
 	if (rc == 0 || rc == -EPIPE) {
 		status = 0; /* stopped by a signal, or the VM went away */

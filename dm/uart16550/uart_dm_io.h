@@ -18,6 +18,13 @@ struct uart_dm {
 	struct uart16550_regs regs;
 	uint16_t base; /* first port: 8 registers from here */
 	uint64_t nr_requests, nr_ignored; /* requests served; of them, outside the UART */
+	/*
+	 * The receive side's gate (DESIGN L3): rx_epoch counts the times the
+	 * guest turned its receive interrupt (IER bit 0) on; rx_confirmed says
+	 * it has since accessed a register other than IER/DLM.
+	 */
+	uint64_t rx_epoch;
+	bool rx_confirmed;
 };
 
 void uart_dm_init(struct uart_dm *d, uint16_t base, void (*tx)(void *, uint8_t),
@@ -29,5 +36,17 @@ void uart_dm_init(struct uart_dm *d, uint16_t base, void (*tx)(void *, uint8_t),
  * on write. Anything else (other types, sizes, addresses) reads all ones.
  */
 void uart_dm_access(struct uart_dm *d, struct ioreqvm_ioreq *req);
+/*
+ * The guest listens for received data: its receive interrupt is on and it
+ * touched another register since turning it on. A driver probing IER
+ * (Linux's 8250 writes 0x0f, reads it back, restores it, then clears the
+ * FIFO) is not listening, and input given then would be thrown away. The
+ * caller may also open the gate after a while with the interrupt on (a
+ * guest that turns it on and waits for the interrupt touches nothing).
+ */
+static inline bool uart_dm_rx_confirmed(const struct uart_dm *d)
+{
+	return (d->regs.ier & UART_IER_RDI) && d->rx_confirmed;
+}
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * Unit tests of the UART device model's request glue (dm/uart16550/uart_dm_io.c):
  * IOREQs of 1-8 bytes onto the register model, low byte first; requests that are
- * not the UART's read all ones and change nothing; the IRQ callback follows IER/IIR.
+ * not the UART's read all ones and change nothing; the IRQ callback follows IER/IIR;
+ * the receive gate opens for a driver, not for a probe of IER (L3).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,6 +195,54 @@ static void test_uart_dm_serves_another_base(void **state)
 	assert_int_equal(in(&d, 0x2f8 + UART_LSR, 1) & UART_LSR_THRE, UART_LSR_THRE);
 }
 
+/*
+ * L3: the receive gate. Linux's 8250 probes IER at boot (0x0f written and
+ * read back, the old value restored) and then clears the FIFO: that is not
+ * listening. A driver that turns the receive interrupt on and then touches
+ * any other register is listening; turning it off closes the gate again.
+ */
+static void test_uart_dm_rx_gate_opens_for_a_driver_not_a_probe(void **state)
+{
+	struct uart_dm d;
+	struct sink s;
+	setup(&d, &s, BASE);
+	assert_false(uart_dm_rx_confirmed(&d));
+	/* The probe: only IER accesses while bit 0 is on. */
+	out(&d, BASE + UART_IER, 1, 0x00);
+	out(&d, BASE + UART_IER, 1, 0x0f);
+	assert_int_equal(in(&d, BASE + UART_IER, 1) & 0x0f, 0x0f);
+	assert_false(uart_dm_rx_confirmed(&d));
+	assert_int_equal(d.rx_epoch, 1);
+	out(&d, BASE + UART_IER, 1, 0x00);
+	out(&d, BASE + UART_IIR_FCR, 1, 0x07);
+	assert_false(uart_dm_rx_confirmed(&d));
+	/* A driver: RDI on, then another register (LCR): listening. */
+	out(&d, BASE + UART_IER, 1, UART_IER_RDI | 0x04);
+	assert_int_equal(d.rx_epoch, 2);
+	assert_false(uart_dm_rx_confirmed(&d));
+	out(&d, BASE + UART_LCR, 1, 0x03);
+	assert_true(uart_dm_rx_confirmed(&d));
+	in(&d, BASE + UART_IER, 1); /* IER accesses keep it open */
+	assert_true(uart_dm_rx_confirmed(&d));
+	/* Throttled (RDI off), then on again: closed until another register. */
+	out(&d, BASE + UART_IER, 1, 0x00);
+	assert_false(uart_dm_rx_confirmed(&d));
+	out(&d, BASE + UART_IER, 1, UART_IER_RDI);
+	assert_int_equal(d.rx_epoch, 3);
+	assert_false(uart_dm_rx_confirmed(&d));
+	/* A 16-bit access covering THR and IER counts as an IER access. */
+	out(&d, BASE + UART_RBR_THR, 2, 0x0100 | 'x');
+	assert_false(uart_dm_rx_confirmed(&d));
+	assert_int_equal(in(&d, BASE + UART_LSR, 1) & UART_LSR_THRE, UART_LSR_THRE);
+	assert_true(uart_dm_rx_confirmed(&d));
+	/* Requests outside the UART change nothing. */
+	out(&d, BASE + UART_IER, 1, 0x00);
+	out(&d, BASE + UART_IER, 1, UART_IER_RDI);
+	io(&d, IOREQVM_IOREQ_TYPE_COPY, IOREQVM_IOREQ_READ, BASE + UART_LSR, 1, 0);
+	out(&d, BASE + UART_NR_REGS, 1, 0);
+	assert_false(uart_dm_rx_confirmed(&d));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_uart_dm_data_is_ptr_requests_are_ignored),
 		cmocka_unit_test(test_uart_dm_irq_line_follows_thr_empty_interrupt),
 		cmocka_unit_test(test_uart_dm_serves_another_base),
+		cmocka_unit_test(test_uart_dm_rx_gate_opens_for_a_driver_not_a_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
