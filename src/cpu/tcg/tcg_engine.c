@@ -377,6 +377,30 @@ int tcg_engine_sync_regions(struct tcg_vcpu *c)
 							.off = wr->off + (at - wr->start) };
 		}
 	}
+	/*
+	 * libunicorn 2.1.1 drops a region's translated code as it unmaps it
+	 * (memory_unmap -> uc_invalidate_tb), finding the code's RAM by walking
+	 * the region's *physical* start through the guest's page tables. Where
+	 * that address is not mapped (any Linux process: a claimed page of its
+	 * own at 0x29e2000 is at 0x7ff9... for it), the walk fails and leaves
+	 * CR2 overwritten and a #PF "in flight" (env->old_exception): two such
+	 * unmaps then make the guest's next real #PF a triple fault (the engine
+	 * stops for no reason of ours), and code of the region stays cached
+	 * while another page's is dropped where the walk found one. So the
+	 * unmaps and maps run with the engine's TLB in libunicorn's "virtual"
+	 * mode (every address maps to itself: the walk is the identity), the
+	 * TLB flushed on both sides as tcg_code.c does for its drops; the
+	 * flush afterwards also drops TLB entries of other virtual addresses
+	 * that still pointed at the regions unmapped (libunicorn flushes only
+	 * the page at the physical address itself).
+	 */
+	bool unmaps = false;
+	for (i = 0; i < c->nr_regions && !unmaps; i++)
+		unmaps = !kept[i];
+	if (unmaps) {
+		uc_ctl(c->uc, UC_CTL_WRITE(UC_CTL_TLB_TYPE, 1), UC_TLB_VIRTUAL);
+		uc_ctl(c->uc, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
+	}
 	int rc = 0;
 	for (i = 0; i < c->nr_regions; i++) {
 		struct tcg_region *have = &c->regions[i];
@@ -392,6 +416,10 @@ int tcg_engine_sync_regions(struct tcg_vcpu *c)
 	for (i = 0; i < n; i++)
 		if (fresh[i] && !rc)
 			rc = region_map(c, &out[i]);
+	if (unmaps) {
+		uc_ctl(c->uc, UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0));
+		uc_ctl(c->uc, UC_CTL_WRITE(UC_CTL_TLB_TYPE, 1), UC_TLB_CPU);
+	}
 	free(want);
 	free(fresh);
 	free(kept);
