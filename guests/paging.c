@@ -17,6 +17,13 @@
  * - mmio: the local APIC, the I/O APIC and an unbacked hole through
  *   virtual addresses of their own: each access reaches the right
  *   guest-physical register (compared with the identity-mapped address).
+ * - claim: a page mapped only at a virtual address of its own (its
+ *   identity 2 MiB page removed, as a Linux process's frame is mapped)
+ *   is announced to wp-monitor (port 0x5f0, policy deny) and released,
+ *   twice: a store through that address is dropped while claimed and
+ *   lands after; CR2 is what the guest put there, and a #PF after the
+ *   mapping changes is delivered as a #PF (tcg: libunicorn's unmap walked
+ *   the page's physical address through the guest's tables, DESIGN L5).
  */
 #include "guest.h"
 
@@ -346,6 +353,52 @@ static void mode_kernel(void)
 	guest_set_handler(0x20, 0);
 }
 
+/* ---- claim ---- */
+#define CLAIM_PA 0x2000000ULL /* 32 MiB: mapped at LOW_VA alone in this mode */
+#define ANNOUNCE 0x5f0
+#define CR2_MARK 0xc2c2c000ULL
+#define PTE_ADDR 0x000ffffffffff000ULL
+
+/* wp-monitor's announce port: watch (count 1) or release (count 0) one page. */
+static uint32_t announce(uint64_t pa, uint32_t count)
+{
+	guest_outl(ANNOUNCE, (uint32_t)(pa >> 12));
+	guest_outl(ANNOUNCE + 4, count);
+	return guest_inl(ANNOUNCE + 4);
+}
+
+static void mode_claim(void)
+{
+	setup_low();
+	uint64_t *pdpt = (uint64_t *)(uintptr_t)(pml4()[0] & PTE_ADDR);
+	uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[0] & PTE_ADDR);
+	pd[CLAIM_PA >> 21] = 0;
+	reload_cr3();
+	map_low(0, CLAIM_PA, 7);
+	guest_set_handler(14, on_pf);
+	guest_write64(LOW_VA, 1);
+	__asm__ volatile("mov %0, %%cr2" ::"r"(CR2_MARK));
+	uint32_t st = announce(CLAIM_PA, 1);
+	guest_check(st == 1, "wp-monitor watches the page", st, 1);
+	guest_write64(LOW_VA, 2);
+	guest_check(guest_read64(LOW_VA) == 1, "a store through its own virtual address is dropped",
+		    guest_read64(LOW_VA), 1);
+	unsigned taken = 0;
+	taken += announce(CLAIM_PA, 0) == 1;
+	taken += announce(CLAIM_PA, 1) == 1;
+	taken += announce(CLAIM_PA, 0) == 1;
+	guest_check(taken == 3, "released, watched and released again", taken, 3);
+	uint64_t cr2 = guest_read_cr2();
+	guest_check(cr2 == CR2_MARK, "CR2 as the guest left it", cr2, CR2_MARK);
+	pf_count = 0;
+	uint64_t r = (uint64_t)probe_read((void *)(LOW_VA + 0x7008));
+	guest_check(pf_count == 1 && r == 0xdead, "a #PF after the mapping changes", pf_count, 1);
+	guest_check(pf_cr2 == LOW_VA + 0x7008, "with its CR2", pf_cr2, LOW_VA + 0x7008);
+	guest_write64(LOW_VA, 3);
+	guest_check(guest_read64(LOW_VA) == 3, "released: a store lands", guest_read64(LOW_VA), 3);
+	guest_set_handler(14, 0);
+}
+
 int guest_main(void)
 {
 	static const struct guest_mode modes[] = {
@@ -353,6 +406,7 @@ int guest_main(void)
 		{ "alias", mode_alias },
 		{ "invlpg", mode_invlpg },
 		{ "mmio", mode_mmio },
+		{ "claim", mode_claim },
 		{ 0, 0 },
 	};
 	return guest_run_mode("paging", modes);

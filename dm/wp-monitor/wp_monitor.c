@@ -7,7 +7,8 @@
  * value and applies its policy: allow (write it through), deny (drop it)
  * or log (write it through, reported as observed only). Reads never exit.
  * Pages come from --watch, or from the guest itself through the announce
- * port (--announced). Live counters on stderr, a summary at exit.
+ * port (--announced), where the guest may also release what it announced.
+ * Live counters on stderr, a summary at exit.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -47,7 +48,8 @@ static void usage(FILE *f)
 "  --watch A:L[:P]   watch guest-physical bytes [A, A+L), rounded out to pages\n"
 "  --announced       also watch what the guest announces on ports 0x%x-0x%x\n"
 "                    (write the first page frame to 0x%x, then the page count\n"
-"                    to 0x%x; a read of 0x%x says 1 if it was accepted)\n"
+"                    to 0x%x; a read of 0x%x says 1 if it was accepted; a\n"
+"                    count of 0 releases a range the guest announced)\n"
 "  --quiet           counters only, no line per write\n",
 		WP_ANNOUNCE_PORT, WP_ANNOUNCE_PORT + 7, WP_ANNOUNCE_PORT, WP_ANNOUNCE_PORT + 4,
 		WP_ANNOUNCE_PORT + 4);

@@ -57,6 +57,24 @@ int wp_add_range(struct wp_state *s, uint64_t start, uint64_t end, enum wp_polic
 	return 0;
 }
 
+int wp_remove_range(struct wp_state *s, uint64_t start, bool apply)
+{
+	unsigned i = 0;
+	while (i < s->nr_ranges && (s->ranges[i].start != start || !s->ranges[i].announced))
+		i++;
+	if (i == s->nr_ranges)
+		return -ENOENT;
+	uint64_t pages = (s->ranges[i].end - start) >> 12;
+	if (apply) {
+		int rc = libioreq_set_mem_type(s->x, IOREQVM_MEM_RAM_RW, start >> 12, (uint32_t)pages);
+		if (rc)
+			return rc;
+	}
+	s->ranges[i] = s->ranges[--s->nr_ranges];
+	s->pages -= pages;
+	return 0;
+}
+
 static const struct wp_range *range_of(const struct wp_state *s, uint64_t gpa)
 {
 	for (unsigned i = 0; i < s->nr_ranges; i++)
@@ -79,12 +97,21 @@ static void announce(struct wp_state *s, struct ioreqvm_ioreq *r)
 	if (off != 4 || r->size != 4)
 		return;
 	uint64_t start = s->announce_pfn << 12, end = start + ((uint64_t)(uint32_t)r->data << 12);
-	int rc = r->data ? wp_add_range(s, start, end, s->default_policy, true) : -EINVAL;
+	if (!r->data) { /* count 0: the guest gives the range back */
+		int rc = wp_remove_range(s, start, true);
+		s->announce_status = rc == 0;
+		fprintf(stderr, "wp-monitor: guest released the range at 0x%" PRIx64 ": %s\n", start,
+			rc ? (rc == -ENOENT ? "not announced" : s->x ? libioreq_error(s->x) : strerror(-rc))
+			   : "no longer watched");
+		return;
+	}
+	int rc = wp_add_range(s, start, end, s->default_policy, true);
+	if (rc == 0)
+		s->ranges[s->nr_ranges - 1].announced = true;
 	s->announce_status = rc == 0;
-	fprintf(stderr, "wp-monitor: guest announced [0x%" PRIx64 ", 0x%" PRIx64 "): %s%s%s\n",
+	fprintf(stderr, "wp-monitor: guest announced [0x%" PRIx64 ", 0x%" PRIx64 "): %s%s\n",
 		start, end, rc ? "refused: " : "watching, policy ",
-		rc ? (s->x ? libioreq_error(s->x) : strerror(-rc)) : wp_policy_name(s->default_policy),
-		"");
+		rc ? (s->x ? libioreq_error(s->x) : strerror(-rc)) : wp_policy_name(s->default_policy));
 }
 
 void wp_handle(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *r)

@@ -14,13 +14,14 @@
 #include "libioreq.h"
 
 #define WP_MAX_RANGES 32
-#define WP_ANNOUNCE_PORT 0x5f0 /* +0: first page frame, +4: page count / status */
+#define WP_ANNOUNCE_PORT 0x5f0 /* +0: first page frame, +4: page count (0: release) / status */
 
 enum wp_policy { WP_ALLOW, WP_DENY, WP_LOG };
 
 struct wp_range {
 	uint64_t start, end; /* guest-physical, page aligned */
 	enum wp_policy policy;
+	bool announced; /* by the guest, which may release it (--watch: never) */
 };
 
 struct wp_state {
@@ -48,6 +49,12 @@ const char *wp_policy_name(enum wp_policy p);
  * the VM now. 0, -ENOSPC (too many ranges), -EEXIST (overlap), or the VM's.
  */
 int wp_add_range(struct wp_state *s, uint64_t start, uint64_t end, enum wp_policy p, bool apply);
+/*
+ * Stop watching the guest-announced range that starts at @start: given
+ * ram_rw again in the VM when @apply, then forgotten. 0, -ENOENT (no
+ * announced range starts there: --watch ranges stay), or the VM's.
+ */
+int wp_remove_range(struct wp_state *s, uint64_t start, bool apply);
 /* The handler libioreq calls for each request (claimed writes, announce port). */
 void wp_handle(void *opaque, unsigned vcpu, struct ioreqvm_ioreq *req);
 /* Connect, map memory, create and enable a server, claim, mark the ranges. */
