@@ -5,7 +5,10 @@ format Linux's initramfs unpacker reads: Documentation/driver-api/
 early-userspace/buffer-format.rst) holding a static busybox as /bin/busybox,
 the test's /init, the directories /init needs and /dev/console (the kernel
 opens it for init's stdio). Written here, without cpio(1) or root, so the
-device node needs no mknod. Usage: mkinitramfs.py OUT BUSYBOX INIT"""
+device node needs no mknod. Further arguments DEST=SRC add the host file
+SRC as the executable DEST (e.g. bin/wp-linux=build/guests/linux/wp-linux;
+DEST's directory must be one of those made here).
+Usage: mkinitramfs.py OUT BUSYBOX INIT [DEST=SRC]..."""
 import os
 import stat
 import sys
@@ -22,9 +25,9 @@ def entry(ino, name, mode, data=b"", rdev=(0, 0), nlink=1):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) < 4 or any("=" not in a for a in sys.argv[4:]):
         sys.exit(__doc__)
-    out, busybox, init = sys.argv[1:]
+    out, busybox, init = sys.argv[1:4]
     with open(busybox, "rb") as f:
         bb = f.read()
     with open(init, "rb") as f:
@@ -40,6 +43,11 @@ def main():
     ino += 1
     ents.append(entry(ino, "init", stat.S_IFREG | 0o755, init_b))
     ino += 1
+    for extra in sys.argv[4:]:
+        dest, src = extra.split("=", 1)
+        with open(src, "rb") as f:
+            ents.append(entry(ino, dest, stat.S_IFREG | 0o755, f.read()))
+        ino += 1
     ents.append(entry(0, "TRAILER!!!", 0))
     blob = b"".join(ents)
     blob += b"\0" * (-len(blob) % 512)

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The seed's feature under a real kernel (DESIGN L5): Debian 12's own
+kernel boots an initramfs of busybox-static, init_wp.sh and wp-linux
+(guests/linux/wp_linux.c), provisioned as the other Linux tests do
+(fetch_assets.sh, mkinitramfs.py), with wp-monitor --announced as a device
+model. wp-linux, a Linux process, finds the guest-physical frames of its
+buffer in /proc/self/pagemap (its virtual addresses are Linux's, not the
+frames'), announces four of them on port 0x5f0, writes two values into
+each and one into a fifth page it did not announce, releases the four and
+writes once more. Checked, from what both sides printed:
+
+  - every frame announced was taken by wp-monitor ([gpa, gpa + 4096),
+    policy POLICY) and released again;
+  - wp-monitor received exactly the process's eight writes to announced
+    pages, in order, each at the frame + offset the process wrote, size 8,
+    with the old and new values the process saw and meant (nothing for the
+    unannounced page, nothing after the release);
+  - what the process read back: with deny the old value (blocked), with
+    allow and log the new one (applied); the unannounced page's write and
+    the write after the release landed in every case;
+  - wp-monitor's counters at the end, wp-linux's exit status 0, and
+    ioreqvm's 0 (ACPI power-off).
+
+Usage: check_linux_wp.py POLICY BACKEND IOREQVM WP_MONITOR WP_LINUX CACHE_DIR
+                         WORK_DIR [--skip-on-kvm-pvm REASON]
+The kvm variant skips (exit 77, loudly) without /dev/kvm, or with
+--skip-on-kvm-pvm on a kvm_pvm host.
+"""
+import os
+import re
+import subprocess
+import sys
+
+policy, backend, vmm, wpmon, wplinux, cache, work = sys.argv[1:8]
+pvm = sys.argv[9] if len(sys.argv) > 9 and sys.argv[8] == "--skip-on-kvm-pvm" else None
+if backend == "kvm" and not os.path.exists("/dev/kvm"):
+    print("SKIPPED: kvm variant: /dev/kvm is missing on this machine", file=sys.stderr)
+    sys.exit(77)
+if backend == "kvm" and pvm and os.path.isdir("/sys/module/kvm_pvm"):
+    print("SKIPPED: kvm variant on kvm_pvm: %s (DESIGN section 7); the tcg variant runs" % pvm,
+          file=sys.stderr)
+    sys.exit(77)
+
+here = os.path.dirname(os.path.abspath(__file__))
+assets = subprocess.run([os.path.join(here, "fetch_assets.sh"), cache], capture_output=True,
+                        text=True, check=True).stdout.split("\n")
+kernel, busybox = assets[0], assets[1]
+os.makedirs(work, exist_ok=True)
+initrd = os.path.join(work, "initramfs-wp-%s-%s.cpio" % (policy, backend))
+subprocess.run([sys.executable, os.path.join(here, "mkinitramfs.py"), initrd, busybox,
+                os.path.join(here, "init_wp.sh"), "bin/wp-linux=" + wplinux], check=True)
+WAIT = float(os.environ.get("GUEST_TIMEOUT", "300"))
+args = [vmm, "run", "--accel", backend, "--kernel", kernel, "--initrd", initrd,
+        "--memory", "256M", "--cmdline", "console=ttyS0 panic=-1 quiet no_timer_check",
+        "--device-model", "%s --announced --policy %s" % (wpmon, policy)]
+try:
+    p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, timeout=WAIT)
+    status, out, err = p.returncode, p.stdout.decode(errors="replace"), \
+        p.stderr.decode(errors="replace")
+except subprocess.TimeoutExpired as e:
+    status, out, err = "timeout after %.0f s" % WAIT, (e.stdout or b"").decode(errors="replace"), \
+        (e.stderr or b"").decode(errors="replace")
+lines = out.splitlines()
+failures = []
+
+
+def fail(what):
+    print("FAIL: " + what, file=sys.stderr)
+    failures.append(what)
+
+
+def hexes(m, *names):
+    return tuple(int(m.group(n), 16) for n in names)
+
+
+if status != 0:
+    fail("ioreqvm exit status %s, expected 0 (ACPI power-off)" % status)
+if "ioreqvm-init: wp-linux exited with status 0" not in lines:
+    fail("no 'ioreqvm-init: wp-linux exited with status 0'")
+
+# The process's pages: virtual address (Linux's) and frame.
+pages = {}
+for l in lines:
+    m = re.fullmatch(r"wp-linux: page (\d) va 0x(?P<va>[0-9a-f]+) gpa 0x(?P<gpa>[0-9a-f]+)"
+                     r"( \(not announced\))?", l)
+    if m:
+        pages[int(m.group(1))] = hexes(m, "va", "gpa")
+if sorted(pages) != [0, 1, 2, 3, 4]:
+    fail("expected pages 0-4 with their frames, got %s" % sorted(pages))
+gpas = [pages[i][1] for i in sorted(pages)]
+if len(set(gpas)) != len(gpas) or any(g % 4096 or g >= 256 << 20 for g in gpas):
+    fail("frames not distinct pages of the 256 MiB of RAM: %s" % [hex(g) for g in gpas])
+if any(va == gpa for va, gpa in pages.values()):
+    fail("a page's virtual address is its frame: not Linux's own page tables?")
+announced = gpas[:4]
+for i, g in enumerate(announced):
+    want = "wp-linux: announced page %d frame 0x%x: watched" % (i, g >> 12)
+    if want not in lines:
+        fail("missing: " + want)
+    want = "wp-monitor: guest announced [0x%x, 0x%x): watching, policy %s" % (g, g + 4096, policy)
+    if want not in err.splitlines():
+        fail("wp-monitor did not say: " + want)
+    want = "wp-monitor: guest released the range at 0x%x: no longer watched" % g
+    if want not in err.splitlines():
+        fail("wp-monitor did not say: " + want)
+
+# What the process wrote and read back, and what wp-monitor received.
+writes = []
+for l in lines:
+    m = re.fullmatch(r"wp-linux: write (\w+) gpa 0x(?P<gpa>[0-9a-f]+) old 0x(?P<old>[0-9a-f]+) "
+                     r"new 0x(?P<new>[0-9a-f]+) reads 0x(?P<now>[0-9a-f]+) \((\w+)\)", l)
+    if m:
+        writes.append((m.group(1),) + hexes(m, "gpa", "old", "new", "now") + (m.group(6),))
+watched = [w for w in writes if w[0] == "watched"]
+others = [w for w in writes if w[0] != "watched"]
+if len(watched) != 8 or [w[0] for w in others] != ["unwatched", "released"]:
+    fail("expected 8 watched writes, then an unwatched and a released one: %s" % writes)
+verdict = {"deny": "DENIED", "allow": "allowed", "log": "logged"}[policy]
+seen = []
+for l in lines:
+    m = re.fullmatch(r"wp-monitor: vcpu (\d+) write gpa 0x(?P<gpa>[0-9a-f]+) size (\d+) "
+                     r"old 0x(?P<old>[0-9a-f]+) new 0x(?P<new>[0-9a-f]+) -> (\w+)", l)
+    if m:
+        seen.append(hexes(m, "gpa", "old", "new") + (int(m.group(3)), m.group(6)))
+expected = [(w[1], w[2], w[3], 8, verdict) for w in watched]
+if seen != expected:
+    fail("wp-monitor received %s, the process wrote %s" %
+         ([(hex(a), hex(o), hex(n), s, v) for a, o, n, s, v in seen],
+          [(hex(a), hex(o), hex(n), s, v) for a, o, n, s, v in expected]))
+for kind, gpa, old, new, now, said in watched:
+    if gpa & ~0xfff not in announced:
+        fail("write at 0x%x is not in an announced frame" % gpa)
+    want_now, want_said = (old, "blocked") if policy == "deny" else (new, "applied")
+    if now != want_now or said != want_said:
+        fail("write at 0x%x: read back 0x%x (%s), expected 0x%x (%s)" %
+             (gpa, now, said, want_now, want_said))
+for kind, gpa, old, new, now, said in others:
+    if now != new or said != "applied":
+        fail("the %s write at 0x%x did not land: reads 0x%x" % (kind, gpa, now))
+if others and others[0][1] & ~0xfff != gpas[4]:
+    fail("the unwatched write is not in page 4's frame")
+if others[1:] and others[1][1] & ~0xfff != gpas[0]:
+    fail("the write after the release is not in page 0's frame")
+n_applied = 0 if policy == "deny" else 8
+want = ("wp-linux: 8 writes to watched pages: %d applied, %d blocked; the unwatched page's "
+        "write applied" % (n_applied, 8 - n_applied))
+if want not in lines:
+    fail("missing: " + want)
+if "wp-linux: released 4 of 4 pages" not in lines:
+    fail("missing: wp-linux: released 4 of 4 pages")
+counts = {"allow": (8, 0, 0), "deny": (0, 8, 0), "log": (0, 0, 8)}[policy]
+want = "wp-monitor: VM gone; 8 writes: %d allowed, %d denied, %d logged; 0 pages watched" % counts
+if want not in err.splitlines():
+    fail("wp-monitor's summary is not: " + want)
+
+if failures or os.environ.get("VERBOSE"):
+    print("--- guest serial output and wp-monitor's lines (%s):" % backend, file=sys.stderr)
+    print(out, file=sys.stderr)
+    print("--- ioreqvm and wp-monitor stderr:", file=sys.stderr)
+    print(err, file=sys.stderr)
+if failures:
+    sys.exit(1)
+print("wp-linux's %d writes to its own frames %s under Linux, each seen by wp-monitor (%s)" %
+      (len(watched), "blocked" if policy == "deny" else "applied", policy))
