@@ -27,6 +27,7 @@
 #include "loader/mptable.h"
 #include "loader/multiboot.h"
 #include "platform/acpi.h"
+#include "platform/smbios.h"
 
 /* Larger files cannot fit below 4 GiB anyway. */
 #define BOOT_FILE_MAX (3ULL << 30)
@@ -220,6 +221,8 @@ int boot_guest(struct vm *vm, const struct boot_files *files, struct boot_report
 	rc = mptable_write(&vm->ram, vm->nr_vcpus, why, sizeof(why));
 	if (!rc)
 		rc = acpi_write(&vm->ram, vm->nr_vcpus, why, sizeof(why));
+	if (!rc)
+		rc = smbios_write(&vm->ram, IOREQVM_VERSION, why, sizeof(why));
 	if (rc) {
 		snprintf(err, errlen, "platform tables: %s", why);
 		goto out;

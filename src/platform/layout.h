@@ -19,13 +19,16 @@
  *   [0xA0000, 0xE0000)    legacy VGA/option ROM window: reserved, empty
  *   [0xE0000, 0xF0000)    ACPI tables, RSDP first (guests scan 0xE0000-0xFFFFF)
  *   [0xF0000, 0xF2000)    MP table (loader/mptable.h)
- *   [0xF2000, 0x100000)   reserved, empty
+ *   [0xF2000, 0xF3000)    SMBIOS 3.0 entry point and structures (platform/smbios.h)
+ *   [0xF3000, 0x100000)   reserved, empty
  * The whole of [0x9FC00, 0x100000) is one reserved e820 range.
  */
 #define PLAT_EBDA_START GUEST_LOW_MEM_END
 #define PLAT_BIOS_AREA_END GUEST_LEGACY_HOLE_END
 #define PLAT_ACPI_START 0xE0000ULL
 #define PLAT_ACPI_SIZE 0x10000ULL
+#define PLAT_SMBIOS_START 0xF2000ULL
+#define PLAT_SMBIOS_SIZE 0x1000ULL
 
 /* Interrupt controllers (the MP table and MADT describe these). */
 #define PLAT_LAPIC_ADDR 0xFEE00000U

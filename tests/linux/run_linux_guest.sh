@@ -4,7 +4,8 @@
 # initramfs of busybox-static and init.sh, both provisioned from Debian
 # packages by fetch_assets.sh (cached) and mkinitramfs.py (per run), booted
 # by ioreqvm with N vCPUs; run_guest.sh checks /init's marker lines (the
-# kernel's release, the CPU count Linux brought up, proc and sysfs mounted)
+# kernel's release, the CPU count Linux brought up, proc and sysfs mounted,
+# the SMBIOS vendor, product and BIOS strings in /sys/class/dmi/id)
 # and exit status 0 (ACPI power-off), and that Linux found PCI configuration
 # mechanism #1 (the VMM's host bridge at 00:00.0).
 # Usage: run_linux_guest.sh BACKEND IOREQVM CACHE_DIR WORK_DIR CPUS
@@ -49,6 +50,7 @@ GUEST_TIMEOUT=${GUEST_TIMEOUT:-300} exec "$here/../integration/run_guest.sh" "$b
 	--line "ioreqvm-init: mounted 2 of proc and sysfs" \
 	--line "ioreqvm-init: uname -r $kver" \
 	--line "ioreqvm-init: cpus $cpus, online $online" \
+	--regex "^ioreqvm-init: dmi ioreqvm\|ioreqvm VM\|ioreqvm\|[0-9]+\.[0-9]+\.[0-9]+\|[0-9]{2}/[0-9]{2}/[0-9]{4}\|\$" \
 	--count "PCI: Fatal: No config space access function found" 0 \
 	--line "ioreqvm-init: powering off" \
 	--regex "^ioreqvm-init: uptime [0-9]+\\.[0-9]+\$" \
