@@ -9,7 +9,9 @@
  * read of 0x5f4 says 1 if taken), then writes two 8-byte values into each
  * announced page and one into the last page, never announced, reading each
  * back: "applied" (the value landed) or "blocked" (the page still holds the
- * old one). It then releases the frames (count 0), checks that a write to a
+ * old one). With more than one CPU online it announces and writes to the
+ * first two pages from the last CPU and to the other two from CPU 0, so
+ * that claims made while one vCPU runs must hold on another. It then releases the frames (count 0), checks that a write to a
  * released page lands, and exits: its frames go back to Linux as ordinary
  * RAM. Ports from CPL3 through iopl(3), as root. Each line it prints starts
  * with "wp-linux: " and says what it saw; the test compares them with what
@@ -17,7 +19,9 @@
  * policy), 1 when one could not (no pagemap frame, no port access, an
  * announcement or release refused, an unwatched write lost).
  */
+#define _GNU_SOURCE /* sched_setaffinity, sched_getcpu, CPU_SET */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -61,6 +65,20 @@ static int announce(uint64_t pfn, uint32_t count)
 	outl((uint32_t)pfn, ANNOUNCE_PFN);
 	outl(count, ANNOUNCE_COUNT);
 	return inl(ANNOUNCE_COUNT) == 1 ? 0 : -1;
+}
+
+/* Move to @cpu and say so; -1 if Linux would not run us there. */
+static int run_on(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) || sched_getcpu() != cpu) {
+		printf("wp-linux: cannot run on cpu %d\n", cpu);
+		return -1;
+	}
+	printf("wp-linux: on cpu %d\n", cpu);
+	return 0;
 }
 
 /* One 8-byte store and the load after it; prints what the page holds. */
@@ -108,6 +126,10 @@ int main(void)
 		       pfn[pg] * PAGE, pg == WP_PAGES ? " (not announced)" : "");
 	}
 	close(pagemap);
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int last = ncpus > 1 ? (int)ncpus - 1 : 0;
+	if (run_on(last))
+		return 1;
 	if (iopl(3)) {
 		printf("wp-linux: iopl(3): %s\n", strerror(errno));
 		return 1;
@@ -123,6 +145,8 @@ int main(void)
 	static const unsigned offs[2] = { 0x0, PAGE - 8 };
 	unsigned applied = 0, blocked = 0, n = 0;
 	for (unsigned pg = 0; pg < WP_PAGES; pg++) {
+		if (pg == WP_PAGES / 2 && last && run_on(0))
+			return 1;
 		for (unsigned i = 0; i < 2; i++, n++) {
 			volatile uint64_t *p = (volatile uint64_t *)(buf + pg * PAGE + offs[i]);
 			int landed = write_and_read("watched", p, pfn[pg] * PAGE + offs[i],

@@ -15,7 +15,9 @@ writes once more. Checked, from what both sides printed:
   - wp-monitor received exactly the process's eight writes to announced
     pages, in order, each at the frame + offset the process wrote, size 8,
     with the old and new values the process saw and meant (nothing for the
-    unannounced page, nothing after the release);
+    unannounced page, nothing after the release), each from the vCPU the
+    process ran on (with N > 1 vCPUs: the first four from vCPU N-1, where
+    it announced them, the last four from vCPU 0);
   - what the process read back: with deny the old value (blocked), with
     allow and log the new one (applied); the unannounced page's write and
     the write after the release landed in every case;
@@ -23,17 +25,26 @@ writes once more. Checked, from what both sides printed:
     ioreqvm's 0 (ACPI power-off).
 
 Usage: check_linux_wp.py POLICY BACKEND IOREQVM WP_MONITOR WP_LINUX CACHE_DIR
-                         WORK_DIR [--skip-on-kvm-pvm REASON]
-The kvm variant skips (exit 77, loudly) without /dev/kvm, or with
---skip-on-kvm-pvm on a kvm_pvm host.
+                         WORK_DIR [--cpus N] [--skip-on-kvm-pvm REASON]
+With --cpus N (default 1) Linux runs on N vCPUs and the process may run on
+any of them: every engine must see each claim and release. The kvm variant
+skips (exit 77, loudly) without /dev/kvm, or with --skip-on-kvm-pvm on a
+kvm_pvm host.
 """
+import argparse
 import os
 import re
 import subprocess
 import sys
 
-policy, backend, vmm, wpmon, wplinux, cache, work = sys.argv[1:8]
-pvm = sys.argv[9] if len(sys.argv) > 9 and sys.argv[8] == "--skip-on-kvm-pvm" else None
+ap = argparse.ArgumentParser()
+for name in ["policy", "backend", "vmm", "wpmon", "wplinux", "cache", "work"]:
+    ap.add_argument(name)
+ap.add_argument("--cpus", type=int, default=1)
+ap.add_argument("--skip-on-kvm-pvm", dest="pvm")
+opt = ap.parse_args()
+policy, backend, vmm, wpmon, wplinux, cache, work, pvm = (
+    opt.policy, opt.backend, opt.vmm, opt.wpmon, opt.wplinux, opt.cache, opt.work, opt.pvm)
 if backend == "kvm" and not os.path.exists("/dev/kvm"):
     print("SKIPPED: kvm variant: /dev/kvm is missing on this machine", file=sys.stderr)
     sys.exit(77)
@@ -47,12 +58,13 @@ assets = subprocess.run([os.path.join(here, "fetch_assets.sh"), cache], capture_
                         text=True, check=True).stdout.split("\n")
 kernel, busybox = assets[0], assets[1]
 os.makedirs(work, exist_ok=True)
-initrd = os.path.join(work, "initramfs-wp-%s-%s.cpio" % (policy, backend))
+initrd = os.path.join(work, "initramfs-wp-%s-%s-%d.cpio" % (policy, backend, opt.cpus))
 subprocess.run([sys.executable, os.path.join(here, "mkinitramfs.py"), initrd, busybox,
                 os.path.join(here, "init_wp.sh"), "bin/wp-linux=" + wplinux], check=True)
 WAIT = float(os.environ.get("GUEST_TIMEOUT", "300"))
 args = [vmm, "run", "--accel", backend, "--kernel", kernel, "--initrd", initrd,
-        "--memory", "256M", "--cmdline", "console=ttyS0 panic=-1 quiet no_timer_check",
+        "--memory", "256M", "--cpus", str(opt.cpus),
+        "--cmdline", "console=ttyS0 panic=-1 quiet no_timer_check",
         "--device-model", "%s --announced --policy %s" % (wpmon, policy)]
 try:
     p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, timeout=WAIT)
@@ -122,12 +134,17 @@ for l in lines:
     m = re.fullmatch(r"wp-monitor: vcpu (\d+) write gpa 0x(?P<gpa>[0-9a-f]+) size (\d+) "
                      r"old 0x(?P<old>[0-9a-f]+) new 0x(?P<new>[0-9a-f]+) -> (\w+)", l)
     if m:
-        seen.append(hexes(m, "gpa", "old", "new") + (int(m.group(3)), m.group(6)))
-expected = [(w[1], w[2], w[3], 8, verdict) for w in watched]
+        seen.append(hexes(m, "gpa", "old", "new") + (int(m.group(3)), m.group(6),
+                                                      int(m.group(1))))
+last = opt.cpus - 1
+expected = [(w[1], w[2], w[3], 8, verdict, last if i < 4 else 0) for i, w in enumerate(watched)]
+want_cpus = ["wp-linux: on cpu %d" % last] + (["wp-linux: on cpu 0"] if last else [])
+if [l for l in lines if l.startswith("wp-linux: on cpu")] != want_cpus:
+    fail("the process did not run where it should: expected %s" % want_cpus)
 if seen != expected:
     fail("wp-monitor received %s, the process wrote %s" %
-         ([(hex(a), hex(o), hex(n), s, v) for a, o, n, s, v in seen],
-          [(hex(a), hex(o), hex(n), s, v) for a, o, n, s, v in expected]))
+         ([(hex(a), hex(o), hex(n), s, v, "vcpu %d" % c) for a, o, n, s, v, c in seen],
+          [(hex(a), hex(o), hex(n), s, v, "vcpu %d" % c) for a, o, n, s, v, c in expected]))
 for kind, gpa, old, new, now, said in watched:
     if gpa & ~0xfff not in announced:
         fail("write at 0x%x is not in an announced frame" % gpa)
@@ -161,5 +178,6 @@ if failures or os.environ.get("VERBOSE"):
     print(err, file=sys.stderr)
 if failures:
     sys.exit(1)
-print("wp-linux's %d writes to its own frames %s under Linux, each seen by wp-monitor (%s)" %
-      (len(watched), "blocked" if policy == "deny" else "applied", policy))
+print("wp-linux's %d writes to its own frames %s under Linux on %d vCPU(s), each seen by "
+      "wp-monitor (%s)" % (len(watched), "blocked" if policy == "deny" else "applied", opt.cpus,
+                           policy))
