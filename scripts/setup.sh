@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages ioreqvm needs to build and test, only those
 # missing. Used by the README's two commands and by .ci/run. Needs root (or
-# sudo) only when something is missing.
+# sudo) only when something is missing. libc6-dev is named for its libc.a:
+# guests/linux/wp-linux (the L5 test's Linux program) is linked static.
 #
 # libunicorn must be >= 2.1 (it walks the guest's page tables; DESIGN K14).
 # Debian 12 ships 2.0.1, so where pkg-config reports an older one this script
@@ -16,7 +17,7 @@
 # system's libunicorn is recent enough); everything else goes to stderr.
 set -eu
 
-PKGS="gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3 libcmocka-dev liburcu-dev libxen-dev libunicorn-dev libcapstone-dev liblzma-dev zlib1g-dev libzstd-dev liblz4-dev"
+PKGS="gcc libc6-dev clang libclang-rt-14-dev meson ninja-build pkg-config python3 libcmocka-dev liburcu-dev libxen-dev libunicorn-dev libcapstone-dev liblzma-dev zlib1g-dev libzstd-dev liblz4-dev"
 
 missing=""
 for p in $PKGS; do

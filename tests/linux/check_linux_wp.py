@@ -82,6 +82,16 @@ def fail(what):
     failures.append(what)
 
 
+def finish():
+    if failures or os.environ.get("VERBOSE"):
+        print("--- guest serial output and wp-monitor's lines (%s):" % backend, file=sys.stderr)
+        print(out, file=sys.stderr)
+        print("--- ioreqvm and wp-monitor stderr:", file=sys.stderr)
+        print(err, file=sys.stderr)
+    if failures:
+        sys.exit(1)
+
+
 def hexes(m, *names):
     return tuple(int(m.group(n), 16) for n in names)
 
@@ -100,6 +110,7 @@ for l in lines:
         pages[int(m.group(1))] = hexes(m, "va", "gpa")
 if sorted(pages) != [0, 1, 2, 3, 4]:
     fail("expected pages 0-4 with their frames, got %s" % sorted(pages))
+    finish()
 gpas = [pages[i][1] for i in sorted(pages)]
 if len(set(gpas)) != len(gpas) or any(g % 4096 or g >= 256 << 20 for g in gpas):
     fail("frames not distinct pages of the 256 MiB of RAM: %s" % [hex(g) for g in gpas])
@@ -128,6 +139,7 @@ watched = [w for w in writes if w[0] == "watched"]
 others = [w for w in writes if w[0] != "watched"]
 if len(watched) != 8 or [w[0] for w in others] != ["unwatched", "released"]:
     fail("expected 8 watched writes, then an unwatched and a released one: %s" % writes)
+    finish()
 verdict = {"deny": "DENIED", "allow": "allowed", "log": "logged"}[policy]
 seen = []
 for l in lines:
@@ -155,9 +167,9 @@ for kind, gpa, old, new, now, said in watched:
 for kind, gpa, old, new, now, said in others:
     if now != new or said != "applied":
         fail("the %s write at 0x%x did not land: reads 0x%x" % (kind, gpa, now))
-if others and others[0][1] & ~0xfff != gpas[4]:
+if others[0][1] & ~0xfff != gpas[4]:
     fail("the unwatched write is not in page 4's frame")
-if others[1:] and others[1][1] & ~0xfff != gpas[0]:
+if others[1][1] & ~0xfff != gpas[0]:
     fail("the write after the release is not in page 0's frame")
 n_applied = 0 if policy == "deny" else 8
 want = ("wp-linux: 8 writes to watched pages: %d applied, %d blocked; the unwatched page's "
@@ -171,13 +183,7 @@ want = "wp-monitor: VM gone; 8 writes: %d allowed, %d denied, %d logged; 0 pages
 if want not in err.splitlines():
     fail("wp-monitor's summary is not: " + want)
 
-if failures or os.environ.get("VERBOSE"):
-    print("--- guest serial output and wp-monitor's lines (%s):" % backend, file=sys.stderr)
-    print(out, file=sys.stderr)
-    print("--- ioreqvm and wp-monitor stderr:", file=sys.stderr)
-    print(err, file=sys.stderr)
-if failures:
-    sys.exit(1)
+finish()
 print("wp-linux's %d writes to its own frames %s under Linux on %d vCPU(s), each seen by "
       "wp-monitor (%s)" % (len(watched), "blocked" if policy == "deny" else "applied", opt.cpus,
                            policy))
