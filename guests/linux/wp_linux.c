@@ -11,9 +11,9 @@
  * back: "applied" (the value landed) or "blocked" (the page still holds the
  * old one). With more than one CPU online it announces and writes to the
  * first two pages from the last CPU and to the other two from CPU 0, so
- * that claims made while one vCPU runs must hold on another. It then releases the frames (count 0), checks that a write to a
- * released page lands, and exits: its frames go back to Linux as ordinary
- * RAM. Ports from CPL3 through iopl(3), as root. Each line it prints starts
+ * that claims made while one vCPU runs must hold on another. It then
+ * releases the frames (count 0), checks that a write to a released page
+ * lands, and exits: its frames go back to Linux as ordinary RAM. Ports from CPL3 through iopl(3), as root. Each line it prints starts
  * with "wp-linux: " and says what it saw; the test compares them with what
  * wp-monitor reports. Exit 0 when every step could be done (whatever the
  * policy), 1 when one could not (no pagemap frame, no port access, an
@@ -21,8 +21,8 @@
  */
 #define _GNU_SOURCE /* sched_setaffinity, sched_getcpu, CPU_SET */
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
