@@ -24,17 +24,36 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/io.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define WP_PAGES 4
 #define PAGE 4096u
 #define ANNOUNCE_PFN 0x5f0
 #define ANNOUNCE_COUNT 0x5f4
+
+/*
+ * Print one line and wait until the console has sent it (tcdrain: Linux's
+ * serial driver sends in the background, interrupt by interrupt). Then a
+ * line wp-monitor prints for the next write, on the same host terminal,
+ * comes after this one, never inside it.
+ */
+__attribute__((format(printf, 1, 2)))
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	tcdrain(STDOUT_FILENO);
+}
 
 /* The value a page holds at @off before the program writes to it. */
 static uint64_t old_value(unsigned page, unsigned off)
@@ -74,10 +93,10 @@ static int run_on(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) || sched_getcpu() != cpu) {
-		printf("wp-linux: cannot run on cpu %d\n", cpu);
+		say("wp-linux: cannot run on cpu %d\n", cpu);
 		return -1;
 	}
-	printf("wp-linux: on cpu %d\n", cpu);
+	say("wp-linux: on cpu %d\n", cpu);
 	return 0;
 }
 
@@ -88,7 +107,7 @@ static int write_and_read(const char *what, volatile uint64_t *p, uint64_t gpa, 
 	*p = v;
 	uint64_t now = *p;
 	int landed = now == v;
-	printf("wp-linux: write %s gpa 0x%" PRIx64 " old 0x%016" PRIx64 " new 0x%016" PRIx64
+	say("wp-linux: write %s gpa 0x%" PRIx64 " old 0x%016" PRIx64 " new 0x%016" PRIx64
 	       " reads 0x%016" PRIx64 " (%s)\n", what, gpa, before, v, now,
 	       landed ? "applied" : now == before ? "blocked" : "changed");
 	return landed;
@@ -100,7 +119,7 @@ int main(void)
 	const size_t len = (WP_PAGES + 1) * PAGE;
 	uint8_t *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED) {
-		printf("wp-linux: mmap: %s\n", strerror(errno));
+		say("wp-linux: mmap: %s\n", strerror(errno));
 		return 1;
 	}
 	/* Touch every word (the frames exist from here on), then pin them. */
@@ -108,21 +127,21 @@ int main(void)
 		for (unsigned off = 0; off < PAGE; off += 8)
 			*(volatile uint64_t *)(buf + pg * PAGE + off) = old_value(pg, off);
 	if (mlock(buf, len)) {
-		printf("wp-linux: mlock: %s\n", strerror(errno));
+		say("wp-linux: mlock: %s\n", strerror(errno));
 		return 1;
 	}
 	int pagemap = open("/proc/self/pagemap", O_RDONLY);
 	if (pagemap < 0) {
-		printf("wp-linux: /proc/self/pagemap: %s\n", strerror(errno));
+		say("wp-linux: /proc/self/pagemap: %s\n", strerror(errno));
 		return 1;
 	}
 	uint64_t pfn[WP_PAGES + 1];
 	for (unsigned pg = 0; pg <= WP_PAGES; pg++) {
 		if (frame_of(pagemap, buf + pg * PAGE, &pfn[pg])) {
-			printf("wp-linux: page %u: no frame in /proc/self/pagemap (not root?)\n", pg);
+			say("wp-linux: page %u: no frame in /proc/self/pagemap (not root?)\n", pg);
 			return 1;
 		}
-		printf("wp-linux: page %u va %p gpa 0x%" PRIx64 "%s\n", pg, (void *)(buf + pg * PAGE),
+		say("wp-linux: page %u va %p gpa 0x%" PRIx64 "%s\n", pg, (void *)(buf + pg * PAGE),
 		       pfn[pg] * PAGE, pg == WP_PAGES ? " (not announced)" : "");
 	}
 	close(pagemap);
@@ -131,14 +150,14 @@ int main(void)
 	if (run_on(last))
 		return 1;
 	if (iopl(3)) {
-		printf("wp-linux: iopl(3): %s\n", strerror(errno));
+		say("wp-linux: iopl(3): %s\n", strerror(errno));
 		return 1;
 	}
 	unsigned taken = 0;
 	for (unsigned pg = 0; pg < WP_PAGES; pg++) {
 		int rc = announce(pfn[pg], 1);
 		taken += rc == 0;
-		printf("wp-linux: announced page %u frame 0x%" PRIx64 ": %s\n", pg, pfn[pg],
+		say("wp-linux: announced page %u frame 0x%" PRIx64 ": %s\n", pg, pfn[pg],
 		       rc ? "nobody took it" : "watched");
 	}
 	/* Two stores into each announced page, at its first and last word. */
@@ -158,14 +177,14 @@ int main(void)
 	const unsigned uoff = 0x100;
 	int unwatched = write_and_read("unwatched", (volatile uint64_t *)(buf + WP_PAGES * PAGE + uoff),
 				       pfn[WP_PAGES] * PAGE + uoff, new_value(WP_PAGES, uoff, n));
-	printf("wp-linux: %u writes to watched pages: %u applied, %u blocked; "
+	say("wp-linux: %u writes to watched pages: %u applied, %u blocked; "
 	       "the unwatched page's write %s\n", n, applied, blocked,
 	       unwatched ? "applied" : "lost");
 	/* Give the frames back before Linux may reuse them. */
 	unsigned released = 0;
 	for (unsigned pg = 0; pg < WP_PAGES; pg++)
 		released += announce(pfn[pg], 0) == 0;
-	printf("wp-linux: released %u of %u pages\n", released, WP_PAGES);
+	say("wp-linux: released %u of %u pages\n", released, WP_PAGES);
 	const unsigned roff = 0x800;
 	int after = write_and_read("released", (volatile uint64_t *)(buf + roff), pfn[0] * PAGE + roff,
 				   new_value(0, roff, n + 1));

@@ -18,6 +18,9 @@ writes once more. Checked, from what both sides printed:
     unannounced page, nothing after the release), each from the vCPU the
     process ran on (with N > 1 vCPUs: the first four from vCPU N-1, where
     it announced them, the last four from vCPU 0);
+  - each write reached wp-monitor while the process was in it: its line
+    comes after the process's line for the write before, and before the
+    process's own line for it;
   - what the process read back: with deny the old value (blocked), with
     allow and log the new one (applied); the unannounced page's write and
     the write after the release landed in every case;
@@ -129,25 +132,27 @@ for i, g in enumerate(announced):
         fail("wp-monitor did not say: " + want)
 
 # What the process wrote and read back, and what wp-monitor received.
-writes = []
-for l in lines:
+writes, write_at = [], []
+for at, l in enumerate(lines):
     m = re.fullmatch(r"wp-linux: write (\w+) gpa 0x(?P<gpa>[0-9a-f]+) old 0x(?P<old>[0-9a-f]+) "
                      r"new 0x(?P<new>[0-9a-f]+) reads 0x(?P<now>[0-9a-f]+) \((\w+)\)", l)
     if m:
         writes.append((m.group(1),) + hexes(m, "gpa", "old", "new", "now") + (m.group(6),))
+        write_at.append(at)
 watched = [w for w in writes if w[0] == "watched"]
 others = [w for w in writes if w[0] != "watched"]
 if len(watched) != 8 or [w[0] for w in others] != ["unwatched", "released"]:
     fail("expected 8 watched writes, then an unwatched and a released one: %s" % writes)
     finish()
 verdict = {"deny": "DENIED", "allow": "allowed", "log": "logged"}[policy]
-seen = []
-for l in lines:
+seen, seen_at = [], []
+for at, l in enumerate(lines):
     m = re.fullmatch(r"wp-monitor: vcpu (\d+) write gpa 0x(?P<gpa>[0-9a-f]+) size (\d+) "
                      r"old 0x(?P<old>[0-9a-f]+) new 0x(?P<new>[0-9a-f]+) -> (\w+)", l)
     if m:
         seen.append(hexes(m, "gpa", "old", "new") + (int(m.group(3)), m.group(6),
                                                       int(m.group(1))))
+        seen_at.append(at)
 last = opt.cpus - 1
 expected = [(w[1], w[2], w[3], 8, verdict, last if i < 4 else 0) for i, w in enumerate(watched)]
 want_cpus = ["wp-linux: on cpu %d" % last] + (["wp-linux: on cpu 0"] if last else [])
@@ -157,6 +162,13 @@ if seen != expected:
     fail("wp-monitor received %s, the process wrote %s" %
          ([(hex(a), hex(o), hex(n), s, v, "vcpu %d" % c) for a, o, n, s, v, c in seen],
           [(hex(a), hex(o), hex(n), s, v, "vcpu %d" % c) for a, o, n, s, v, c in expected]))
+# Synchronous: wp-monitor printed each write while the process waited in
+# it, after the process's line for the write before (wp-linux lets the
+# console drain each line before it goes on) and before its own line.
+for k in range(min(len(seen_at), 8)):
+    if not (k == 0 or write_at[k - 1] < seen_at[k]) or not seen_at[k] < write_at[k]:
+        fail("wp-monitor's line for write %d is not between the process's lines for writes "
+             "%d and %d" % (k, k - 1, k))
 for kind, gpa, old, new, now, said in watched:
     if gpa & ~0xfff not in announced:
         fail("write at 0x%x is not in an announced frame" % gpa)
