@@ -137,6 +137,14 @@ int libioreq_map_mem_type_to_ioreq_server(struct libioreq *x, uint16_t id, uint1
  */
 int libioreq_set_mem_type(struct libioreq *x, uint16_t type, uint64_t first_pfn, uint32_t nr);
 int libioreq_get_mem_type(struct libioreq *x, uint64_t pfn, uint16_t *type);
+/*
+ * ISA IRQ 0-15's line. Called from a libioreq_server_run/dispatch handler
+ * while it answers a vCPU's synchronous request, the change travels with
+ * the answer (ioreq_abi.h, IOREQVM_NOTIFY_F_ISA_IRQ_WITH_ANSWER): ioreqvm
+ * sets the line before that vCPU runs on, with no control-socket round
+ * trip; returns 0. Elsewhere (or a second change of the same line in one
+ * answer, or an ioreqvm without the feature) it is a control call.
+ */
 int libioreq_set_isa_irq_level(struct libioreq *x, uint8_t isa_irq, uint8_t level);
 int libioreq_set_pci_intx_level(struct libioreq *x, uint16_t domain, uint8_t bus,
 				uint8_t device, uint8_t intx, uint8_t level);

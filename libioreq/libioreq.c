@@ -278,6 +278,8 @@ int libioreq_get_mem_type(struct libioreq *x, uint64_t pfn, uint16_t *type)
 
 int libioreq_set_isa_irq_level(struct libioreq *x, uint8_t isa_irq, uint8_t level)
 {
+	if (!answer_isa_irq(x, isa_irq, level))
+		return 0; /* travels with the answer the handler is making */
 	struct ioreqvm_op_isa_irq req = { .isa_irq = isa_irq, .level = level };
 	return client_call(x, IOREQVM_OP_SET_ISA_IRQ_LEVEL, &req, sizeof(req), NULL, 0, NULL, 0);
 }
