@@ -42,7 +42,8 @@
  * through the I/O APIC and lowered again.
  * Mode "claim": a frame of type ioreq_server whose writes the model
  * claimed: each write goes to the model (the page holds what the model
- * stored there, not what the guest wrote); released, the frame is RAM the
+ * stored there, not what the guest wrote; each element of a rep stosl
+ * too); released, the frame is RAM the
  * guest writes itself; claimed again, writes go to the model again.
  * Filling and checking run at CPL3 (kvm_pvm emulates CPL0, DESIGN 7).
  */
@@ -422,14 +423,31 @@ static void claimed_write(unsigned off, uint32_t v, bool claimed, uint32_t write
 	guest_check(n == writes, "writes the model had", n, writes);
 }
 
+/* rep stosl of @n dwords @v at +@off: each element is a write of its own to the model. */
+static void claimed_rep_stos(unsigned off, uint32_t v, uint64_t n, uint32_t writes)
+{
+	void *d = (void *)(CLAIM_BASE + off);
+	uint64_t c = n;
+	__asm__ volatile("rep stosl" : "+D"(d), "+c"(c) : "a"(v) : "memory");
+	uint64_t right = 0;
+	for (uint64_t i = 0; i < n; i++)
+		right += guest_read32(CLAIM_BASE + off + 4 * i) == v + XENCMD_CLAIM_ADD;
+	guest_printf("xencmd: rep stosl of %lu dwords at +0x%x: %lu hold the model's value\n",
+		     (unsigned long)n, off, (unsigned long)right);
+	guest_check(right == n, "every element of a rep stosl went to the model", right, n);
+	uint32_t got = guest_inl(XENCMD_CLAIM_PORT);
+	guest_check(got == writes, "writes the model had", got, writes);
+}
+
 static void mode_claim(void)
 {
 	claimed_write(0x10, 0x1000, true, 1);
 	claimed_write(0x20, 0x7, true, 2);
+	claimed_rep_stos(0x100, 0x30, 4, 6);
 	guest_outl(XENCMD_CLAIM_PORT, 0); /* release */
-	claimed_write(0x30, 0x9, false, 2);
+	claimed_write(0x30, 0x9, false, 6);
 	guest_outl(XENCMD_CLAIM_PORT, 1); /* claim again */
-	claimed_write(0x40, 0x5, true, 3);
+	claimed_write(0x40, 0x5, true, 7);
 }
 
 int guest_main(void)

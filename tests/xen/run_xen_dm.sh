@@ -29,7 +29,8 @@
 #           (set_isa_irq_level) three times, three interrupts taken
 #   claim   xencmd guest "claim": writes to an ioreq_server page the model
 #           claimed (map_mem_type_to_ioreq_server + set_mem_type) go to the
-#           model, released they are RAM, claimed again the model's
+#           model (a rep stosl: one write per element), released they are
+#           RAM, claimed again the model's
 #   dirty   xencmd guest "dirty": track_dirty_vram's bitmaps are exactly
 #           the frames the guest wrote (Xen's all-dirty first call,
 #           none after a second call, modified_memory counted)
@@ -191,6 +192,10 @@ claim)
 	[ "$(grep -c 'claimed: the model' "$tmp/out")" -eq 3 ] || report "not 3 claimed writes seen by the guest"
 	[ "$(lines '^vcpu 0 type 1 dir write addr 0xc400[1-4]0 size 4 ')" -eq 3 ] ||
 		report "the model did not get the 3 claimed writes (and only those)"
+	[ "$(lines '^vcpu 0 type 1 dir write addr 0xc4010[0-9a-f] size 4 data 0x30$')" -eq 4 ] ||
+		report "the model did not get the 4 elements of the rep stosl, one write each"
+	grep -qxF 'xencmd: rep stosl of 4 dwords at +0x100: 4 hold the model'"'"'s value' "$tmp/out" ||
+		report "the guest did not read the model's value in all 4 elements"
 	[ "$(lines '^release: ok$')" -eq 1 ] && [ "$(lines '^claim: ok$')" -eq 2 ] || report "claim, release, claim again did not all succeed"
 	;;
 dirty)
