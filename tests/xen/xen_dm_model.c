@@ -94,7 +94,7 @@
 #include <xen/memory.h>
 #include <xen/sched.h>
 
-#include "ioreqvm/ctl_proto.h" /* the range flag --posted sets, and nothing else */
+#include "ioreqvm/ctl_proto.h" /* the range flag --posted sets and the dirty-tracking limit, nothing else */
 #include "testdm_pattern.h"
 #include "xencmd_abi.h"
 
