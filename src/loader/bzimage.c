@@ -5,7 +5,7 @@
  * the field and its value.
  */
 #include "loader/bzimage.h"
-#include "loader/load_error.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #define BZ_MAX_ALIGN 0x40000000U
 
 #define bz_fail(err, errlen, rc, fmt, ...) \
-	load_fail(err, errlen, rc, "kernel: bzImage: " fmt, ##__VA_ARGS__)
+	err_fmt(err, errlen, rc, "kernel: bzImage: " fmt, ##__VA_ARGS__)
 
 static uint16_t rd16(const uint8_t *p, size_t off)
 {

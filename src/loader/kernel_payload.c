@@ -7,7 +7,7 @@
  * stream (the size trailer itself, padding) are ignored.
  */
 #include "loader/kernel_payload.h"
-#include "loader/load_error.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -36,7 +36,7 @@
 #define KP_LZ4_BLOCK_MAX (8U << 20)
 
 #define kp_fail(err, errlen, rc, fmt, ...) \
-	load_fail(err, errlen, rc, "kernel: bzImage payload: " fmt, ##__VA_ARGS__)
+	err_fmt(err, errlen, rc, "kernel: bzImage payload: " fmt, ##__VA_ARGS__)
 
 static uint32_t le32(const uint8_t *p)
 {

@@ -6,7 +6,7 @@
  * says how to enter. Nothing is written before every check has passed.
  */
 #include "loader/linux_boot.h"
-#include "loader/load_error.h"
+#include "util/err_fmt.h"
 
 #include "loader/vmlinux_elf.h"
 
@@ -23,7 +23,7 @@
 #define LB_PTE_PS 0x80ULL
 
 #define lb_fail(err, errlen, rc, fmt, ...) \
-	load_fail(err, errlen, rc, "" fmt, ##__VA_ARGS__)
+	err_fmt(err, errlen, rc, "" fmt, ##__VA_ARGS__)
 
 static void put16(uint8_t *p, uint16_t v)
 {

@@ -5,7 +5,7 @@
  * MPTABLE_START. Knows nothing about how vCPUs or the I/O APIC are emulated.
  */
 #include "loader/mptable.h"
-#include "loader/load_error.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -108,7 +108,7 @@ _Static_assert(MPTABLE_START + MPTABLE_MAX_SIZE <= GUEST_LEGACY_HOLE_END,
 	       "MP table area lies in the legacy hole");
 
 #define mp_fail(err, errlen, rc, fmt, ...) \
-	load_fail(err, errlen, rc, "" fmt, ##__VA_ARGS__)
+	err_fmt(err, errlen, rc, "" fmt, ##__VA_ARGS__)
 
 static uint8_t mp_checksum(const uint8_t *p, size_t len)
 {

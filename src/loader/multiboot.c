@@ -6,7 +6,7 @@
  * where QEMU's -kernel puts them. CPU state at entry is the backend's job.
  */
 #include "loader/multiboot.h"
-#include "loader/load_error.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>

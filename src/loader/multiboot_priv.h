@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loader/load_error.h"
+#include "util/err_fmt.h"
 #include "loader/multiboot.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -42,7 +42,7 @@ int mb_elf_parse(const uint8_t *img, size_t size, struct mb_plan *plan, char *er
 		 size_t errlen);
 
 /* Multiboot refusals carry no prefix of their own (the messages name it). */
-#define mb_fail load_fail
+#define mb_fail err_fmt
 
 #define MB_4G 0x100000000ULL
 

@@ -5,7 +5,7 @@
  * the field and value for every refusal.
  */
 #include "loader/vmlinux_elf.h"
-#include "loader/load_error.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,7 +21,7 @@
 #define VE_4G 0x100000000ULL
 
 #define ve_fail(err, errlen, rc, fmt, ...) \
-	load_fail(err, errlen, rc, "kernel: vmlinux: " fmt, ##__VA_ARGS__)
+	err_fmt(err, errlen, rc, "kernel: vmlinux: " fmt, ##__VA_ARGS__)
 
 static uint64_t rd(const uint8_t *p, int bytes)
 {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The loaders' error formatter (load_error.h). */
-#include "loader/load_error.h"
+/* The error formatter (err_fmt.h). */
+#include "util/err_fmt.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-int load_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+int err_fmt(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	if (err && errlen) {
 		va_list ap;
