@@ -23,7 +23,7 @@ for ((r = 1; r <= rounds; r++)); do
 		dmq="$dir/dm/testdm/testdm --mmio 0xE0000000:0xE0000FFF --buffered --mmio 0xA0000:0xA0FFF --port 0x510:0x513"
 		printf '%s' "$dir"
 		for w in "MMIO in-VMM:mmio 0xE0100000" "MMIO forwarded:mmio 0xE0000000" \
-			 "MMIO posted:mmio 0xA0000" "port in-VMM:pio 0x604" "port posted:pio 0x510"; do
+			 "MMIO posted:mmio 0xA0000" "port in-VMM:pio 0x608" "port posted:pio 0x510"; do
 			run() { "$dir/src/ioreqvm" run --accel tcg --kernel "$dir/guests/bench_io.elf" \
 				--cmdline "${w#*:} $1" --device-model "$dmq"; }
 			t0=$(min_us 5 run 0)

@@ -27,6 +27,24 @@
  * answers: the host kills the model (SIGKILL) meanwhile, and the read
  * completes with the default (all ones); the model's port reads all ones
  * afterwards (nobody's), and the guest runs on to its end.
+ * Modes "shutdown_poweroff", "shutdown_reboot": the model calls xendevicemodel_shutdown
+ * with the reason the guest writes; Xen's reasons ioreqvm does not carry
+ * out (suspend) and unknown ones are refused first and the VM runs on;
+ * then the VM ends with the status the test checks (0, 10).
+ * Mode "dirty" (track_dirty_vram): 32 frames at XENCMD_DIRTY_PFN tracked;
+ * the first call reports every frame dirty (as Xen), then exactly the
+ * frames the guest wrote since the call before (byte stores, a whole page
+ * by rep stosb, a locked add; the frames a model says it modified; the
+ * mapping around the range split and joined in between), none
+ * when nothing was written; stopped, started again (all dirty once more),
+ * a smaller range (writes outside it not reported).
+ * Mode "irq": ISA IRQ 5 raised by the model three times, each taken once
+ * through the I/O APIC and lowered again.
+ * Mode "claim": a frame of type ioreq_server whose writes the model
+ * claimed: each write goes to the model (the page holds what the model
+ * stored there, not what the guest wrote; each element of a rep stosl
+ * too); released, the frame is RAM the
+ * guest writes itself; claimed again, writes go to the model again.
  * Filling and checking run at CPL3 (kvm_pvm emulates CPL0, DESIGN 7).
  */
 #include "guest.h"
@@ -241,12 +259,208 @@ static void mode_killed(void)
 		    0xffffffffu);
 }
 
+/* The status of a call the model made for a write to @port. */
+static uint32_t model_call(uint16_t port, uint32_t v)
+{
+	guest_outl(port, v);
+	return guest_inl(port);
+}
+
+/* @reason: Xen's SHUTDOWN_poweroff (0) or SHUTDOWN_reboot (1). */
+static void shutdown(uint32_t reason)
+{
+	uint32_t st = model_call(XENCMD_SHUTDOWN_PORT, 2);   /* SHUTDOWN_suspend */
+	guest_check(st == 95, "shutdown suspend: EOPNOTSUPP, the VM runs on", st, 95);
+	st = model_call(XENCMD_SHUTDOWN_PORT, 6); /* past SHUTDOWN_MAX */
+	guest_check(st == 22, "shutdown reason 6: EINVAL, the VM runs on", st, 22);
+	guest_printf("xencmd: the model shuts the VM down: %s\n", reason ? "reboot" : "poweroff");
+	guest_outl(XENCMD_SHUTDOWN_PORT, reason);
+	(void)guest_inl(XENCMD_SHUTDOWN_PORT); /* the VM is ending: this may not come back */
+	for (;;)
+		__asm__ volatile("cli; hlt" ::: "memory");
+}
+
+static void mode_shutdown_poweroff(void)
+{
+	shutdown(0);
+}
+
+static void mode_shutdown_reboot(void)
+{
+	shutdown(1);
+}
+
+#define DIRTY_BASE ((uintptr_t)XENCMD_DIRTY_PFN << 12)
+
+/* track_dirty_vram over @nr frames (0: stop): the bitmap, its status checked. */
+static uint32_t dirty_call(uint32_t nr, const char *what)
+{
+	guest_outl(XENCMD_DIRTY_PORT, nr);
+	uint32_t st = guest_inl(XENCMD_DIRTY_PORT + 4);
+	guest_check(st == 0, what, st, 0);
+	return guest_inl(XENCMD_DIRTY_PORT);
+}
+
+/* CPL3: a byte stored in each frame of the mask, at an offset of its own. */
+static long touch(void *arg)
+{
+	uint32_t mask = *(uint32_t *)arg;
+	for (unsigned i = 0; i < 32; i++)
+		if (mask & (1u << i))
+			guest_write8(DIRTY_BASE + i * 4096 + (i * 97) % 4096, (uint8_t)(0xa0 + i));
+	return 0;
+}
+
+/* CPL3: frame 0 whole by rep stosb, a locked add in frame 16. */
+static long touch_string_and_locked(void *arg)
+{
+	(void)arg;
+	void *d = (void *)DIRTY_BASE;
+	uint64_t n = 4096;
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(0x5a) : "memory");
+	__atomic_fetch_add((volatile uint64_t *)(DIRTY_BASE + 16 * 4096 + 8), 3, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static void expect_bitmap(uint32_t got, uint32_t want, const char *what)
+{
+	guest_printf("xencmd: dirty bitmap 0x%08x (want 0x%08x): %s\n", got, want, what);
+	guest_check(got == want, what, got, want);
+}
+
+static void mode_dirty(void)
+{
+	uint32_t m;
+	expect_bitmap(dirty_call(32, "track 32 frames"), 0xffffffffu, "first call: every frame dirty");
+	expect_bitmap(dirty_call(32, "track again"), 0, "nothing written since");
+	m = (1u << 3) | (1u << 7) | (1u << 8) | (1u << 31);
+	guest_run_user(touch, &m);
+	/* The mapping holding them replaced meanwhile: what it logged is kept. */
+	guest_outl(XENCMD_DIRTY_PORT, XENCMD_DIRTY_SPLIT);
+	uint32_t split = guest_inl(XENCMD_DIRTY_PORT + 4);
+	guest_check(split == 0, "a frame next to the range ram_ro and back", split, 0);
+	expect_bitmap(dirty_call(32, "track after writes"), m, "exactly the frames written");
+	expect_bitmap(dirty_call(32, "track again"), 0, "none after a second call");
+	guest_run_user(touch_string_and_locked, 0);
+	guest_outl(XENCMD_DIRTY_PORT, XENCMD_DIRTY_MODIFIED | 20);
+	uint32_t st = guest_inl(XENCMD_DIRTY_PORT + 4);
+	guest_check(st == 0, "modified_memory on frame 20", st, 0);
+	expect_bitmap(dirty_call(32, "track after rep stosb, lock add, modified_memory"),
+		      (1u << 0) | (1u << 16) | (1u << 20), "rep stosb, lock add and a model's frame");
+	dirty_call(0, "stop tracking");
+	m = 1u << 5;
+	guest_run_user(touch, &m);
+	expect_bitmap(dirty_call(32, "track again after a stop"), 0xffffffffu,
+		      "started again: every frame dirty");
+	expect_bitmap(dirty_call(16, "track 16 frames"), 0xffffu, "a new range: every frame dirty");
+	m = (1u << 2) | (1u << 20);
+	guest_run_user(touch, &m);
+	expect_bitmap(dirty_call(16, "track 16 after writes"), 1u << 2,
+		      "a write outside the range is not reported");
+	dirty_call(0, "stop tracking");
+	/* What the guest wrote is in RAM. */
+	uint8_t b3 = guest_read8(DIRTY_BASE + 3 * 4096 + (3 * 97) % 4096);
+	guest_check(b3 == 0xa3, "a byte store is in RAM", b3, 0xa3);
+	uint64_t filled = 0;
+	for (unsigned i = 0; i < 4096; i++)
+		filled += guest_read8(DIRTY_BASE + i) == 0x5a;
+	guest_check(filled == 4096, "rep stosb filled its page in RAM", filled, 4096);
+	uint64_t sum = guest_read64(DIRTY_BASE + 16 * 4096 + 8);
+	guest_check(sum == 3, "the locked add is in RAM", sum, 3);
+}
+
+#define IOAPIC 0xFEC00000u
+#define LAPIC 0xFEE00000u
+#define IRQ_VECTOR 0x35
+
+static volatile uint64_t irqs;
+
+static void on_irq(struct guest_frame *f)
+{
+	(void)f;
+	irqs++;
+	guest_write32(LAPIC + 0xB0, 0); /* EOI */
+}
+
+static void ioapic_write(unsigned reg, uint32_t v)
+{
+	guest_write32(IOAPIC, reg);
+	guest_write32(IOAPIC + 0x10, v);
+}
+
+static void mode_irq(void)
+{
+	guest_outb(0x21, 0xff); /* both 8259s masked: the I/O APIC delivers */
+	guest_outb(0xa1, 0xff);
+	guest_set_handler(IRQ_VECTOR, on_irq);
+	guest_write32(LAPIC + 0xF0, 0x1FF); /* SVR: APIC on */
+	ioapic_write(0x11 + 2 * XENCMD_IRQ, guest_lapic_id() << 24);
+	ioapic_write(0x10 + 2 * XENCMD_IRQ, IRQ_VECTOR); /* fixed, edge, high, unmasked */
+	for (uint64_t k = 1; k <= 3; k++) {
+		uint32_t st = model_call(XENCMD_IRQ_PORT, 1);
+		guest_check(st == 0, "set_isa_irq_level 1", st, 0);
+		while (irqs < k)
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
+		st = model_call(XENCMD_IRQ_PORT, 0);
+		guest_check(st == 0, "set_isa_irq_level 0", st, 0);
+	}
+	guest_printf("xencmd: ISA IRQ %u taken %lu times\n", XENCMD_IRQ, (unsigned long)irqs);
+	guest_check(irqs == 3, "three interrupts", irqs, 3);
+}
+
+#define CLAIM_BASE ((uintptr_t)XENCMD_CLAIM_PFN << 12)
+
+static void claimed_write(unsigned off, uint32_t v, bool claimed, uint32_t writes)
+{
+	guest_write32(CLAIM_BASE + off, v);
+	uint32_t got = guest_read32(CLAIM_BASE + off);
+	uint32_t want = claimed ? v + XENCMD_CLAIM_ADD : v;
+	guest_printf("xencmd: wrote 0x%x at +0x%x, read 0x%x (%s)\n", v, off, got,
+		     claimed ? "claimed: the model's value" : "released: RAM");
+	guest_check(got == want, claimed ? "a claimed write went to the model" : "a released frame is RAM",
+		    got, want);
+	uint32_t n = guest_inl(XENCMD_CLAIM_PORT);
+	guest_check(n == writes, "writes the model had", n, writes);
+}
+
+/* rep stosl of @n dwords @v at +@off: each element is a write of its own to the model. */
+static void claimed_rep_stos(unsigned off, uint32_t v, uint64_t n, uint32_t writes)
+{
+	void *d = (void *)(CLAIM_BASE + off);
+	uint64_t c = n;
+	__asm__ volatile("rep stosl" : "+D"(d), "+c"(c) : "a"(v) : "memory");
+	uint64_t right = 0;
+	for (uint64_t i = 0; i < n; i++)
+		right += guest_read32(CLAIM_BASE + off + 4 * i) == v + XENCMD_CLAIM_ADD;
+	guest_printf("xencmd: rep stosl of %lu dwords at +0x%x: %lu hold the model's value\n",
+		     (unsigned long)n, off, (unsigned long)right);
+	guest_check(right == n, "every element of a rep stosl went to the model", right, n);
+	uint32_t got = guest_inl(XENCMD_CLAIM_PORT);
+	guest_check(got == writes, "writes the model had", got, writes);
+}
+
+static void mode_claim(void)
+{
+	claimed_write(0x10, 0x1000, true, 1);
+	claimed_write(0x20, 0x7, true, 2);
+	claimed_rep_stos(0x100, 0x30, 4, 6);
+	guest_outl(XENCMD_CLAIM_PORT, 0); /* release */
+	claimed_write(0x30, 0x9, false, 6);
+	guest_outl(XENCMD_CLAIM_PORT, 1); /* claim again */
+	claimed_write(0x40, 0x5, true, 7);
+}
+
 int guest_main(void)
 {
 	static const struct guest_mode modes[] = {
 		{ "buffers", mode_buffers },
 		{ "populate", mode_populate },
 		{ "killed", mode_killed },
+		{ "shutdown_poweroff", mode_shutdown_poweroff },
+		{ "shutdown_reboot", mode_shutdown_reboot },
+		{ "dirty", mode_dirty },
+		{ "irq", mode_irq },
+		{ "claim", mode_claim },
 		{ 0, 0 },
 	};
 	return guest_run_mode("xencmd", modes);

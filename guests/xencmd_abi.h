@@ -29,6 +29,39 @@
 #define XENCMD_DECREASE_PORT 0x558
 #define XENCMD_GO_PORT 0x55c
 #define XENCMD_HANG_PORT 0x560
+/*
+ * And (xen_dm_model --shutdown-port, --dirty-port, --irq-port, --claim-port):
+ *  - SHUTDOWN: a 32-bit write of a Xen SHUTDOWN_* reason makes the model
+ *    call xendevicemodel_shutdown with it; a read gives that call's status
+ *    (0 or the errno; after a 0 the VM is ending and the read may not come
+ *    back);
+ *  - DIRTY: a 32-bit write of N calls xendevicemodel_track_dirty_vram over
+ *    N frames from XENCMD_DIRTY_PFN (N <= 32; 0 stops tracking); a write of
+ *    XENCMD_DIRTY_MODIFIED | k calls xendevicemodel_modified_memory on frame
+ *    XENCMD_DIRTY_PFN + k; a write of XENCMD_DIRTY_SPLIT makes frame
+ *    XENCMD_DIRTY_PFN + 40 (outside the range, in the same RAM) ram_ro and
+ *    ram_rw again, so the mapping holding the range is split and joined
+ *    (set_mem_type); a read of DIRTY gives the last bitmap (bit i:
+ *    frame XENCMD_DIRTY_PFN + i), of DIRTY + 4 the last call's status;
+ *  - IRQ: a 32-bit write of L sets ISA IRQ XENCMD_IRQ to level L
+ *    (xendevicemodel_set_isa_irq_level); a read gives its status;
+ *  - CLAIM: the model claims writes to HVMMEM_ioreq_server pages at start
+ *    and gives frame XENCMD_CLAIM_PFN that type: a guest write there comes
+ *    to the model, which stores the value plus XENCMD_CLAIM_ADD in the
+ *    page itself (xenforeignmemory_map); a read of CLAIM gives how many
+ *    writes it had; a 32-bit write of 0 releases the claim
+ *    (map_mem_type_to_ioreq_server with flags 0), 1 claims again.
+ */
+#define XENCMD_SHUTDOWN_PORT 0x564
+#define XENCMD_DIRTY_PORT 0x568 /* and 0x56c */
+#define XENCMD_IRQ_PORT 0x570
+#define XENCMD_CLAIM_PORT 0x574
+#define XENCMD_DIRTY_PFN 0xC00u /* 12 MiB: RAM the guest's image and stacks never reach */
+#define XENCMD_DIRTY_MODIFIED 0x80000000u
+#define XENCMD_DIRTY_SPLIT 0x40000000u
+#define XENCMD_IRQ 5
+#define XENCMD_CLAIM_PFN 0xC40u /* 12.25 MiB */
+#define XENCMD_CLAIM_ADD 0x1111
 #define XENCMD_PAGES 16
 #define XENCMD_BUF_SIZE (XENCMD_PAGES * 4096)
 #define XENCMD_MAGIC 0x444d4358u /* "XCMD" */

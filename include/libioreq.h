@@ -14,7 +14,7 @@
  * 1.1 adds libioreq_server_fds and libioreq_guest_memory_fd; 1.2 adds
  * libioreq_shutdown and libioreq_server_wake; 1.3 adds libioreq_xen_info,
  * libioreq_populate_physmap, libioreq_decrease_reservation and
- * libioreq_ram_runs.
+ * libioreq_ram_runs; 1.4 adds libioreq_track_dirty_vram.
  *
  * Limits (DESIGN R4), each with its errno:
  *  - 64 control connections per VM: the 65th connect gets -EMFILE
@@ -137,11 +137,32 @@ int libioreq_map_mem_type_to_ioreq_server(struct libioreq *x, uint16_t id, uint1
  */
 int libioreq_set_mem_type(struct libioreq *x, uint16_t type, uint64_t first_pfn, uint32_t nr);
 int libioreq_get_mem_type(struct libioreq *x, uint64_t pfn, uint16_t *type);
+/*
+ * ISA IRQ 0-15's line. Called from a libioreq_server_run/dispatch handler
+ * while it answers a vCPU's synchronous request, the change travels with
+ * the answer (ioreq_abi.h, IOREQVM_NOTIFY_F_ISA_IRQ_WITH_ANSWER): ioreqvm
+ * sets the line before that vCPU runs on, with no control-socket round
+ * trip; returns 0. Elsewhere (or a second change of the same line in one
+ * answer, or an ioreqvm without the feature) it is a control call.
+ */
 int libioreq_set_isa_irq_level(struct libioreq *x, uint8_t isa_irq, uint8_t level);
 int libioreq_set_pci_intx_level(struct libioreq *x, uint16_t domain, uint8_t bus,
 				uint8_t device, uint8_t intx, uint8_t level);
 int libioreq_inject_msi(struct libioreq *x, uint64_t addr, uint32_t data);
-/* Tell ioreqvm the model wrote guest pages itself (needed on tcg, K8). */
+/*
+ * Xen's track_dirty_vram (ctl_proto.h, TRACK_DIRTY_VRAM, has the rules):
+ * @bitmap gets ceil(@nr / 64) words, bit i for frame first_pfn + i: every
+ * frame on the first call for a range, then the frames written since the
+ * call before; @nr 0 stops tracking (@bitmap unused). -EINVAL past
+ * IOREQVM_DIRTY_MAX_PAGES or guest-physical space, -EOPNOTSUPP without a
+ * backend log.
+ */
+int libioreq_track_dirty_vram(struct libioreq *x, uint64_t first_pfn, uint32_t nr,
+			      uint64_t *bitmap);
+/*
+ * Tell ioreqvm the model wrote guest pages itself (needed on tcg, K8; and
+ * they count as written for track_dirty_vram, as in Xen).
+ */
 int libioreq_modified_memory(struct libioreq *x, uint64_t first_pfn, uint64_t nr);
 
 /* ---- guest memory ------------------------------------------------------- */

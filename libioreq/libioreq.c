@@ -210,6 +210,19 @@ int libioreq_shutdown(struct libioreq *x, uint32_t reason)
 	return client_call(x, IOREQVM_OP_REMOTE_SHUTDOWN, &req, sizeof(req), NULL, 0, NULL, 0);
 }
 
+int libioreq_track_dirty_vram(struct libioreq *x, uint64_t first_pfn, uint32_t nr,
+			      uint64_t *bitmap)
+{
+	struct ioreqvm_op_track_dirty_vram req = { .nr = nr, .first_pfn = first_pfn };
+	if (nr > IOREQVM_DIRTY_MAX_PAGES)
+		return client_fail(x, -EINVAL, "%u frames: at most %u are tracked", (unsigned)nr,
+				   (unsigned)IOREQVM_DIRTY_MAX_PAGES);
+	if (nr && !bitmap)
+		return client_fail(x, -EFAULT, "no bitmap");
+	return client_call(x, IOREQVM_OP_TRACK_DIRTY_VRAM, &req, sizeof(req), bitmap,
+			   (nr + 63) / 64 * 8, NULL, 0);
+}
+
 int libioreq_create_ioreq_server(struct libioreq *x, bool bufioreq, uint16_t *id)
 {
 	struct ioreqvm_op_create req = { .handle_bufioreq = bufioreq };
@@ -278,6 +291,8 @@ int libioreq_get_mem_type(struct libioreq *x, uint64_t pfn, uint16_t *type)
 
 int libioreq_set_isa_irq_level(struct libioreq *x, uint8_t isa_irq, uint8_t level)
 {
+	if (!answer_isa_irq(x, isa_irq, level))
+		return 0; /* travels with the answer the handler is making */
 	struct ioreqvm_op_isa_irq req = { .isa_irq = isa_irq, .level = level };
 	return client_call(x, IOREQVM_OP_SET_ISA_IRQ_LEVEL, &req, sizeof(req), NULL, 0, NULL, 0);
 }

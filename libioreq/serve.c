@@ -36,7 +36,32 @@ struct libioreq_server {
 	libioreq_handler_fn fn;
 	void *opaque;
 	bool fd_mode; /* libioreq_server_fd() was called: ioreqvm rings every time */
+	bool irq_with_answer; /* ioreqvm takes ISA lines with the answer */
 };
+
+__thread struct answering libioreq_answering;
+
+int answer_isa_irq(struct libioreq *x, uint8_t irq, uint8_t level)
+{
+	struct answering *a = &libioreq_answering;
+	if (!a->word || a->x != x || irq > 15 || level > 1)
+		return 1;
+	uint32_t w = __atomic_load_n(a->word, __ATOMIC_RELAXED);
+	if (!(w & (1u << irq))) {
+		w |= (1u << irq) | ((uint32_t)level << (16 + irq));
+		__atomic_store_n(a->word, w, __ATOMIC_RELAXED); /* published by the answer */
+		return 0;
+	}
+	if (((w >> (16 + irq)) & 1) == level)
+		return 0; /* already that level */
+	/* A second change of one line: what the answer carries goes first, on the socket. */
+	__atomic_store_n(a->word, 0, __ATOMIC_RELAXED);
+	a->word = NULL;
+	for (unsigned i = 0; i < 16; i++)
+		if (w & (1u << i))
+			(void)libioreq_set_isa_irq_level(x, (uint8_t)i, (uint8_t)((w >> (16 + i)) & 1));
+	return 1;
+}
 
 int libioreq_server_fds(struct libioreq *x, uint16_t id, struct ioreqvm_op_info *info,
 			int *shm_fd, int *evt_fd)
@@ -90,6 +115,8 @@ int libioreq_server_open(struct libioreq *x, uint16_t id, libioreq_handler_fn fn
 	s->notify = (struct ioreqvm_notify *)(s->shm + IOREQVM_SHM_NOTIFY_OFFSET);
 	s->fn = fn;
 	s->opaque = opaque;
+	s->irq_with_answer = __atomic_load_n(&s->notify->vmm_features, __ATOMIC_RELAXED) &
+			     IOREQVM_NOTIFY_F_ISA_IRQ_WITH_ANSWER;
 	*out = s;
 	return 0;
 }
@@ -181,7 +208,11 @@ int libioreq_server_dispatch(struct libioreq_server *s)
 		ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IOREQ_INPROCESS);
 		struct ioreqvm_ioreq r = *slot;
 		if (r.size == 1 || r.size == 2 || r.size == 4 || r.size == 8) {
+			if (s->irq_with_answer)
+				libioreq_answering = (struct answering){
+					.x = s->x, .word = &s->notify->vcpu[v].isa_irq_lines };
 			s->fn(s->opaque, v, &r);
+			libioreq_answering.word = NULL;
 			if (r.dir == IOREQVM_IOREQ_READ)
 				slot->data = r.data;
 		} else if (r.dir == IOREQVM_IOREQ_READ) {

@@ -13,12 +13,27 @@
  * map/unmap_io_range_to/from_ioreq_server, map/unmap_pcidev_to/from_ioreq_server,
  * set_isa_irq_level, set_pci_intx_level, inject_msi, set_mem_type,
  * map_mem_type_to_ioreq_server (flags 0 releases the claim), modified_memory,
- * modified_memory_bulk, restrict.
+ * modified_memory_bulk, restrict, shutdown (below), track_dirty_vram.
+ *
+ * track_dirty_vram, over the VMM's TRACK_DIRTY_VRAM (ctl_proto.h): as Xen's,
+ * every frame dirty on the first call for a range, then exactly the frames
+ * the guest wrote since the call before (KVM's dirty log on kvm, write
+ * protection on tcg) and those a model reported with modified_memory; nr 0
+ * stops. A model's own writes through its mappings are not seen unless it
+ * reports them (as in Xen). At most IOREQVM_DIRTY_MAX_PAGES frames (128
+ * MiB; Xen allows 1 GiB): EINVAL past that. The bitmap is written for its
+ * (nr + 7) / 8 bytes only, the size Xen's library hands the hypervisor.
+ *
+ * shutdown(reason), over the VMM's REMOTE_SHUTDOWN: Xen's SHUTDOWN_poweroff
+ * ends the VM as an ACPI power-off (ioreqvm exits 0), SHUTDOWN_reboot as a
+ * guest's reset request (10: ioreqvm does not restart guests). Xen's other
+ * reasons of <xen/sched.h> fail with EOPNOTSUPP and the VM runs on:
+ * suspend and soft_reset need a toolstack that saves or rebuilds the
+ * domain, crash and watchdog mean what a toolstack's on_crash/on_watchdog
+ * setting says, and ioreqvm has neither; a reason past SHUTDOWN_MAX:
+ * EINVAL (Xen's hypervisor would take any number).
  *
  * -1 and ENOSYS, never pretending to work:
- *  - track_dirty_vram: libioreq has no dirty tracking yet (issue 20 adds it,
- *    KVM's dirty log on kvm, write tracking on tcg);
- *  - shutdown: libioreq has no op to power off or reboot the VM yet;
  *  - get_ioreq_server_info with ioreq_gfn/bufioreq_gfn non-NULL (Xen's
  *    legacy pages in the guest's physmap: ioreqvm never puts the slots in
  *    guest memory; models map them with xenforeignmemory_map_resource);
@@ -31,8 +46,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <xendevicemodel.h>
+#include <xen/sched.h>
 
 #include "ioreqvm_xen.h"
 
@@ -334,18 +351,51 @@ int xendevicemodel_modified_memory_bulk(xendevicemodel_handle *dmod, domid_t dom
 	return xen_ret(dm_end(x, rc));
 }
 
-/* ---- not supported: -1 and ENOSYS (the notes at the top say why) ------- */
+int xendevicemodel_shutdown(xendevicemodel_handle *dmod, domid_t domid, unsigned int reason)
+{
+	struct libioreq *x;
+	uint32_t how;
+	switch (reason) {
+	case SHUTDOWN_poweroff:
+		how = IOREQVM_SHUTDOWN_POWEROFF;
+		break;
+	case SHUTDOWN_reboot:
+		how = IOREQVM_SHUTDOWN_REBOOT;
+		break;
+	default:
+		ioreqvm_xen_set_error(reason <= SHUTDOWN_MAX ? "ioreqvm powers off or resets the VM only"
+							     : "no such shutdown reason");
+		return xen_ret(reason <= SHUTDOWN_MAX ? -EOPNOTSUPP : -EINVAL);
+	}
+	int rc = dm_begin(dmod, domid, &x);
+	if (!rc)
+		rc = dm_end(x, libioreq_shutdown(x, how));
+	return xen_ret(rc);
+}
 
 int xendevicemodel_track_dirty_vram(xendevicemodel_handle *dmod, domid_t domid,
 				    uint64_t first_pfn, uint32_t nr, unsigned long *dirty_bitmap)
 {
-	return unsupported();
+	struct libioreq *x;
+	if (nr > IOREQVM_DIRTY_MAX_PAGES)
+		return xen_ret(-EINVAL);
+	if (nr && !dirty_bitmap)
+		return xen_ret(-EFAULT);
+	uint64_t *words = nr ? malloc((nr + 63) / 64 * 8) : NULL;
+	if (nr && !words)
+		return xen_ret(-ENOMEM);
+	int rc = dm_begin(dmod, domid, &x);
+	if (!rc)
+		rc = dm_end(x, libioreq_track_dirty_vram(x, first_pfn, nr, words));
+	if (!rc && nr)
+		memcpy(dirty_bitmap, words, (nr + 7) / 8); /* little-endian: byte k is bits 8k..8k+7 */
+	free(words);
+	return xen_ret(rc);
 }
 
-int xendevicemodel_shutdown(xendevicemodel_handle *dmod, domid_t domid, unsigned int reason)
-{
-	return unsupported();
-}
+/* ---- not supported: -1 and ENOSYS (the notes at the top say why) ------- */
+
+
 
 int xendevicemodel_set_irq_level(xendevicemodel_handle *dmod, domid_t domid, unsigned int irq,
 				 unsigned int level)

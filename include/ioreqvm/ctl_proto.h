@@ -8,7 +8,8 @@
  * from 0x100. File descriptors travel only in replies, with SCM_RIGHTS.
  * libioreq speaks this; device models need not. Stable ABI (version 1):
  * ops are only ever added (0x106-0x109 for the Xen libraries: XEN_INFO,
- * POPULATE_PHYSMAP, DECREASE_RESERVATION, RAM_RUNS). Every request is
+ * POPULATE_PHYSMAP, DECREASE_RESERVATION, RAM_RUNS; then Xen's 7,
+ * TRACK_DIRTY_VRAM). Every request is
  * checked before it runs (ctl_ops.c): its exact payload size, pad and
  * unused fields zero, every count and range within the bounds given here.
  */
@@ -48,6 +49,7 @@ enum ioreqvm_ctl_op {
 	IOREQVM_OP_UNMAP_IO_RANGE = 4,
 	IOREQVM_OP_SET_IOREQ_SERVER_STATE = 5,
 	IOREQVM_OP_DESTROY_IOREQ_SERVER = 6,
+	IOREQVM_OP_TRACK_DIRTY_VRAM = 7,         /* Xen's XEN_DMOP_track_dirty_vram */
 	IOREQVM_OP_SET_PCI_INTX_LEVEL = 8,
 	IOREQVM_OP_SET_ISA_IRQ_LEVEL = 9,
 	IOREQVM_OP_MODIFIED_MEMORY = 11,
@@ -164,6 +166,34 @@ struct ioreqvm_op_map_mem_type {   /* Xen's xen_dm_op_map_mem_type_to_ioreq_serv
 
 struct ioreqvm_op_remote_shutdown { /* Xen's xen_dm_op_remote_shutdown */
 	uint32_t reason;
+};
+
+/*
+ * TRACK_DIRTY_VRAM (Xen's XEN_DMOP_track_dirty_vram, one range per VM as
+ * Xen's): which guest frames of [first_pfn, first_pfn + nr) the guest
+ * wrote. Reply: the bitmap, bit i (of 64-bit word i / 64) for frame
+ * first_pfn + i, ceil(nr / 64) words. As Xen's hap_track_dirty_vram:
+ *  - a call naming another range than the one tracked (the first call
+ *    included) starts tracking that range and reports every frame dirty
+ *    (nothing is known about the time before);
+ *  - a call naming the tracked range reports exactly the frames written
+ *    since the call before: by the guest's own stores (KVM's dirty log on
+ *    kvm, write protection on tcg), by trapped writes the VMM served into
+ *    RAM, and the frames a model reported with MODIFIED_MEMORY. Writes a
+ *    model makes through its own mapping and does not report are not
+ *    seen (Xen's library has the same rule: modified_memory);
+ *  - nr 0 stops tracking (first_pfn ignored); no reply payload.
+ * Frames without RAM, or whose writes go to a device model, are never
+ * reported after the first call. nr > IOREQVM_DIRTY_MAX_PAGES (Xen: 1 GiB;
+ * here the reply's 4 KiB bitmap, 128 MiB of frames), a range past
+ * guest-physical space, or pad nonzero: EINVAL. A backend that cannot
+ * log: EOPNOTSUPP.
+ */
+#define IOREQVM_DIRTY_MAX_PAGES (IOREQVM_CTL_MAX_PAYLOAD * 8)
+struct ioreqvm_op_track_dirty_vram { /* Xen's xen_dm_op_track_dirty_vram */
+	uint32_t nr;
+	uint32_t pad;
+	uint64_t first_pfn;
 };
 
 struct ioreqvm_op_modified_memory {

@@ -101,7 +101,22 @@ struct ioreqvm_buffered_iopage {
  * model that looks at the slots from outside its request loop (the Xen
  * event-channel emulation of compat/xen/) tells a new request from one it
  * has seen by it. Older ioreqvm left the word 0.
+ *
+ * ISA interrupt lines with the answer: where vmm_features has
+ * IOREQVM_NOTIFY_F_ISA_IRQ_WITH_ANSWER, a model serving vCPU v's synchronous
+ * request may set ISA IRQ lines by writing vcpu[v].isa_irq_lines before it
+ * publishes IORESP_READY: bit i (0-15) says IRQ i's line is given, bit
+ * 16 + i its level. ioreqvm takes the word (and clears it) when it reads
+ * the answer, and sets those lines, IRQ 0 first, before the vCPU runs on:
+ * as if the model had called set_isa_irq_level for each, without a round
+ * trip on the control socket (a UART changes its line on most register
+ * accesses). Two changes of one line in one answer cannot be carried (a
+ * pulse would vanish): libioreq sends such changes on the socket instead.
+ * The word is the model's: any value is a set of line levels, what the
+ * control op allows any model; written outside a request, it is taken with
+ * the server's next answer.
  */
+#define IOREQVM_NOTIFY_F_ISA_IRQ_WITH_ANSWER 1u
 #define IOREQVM_MAX_VCPUS 64
 _Static_assert(IOREQVM_EVTCHN_BUF_INDEX >= IOREQVM_MAX_VCPUS, "vCPU ports below the ring's");
 #define IOREQVM_DM_SLEEPS_ON_FD 1
@@ -110,11 +125,13 @@ struct ioreqvm_notify {
 	uint32_t dm_sleeping;
 	uint32_t dm_doorbell; /* futex word, bumped by ioreqvm for a futex sleeper
 			       * (and by the model's own threads to wake it) */
-	uint32_t _pad[14];
+	uint32_t vmm_features; /* IOREQVM_NOTIFY_F_*, written by ioreqvm at create */
+	uint32_t _pad[13];
 	struct {
 		uint32_t vcpu_sleeping;
 		uint32_t req_seq;
-		uint32_t _pad[14];
+		uint32_t isa_irq_lines; /* the model's, taken with its answer */
+		uint32_t _pad[13];
 	} vcpu[IOREQVM_MAX_VCPUS];
 };
 

@@ -111,6 +111,7 @@ static enum io_result io_ram(struct vcpu *vcpu, struct io_access *a, uint32_t ty
 	} else {
 		memcpy(p, &a->data, a->size);
 		code_changed(vcpu, a->addr, a->size);
+		dirty_vram_note(&vm->dirty, a->addr, a->size); /* the backend's log never saw it */
 	}
 	return IO_DONE;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/iomap.h"
+#include "core/dirty_vram.h"
 #include "cpu/backend.h"
 #include "mem/guest_ram.h"
 #include "ioreq/ioreq_server.h"
@@ -62,6 +63,7 @@ struct vm {
 
 	struct p2m p2m;
 	bool p2m_ready;
+	struct dirty_vram dirty; /* track_dirty_vram's range and notes */
 	struct ioreq_servers servers;
 	bool servers_ready;
 

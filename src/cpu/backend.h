@@ -154,6 +154,22 @@ struct cpu_backend_ops {
 	 * at once. NULL when the backend executes from guest RAM directly (kvm).
 	 */
 	int (*code_changed)(struct vm *vm, struct vcpu *self, uint64_t gpa, uint64_t len);
+	/*
+	 * Dirty logging for track_dirty_vram (core/dirty_vram.c): log the
+	 * guest's stores to RAM frames [first, first + nr), forgetting any
+	 * range logged before; nr 0 stops logging. Called with the vCPUs out
+	 * of guest code (K3) and the P2M's writer lock held (no map/unmap
+	 * meanwhile). Optional: NULL, the backend cannot log (EOPNOTSUPP).
+	 */
+	int (*dirty_log)(struct vm *vm, uint64_t first, uint64_t nr);
+	/*
+	 * OR into @bits (bit i of word i / 64: frame first + i of the logged
+	 * range) the frames the guest stored to since logging began or the
+	 * last call, and forget them; any time, P2M lock held. NULL when every
+	 * store to a logged frame traps and reaches the exit path, which notes
+	 * it (tcg).
+	 */
+	int (*dirty_collect)(struct vm *vm, uint64_t *bits);
 };
 
 /* Backends built in, in "auto" preference order; NULL-terminated. */

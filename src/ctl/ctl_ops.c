@@ -190,11 +190,26 @@ static int op_modified_memory(struct vm *vm, struct ctl_caller *c, const void *r
 			 " is empty or outside guest-physical space", r->first_pfn, r->nr);
 		return -EINVAL;
 	}
+	/* Xen: frames a model modified are dirty for track_dirty_vram too. */
+	dirty_vram_note(&vm->dirty, r->first_pfn * GUEST_PAGE_SIZE, r->nr * GUEST_PAGE_SIZE);
 	/* K8: tcg forgets code translated from these pages; kvm runs RAM as it is. */
 	if (vm->ops->code_changed)
 		return vm->ops->code_changed(vm, NULL, r->first_pfn * GUEST_PAGE_SIZE,
 					     r->nr * GUEST_PAGE_SIZE);
 	return 0;
+}
+
+static int op_track_dirty_vram(struct vm *vm, struct ctl_caller *c, const void *req,
+			       struct ctl_reply *rep)
+{
+	const struct ioreqvm_op_track_dirty_vram *r = req;
+	if (r->pad)
+		return bad_pad(rep);
+	uint64_t *bitmap = (uint64_t *)(void *)rep->payload;
+	int rc = dirty_vram_track(vm, r->first_pfn, r->nr, bitmap, rep->msg, sizeof(rep->msg));
+	if (!rc)
+		rep->len = (uint32_t)((r->nr + 63) / 64 * 8);
+	return rc;
 }
 
 static int op_map_mem_type(struct vm *vm, struct ctl_caller *c, const void *req,
@@ -404,6 +419,7 @@ static const struct ctl_op_desc ops[] = {
 	{ IOREQVM_OP_UNMAP_IO_RANGE, "unmap_io_range_from_ioreq_server", sizeof(struct ioreqvm_op_range), op_unmap_range, false },
 	{ IOREQVM_OP_SET_IOREQ_SERVER_STATE, "set_ioreq_server_state", sizeof(struct ioreqvm_op_set_state), op_set_state, false },
 	{ IOREQVM_OP_DESTROY_IOREQ_SERVER, "destroy_ioreq_server", sizeof(struct ioreqvm_op_server_id), op_destroy, false },
+	{ IOREQVM_OP_TRACK_DIRTY_VRAM, "track_dirty_vram", sizeof(struct ioreqvm_op_track_dirty_vram), op_track_dirty_vram, false },
 	{ IOREQVM_OP_SET_PCI_INTX_LEVEL, "set_pci_intx_level", sizeof(struct ioreqvm_op_pci_intx), op_pci_intx, true },
 	{ IOREQVM_OP_SET_ISA_IRQ_LEVEL, "set_isa_irq_level", sizeof(struct ioreqvm_op_isa_irq), op_isa_irq, true },
 	{ IOREQVM_OP_MODIFIED_MEMORY, "modified_memory", sizeof(struct ioreqvm_op_modified_memory), op_modified_memory, false },

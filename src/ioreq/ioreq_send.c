@@ -9,7 +9,9 @@
  * instruction), ring only if the server sleeps. A slot whose vp_eport the
  * model changed gets no request (X2, as Xen): the default answer. The server's
  * side of the shared memory is untrusted: only the state and data fields
- * are read back, and a bogus ring pointer just means "full".
+ * are read back, with the ISA interrupt lines the model set while it
+ * answered (ioreq_abi.h: any value is a set of line levels), and a bogus
+ * ring pointer just means "full".
  */
 #include "ioreq/ioreq_send.h"
 
@@ -178,6 +180,21 @@ static void futex_wait(void *word, uint32_t val, long ns)
 	syscall(SYS_futex, word, FUTEX_WAIT, val, &ts, NULL, 0);
 }
 
+/*
+ * The ISA lines the model set while it answered (IOREQVM_NOTIFY_F_ISA_IRQ_WITH_ANSWER),
+ * set before the vCPU runs on, as set_isa_irq_level would.
+ */
+static void take_isa_irq_lines(struct ioreq_server *s, struct vcpu *vcpu)
+{
+	uint32_t *word = &s->notify->vcpu[vcpu->id].isa_irq_lines;
+	if (!__atomic_load_n(word, __ATOMIC_RELAXED))
+		return;
+	uint32_t lines = __atomic_exchange_n(word, 0, __ATOMIC_ACQUIRE);
+	for (unsigned irq = 0; irq < 16; irq++)
+		if (lines & (1u << irq))
+			vcpu->vm->ops->irq_line(vcpu->vm, irq, (lines >> (16 + irq)) & 1);
+}
+
 enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t type,
 			  uint64_t addr, struct io_access *a)
 {
@@ -271,6 +288,7 @@ enum io_result ioreq_send(struct ioreq_server *s, struct vcpu *vcpu, uint8_t typ
 		if (!a->is_write)
 			a->data = __atomic_load_n(&slot->data, __ATOMIC_RELAXED) & size_mask(a->size);
 		ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IOREQ_NONE);
+		take_isa_irq_lines(s, vcpu);
 	} else {
 		/* Dead server (I5) or stopping VM: the default answer (I9). */
 		atomic_fetch_add_explicit(&s->nr_defaulted, 1, memory_order_relaxed);

@@ -230,6 +230,7 @@ int ioreq_server_create(struct ioreq_servers *ss, const void *owner, int owner_p
 	s->slots = (struct ioreqvm_ioreq *)(s->shm + IOREQVM_SHM_IOREQ_OFFSET);
 	s->buf = (struct ioreqvm_buffered_iopage *)(s->shm + IOREQVM_SHM_BUFIOREQ_OFFSET);
 	s->notify = (struct ioreqvm_notify *)(s->shm + IOREQVM_SHM_NOTIFY_OFFSET);
+	s->notify->vmm_features = IOREQVM_NOTIFY_F_ISA_IRQ_WITH_ANSWER;
 	s->id = next_free_id(ss);
 	set_vp_eports(s);
 	ss->table[slot] = s;

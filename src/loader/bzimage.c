@@ -5,6 +5,7 @@
  * the field and its value.
  */
 #include "loader/bzimage.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,20 +17,8 @@
 #define BZ_MIN_ALIGN 0x1000U
 #define BZ_MAX_ALIGN 0x40000000U
 
-__attribute__((format(printf, 4, 5)))
-static int bz_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		int n = snprintf(err, errlen, "kernel: bzImage: ");
-		if (n >= 0 && (size_t)n < errlen) {
-			va_list ap;
-			va_start(ap, fmt);
-			vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-			va_end(ap);
-		}
-	}
-	return rc;
-}
+#define bz_fail(err, errlen, rc, fmt, ...) \
+	err_fmt(err, errlen, rc, "kernel: bzImage: " fmt, ##__VA_ARGS__)
 
 static uint16_t rd16(const uint8_t *p, size_t off)
 {

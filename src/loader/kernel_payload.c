@@ -7,6 +7,7 @@
  * stream (the size trailer itself, padding) are ignored.
  */
 #include "loader/kernel_payload.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -34,20 +35,8 @@
 #define KP_LZ4_LEGACY_MAGIC 0x184C2102U
 #define KP_LZ4_BLOCK_MAX (8U << 20)
 
-__attribute__((format(printf, 4, 5)))
-static int kp_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		int n = snprintf(err, errlen, "kernel: bzImage payload: ");
-		if (n >= 0 && (size_t)n < errlen) {
-			va_list ap;
-			va_start(ap, fmt);
-			vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-			va_end(ap);
-		}
-	}
-	return rc;
-}
+#define kp_fail(err, errlen, rc, fmt, ...) \
+	err_fmt(err, errlen, rc, "kernel: bzImage payload: " fmt, ##__VA_ARGS__)
 
 static uint32_t le32(const uint8_t *p)
 {

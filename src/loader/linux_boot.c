@@ -6,6 +6,7 @@
  * says how to enter. Nothing is written before every check has passed.
  */
 #include "loader/linux_boot.h"
+#include "util/err_fmt.h"
 
 #include "loader/vmlinux_elf.h"
 
@@ -21,17 +22,8 @@
 #define LB_PTE_RW 0x2ULL
 #define LB_PTE_PS 0x80ULL
 
-__attribute__((format(printf, 4, 5)))
-static int lb_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define lb_fail(err, errlen, rc, fmt, ...) \
+	err_fmt(err, errlen, rc, "" fmt, ##__VA_ARGS__)
 
 static void put16(uint8_t *p, uint16_t v)
 {

@@ -5,6 +5,7 @@
  * MPTABLE_START. Knows nothing about how vCPUs or the I/O APIC are emulated.
  */
 #include "loader/mptable.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -106,17 +107,8 @@ _Static_assert(MP_WORST_SIZE <= MPTABLE_MAX_SIZE, "MP table fits its area");
 _Static_assert(MPTABLE_START + MPTABLE_MAX_SIZE <= GUEST_LEGACY_HOLE_END,
 	       "MP table area lies in the legacy hole");
 
-__attribute__((format(printf, 4, 5)))
-static int mp_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define mp_fail(err, errlen, rc, fmt, ...) \
+	err_fmt(err, errlen, rc, "" fmt, ##__VA_ARGS__)
 
 static uint8_t mp_checksum(const uint8_t *p, size_t len)
 {

@@ -6,6 +6,7 @@
  * where QEMU's -kernel puts them. CPU state at entry is the backend's job.
  */
 #include "loader/multiboot.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -38,17 +39,6 @@ static const struct {
 	{ MPTABLE_START, MPTABLE_START + MPTABLE_MAX_SIZE, "the MP table" },
 	{ GUEST_LEGACY_HOLE_START, GUEST_LEGACY_HOLE_END, "the legacy hole" },
 };
-
-int mb_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static uint32_t mb_le32(const uint8_t *p)
 {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/err_fmt.h"
 #include "loader/multiboot.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -40,8 +41,8 @@ struct mb_plan {
 int mb_elf_parse(const uint8_t *img, size_t size, struct mb_plan *plan, char *err,
 		 size_t errlen);
 
-__attribute__((format(printf, 4, 5)))
-int mb_fail(char *err, size_t errlen, int rc, const char *fmt, ...);
+/* Multiboot refusals carry no prefix of their own (the messages name it). */
+#define mb_fail err_fmt
 
 #define MB_4G 0x100000000ULL
 

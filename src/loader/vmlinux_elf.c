@@ -5,6 +5,7 @@
  * the field and value for every refusal.
  */
 #include "loader/vmlinux_elf.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -19,20 +20,8 @@
 #define VE_PT_LOAD 1
 #define VE_4G 0x100000000ULL
 
-__attribute__((format(printf, 4, 5)))
-static int ve_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		int n = snprintf(err, errlen, "kernel: vmlinux: ");
-		if (n >= 0 && (size_t)n < errlen) {
-			va_list ap;
-			va_start(ap, fmt);
-			vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-			va_end(ap);
-		}
-	}
-	return rc;
-}
+#define ve_fail(err, errlen, rc, fmt, ...) \
+	err_fmt(err, errlen, rc, "kernel: vmlinux: " fmt, ##__VA_ARGS__)
 
 static uint64_t rd(const uint8_t *p, int bytes)
 {

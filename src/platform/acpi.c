@@ -8,6 +8,7 @@
  * the tables are emulated; platform/layout.h says where they are.
  */
 #include "platform/acpi.h"
+#include "util/err_fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -86,17 +87,7 @@ struct acpi_buf {
 
 _Static_assert(sizeof(((struct acpi_buf *)0)->b) <= PLAT_ACPI_SIZE, "tables fit the ACPI area");
 
-__attribute__((format(printf, 4, 5)))
-static int acpi_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define acpi_fail err_fmt
 
 static void put8(uint8_t *p, uint8_t v)
 {

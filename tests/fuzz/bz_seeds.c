@@ -7,32 +7,22 @@
  * into the payload) by payload_seeds.py.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "bz_build.h"
+#include "seed_file.h"
 
 static uint8_t buf[0x4000];
 
 static int put(const char *dir, const char *name, const struct bzb_opts *o)
 {
-	char path[4096];
-	size_t size = bzb_image(buf, sizeof(buf), o);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f || !size || fwrite(buf, 1, size, f) != size || fclose(f) != 0) {
-		perror(path);
-		return 1;
-	}
-	return 0;
+	return seed_file(dir, name, buf, bzb_image(buf, sizeof(buf), o));
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+	const char *d = seed_dir(argc, argv);
+	if (!d)
 		return 2;
-	}
-	const char *d = argv[1];
 	int rc = 0;
 	struct bzb_opts o = bzb_defaults();
 	rc |= put(d, "relocatable", &o);

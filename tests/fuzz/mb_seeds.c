@@ -5,31 +5,22 @@
  * tests/fuzz/corpus/multiboot/ was made with it.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "mb_build.h"
+#include "seed_file.h"
 
 static uint8_t buf[0x4000];
 
 static int put(const char *dir, const char *name, size_t size)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f || !size || fwrite(buf, 1, size, f) != size || fclose(f) != 0) {
-		perror(path);
-		return 1;
-	}
-	return 0;
+	return seed_file(dir, name, buf, size);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+	const char *d = seed_dir(argc, argv);
+	if (!d)
 		return 2;
-	}
-	const char *d = argv[1];
 	const struct mbb_seg two[] = {
 		{ .paddr = 0x100000, .filesz = 0x300, .memsz = 0x2000, .fill = 0x11 },
 		{ .paddr = 0x104000, .filesz = 0x80, .memsz = 0x80, .flags = PF_R | PF_W },

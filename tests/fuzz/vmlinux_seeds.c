@@ -6,32 +6,22 @@
  * was made with it.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "vmlinux_build.h"
+#include "seed_file.h"
 
 static uint8_t buf[0x10000];
 
 static int put(const char *dir, const char *name, const struct vmb_opts *o)
 {
-	char path[4096];
-	size_t size = vmb_image(buf, sizeof(buf), o);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	if (!f || !size || fwrite(buf, 1, size, f) != size || fclose(f) != 0) {
-		perror(path);
-		return 1;
-	}
-	return 0;
+	return seed_file(dir, name, buf, vmb_image(buf, sizeof(buf), o));
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+	const char *d = seed_dir(argc, argv);
+	if (!d)
 		return 2;
-	}
-	const char *d = argv[1];
 	int rc = 0;
 	struct vmb_opts o = vmb_defaults();
 	rc |= put(d, "text_data_bss", &o);

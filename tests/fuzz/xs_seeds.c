@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ioreqvm/xs_wire.h"
+#include "seed_file.h"
 
 static uint8_t buf[65536];
 static size_t len;
@@ -43,25 +44,16 @@ static void raw(unsigned who, const void *p, size_t n)
 
 static int put(const char *dir, const char *name)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	int rc = !f || fwrite(buf, 1, len, f) != len;
-	if (f && fclose(f))
-		rc = 1;
-	if (rc)
-		perror(path);
+	int rc = seed_file(dir, name, buf, len);
 	len = 0;
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+	const char *d = seed_dir(argc, argv);
+	if (!d)
 		return 2;
-	}
-	const char *d = argv[1];
 	int rc = 0;
 
 	msg(0, IOREQVM_XS_READ, 0, S("/local/domain/1/name"));

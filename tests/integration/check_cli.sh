@@ -18,16 +18,16 @@ expect 0 'Exit status' --help
 expect 0 '^Usage: ioreqvm' run --help
 expect 0 '^ioreqvm [0-9]+\.[0-9]+' --version
 expect 0 '^tcg backend: libunicorn 2\.([1-9]|[1-9][0-9])\.[0-9]+, capstone' --version
-expect 2 -- '--kernel FILE is required'
+expect 2 '--kernel FILE is required' run
 expect 2 "unknown command 'boot'" boot --kernel "$good"
-expect 2 -- "--memory 'lots'" run --kernel "$good" --memory lots
-expect 2 -- "--cpus '0'" run --kernel "$good" --cpus 0
-expect 2 -- "--accel 'xen'" run --kernel "$good" --accel xen
-expect 2 -- "--kernel-decompress 'both': expected host or guest" run --kernel "$good" --kernel-decompress both
+expect 2 "--memory 'lots'" run --kernel "$good" --memory lots
+expect 2 "--cpus '0'" run --kernel "$good" --cpus 0
+expect 2 "--accel 'xen'" run --kernel "$good" --accel xen
+expect 2 "--kernel-decompress 'both': expected host or guest" run --kernel "$good" --kernel-decompress both
 expect 2 "--console 'tty': expected stdio or none" run --kernel "$good" --console tty
 expect 0 '--console stdio\|none' --help
 expect 0 'Ctrl-A x quits \(status 12\)' --help
-expect 2 -- "unknown option '--frobnicate'" run --kernel "$good" --frobnicate
+expect 2 "unknown option '--frobnicate'" run --kernel "$good" --frobnicate
 expect 4 "$tmp/nope.elf: No such file" run --kernel "$tmp/nope.elf"
 expect 4 "$tmp: not a regular file" run --kernel "$tmp"
 

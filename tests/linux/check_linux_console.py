@@ -46,7 +46,10 @@ os.makedirs(work, exist_ok=True)
 initrd = os.path.join(work, "initramfs-console-%s-%s.cpio" % (case, backend))
 subprocess.run([sys.executable, os.path.join(here, "mkinitramfs.py"), initrd, busybox,
                 os.path.join(here, "init_shell.sh")], check=True)
-WAIT = float(os.environ.get("GUEST_TIMEOUT", "300"))
+# Seconds a run may take; scripts/test.sh scales it for the sanitizer build
+# as it scales meson's timeouts (IOREQVM_TIMEOUT_SCALE).
+WAIT = float(os.environ.get("GUEST_TIMEOUT", "300")) * float(
+    os.environ.get("IOREQVM_TIMEOUT_SCALE", "1"))
 args = [vmm, "run", "--accel", backend, "--kernel", kernel, "--initrd", initrd,
         "--memory", "256M", "--cmdline", "console=ttyS0 panic=-1 quiet"]
 failures = []
@@ -127,9 +130,10 @@ def typed():
 def piped(n=166000):
     script = b"echo piped-$((1+1))\nseq 1 %d\necho seq-done\npoweroff -f\n" % n
     try:
-        p = subprocess.run(args, input=script, capture_output=True, timeout=WAIT)
+        # A MiB through Linux's tty and a UART, a byte per register write: longer.
+        p = subprocess.run(args, input=script, capture_output=True, timeout=2 * WAIT)
     except subprocess.TimeoutExpired as e:
-        fail("ioreqvm did not end within %.0f s" % WAIT)
+        fail("ioreqvm did not end within %.0f s" % (2 * WAIT))
         return e.stdout or b""
     out = p.stdout.replace(b"\r\n", b"\n")
     if p.returncode != 0:

@@ -65,6 +65,7 @@ static void test_ctl_accepts_each_op_with_its_size(void **state)
 		{ IOREQVM_OP_DECREASE_RESERVATION, sizeof(struct ioreqvm_op_physmap) },
 		{ IOREQVM_OP_RAM_RUNS, sizeof(struct ioreqvm_op_ram_runs_req) },
 		{ IOREQVM_OP_REMOTE_SHUTDOWN, sizeof(struct ioreqvm_op_remote_shutdown) },
+		{ IOREQVM_OP_TRACK_DIRTY_VRAM, sizeof(struct ioreqvm_op_track_dirty_vram) },
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		const struct ctl_op_desc *d = check(msg(ok[i].op, ok[i].size), false, 0);
@@ -112,7 +113,7 @@ static void test_ctl_refuses_unknown_op_and_wrong_size(void **state)
 {
 	assert_null(check(msg(0x7777, 0), false, 0));
 	assert_int_equal(rep.result, -EOPNOTSUPP);
-	assert_null(check(msg(7, 0), false, 0)); /* Xen's track_dirty_vram: not ours */
+	assert_null(check(msg(10, 0), false, 0)); /* Xen's set_pci_link_route: not ours */
 	assert_int_equal(rep.result, -EOPNOTSUPP);
 	assert_null(check(msg(IOREQVM_OP_SET_MEM_TYPE, 8), false, 0));
 	assert_int_equal(rep.result, -EINVAL);

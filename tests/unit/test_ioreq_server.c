@@ -873,6 +873,7 @@ static void test_i8_selects_server_whose_range_holds_whole_access(void **state)
 struct seen_req {
 	uint32_t vp_eport, req_seq;
 	uint64_t addr;
+	uint32_t carry_lines; /* in: written to isa_irq_lines before the answer */
 };
 
 /*
@@ -903,12 +904,80 @@ static uint64_t round_trip(struct fx *f, struct ioreq_server *s, unsigned v, uin
 	seen->req_seq = __atomic_load_n(&s->notify->vcpu[v].req_seq, __ATOMIC_RELAXED);
 	seen->addr = slot->addr;
 	ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IOREQ_INPROCESS);
+	if (seen->carry_lines)
+		__atomic_store_n(&s->notify->vcpu[v].isa_irq_lines, seen->carry_lines,
+				 __ATOMIC_RELAXED);
 	slot->data = answer;
 	ioreqvm_ioreq_set_state(slot, IOREQVM_STATE_IORESP_READY);
 	syscall(SYS_futex, (uint8_t *)slot + IOREQVM_IOREQ_STATE_WORD, FUTEX_WAKE, 1, NULL, NULL, 0);
 	pthread_join(t, NULL);
 	assert_int_equal(w.r, IO_DONE);
 	return w.a.data;
+}
+
+/* The lines a backend was asked to set, in order. */
+static struct {
+	unsigned n;
+	unsigned gsi[32];
+	bool level[32];
+} lines_set;
+
+static int record_irq_line(struct vm *vm, unsigned gsi, bool level)
+{
+	assert_true(lines_set.n < 32);
+	lines_set.gsi[lines_set.n] = gsi;
+	lines_set.level[lines_set.n++] = level;
+	return 0;
+}
+
+static const struct cpu_backend_ops lines_cpu = { .name = "lines", .irq_line = record_irq_line };
+
+/*
+ * I10 (ISA lines), beyond Xen: ISA IRQ lines a model sets while it answers
+ * a synchronous request (isa_irq_lines of the vCPU's notify entry, bit i
+ * given, bit 16 + i its level) are set by the vCPU's thread once it reads
+ * the answer, IRQ 0 first, and the word is taken (cleared), so the next
+ * answer carries only its own; an answer with none sets nothing. The
+ * server's page says ioreqvm takes them (vmm_features). Any value is a set
+ * of line levels of IRQs 0-15: all 16 given at once set all 16.
+ */
+static void test_i10_isa_lines_taken_with_the_answer(void **state)
+{
+	struct fx *f = make(IOREQ_DEFAULT_MAX_SERVERS, 64);
+	f->vm.ops = &lines_cpu;
+	uint16_t a = new_server(f, &f->a);
+	assert_int_equal(map(f, &f->a, a, PORT, 0x3f8, 0x3ff, 0), 0);
+	assert_int_equal(set_state(f, &f->a, a, true), 0);
+	struct ioreq_server *s = ioreq_server_get(&f->vm.servers, a);
+	assert_non_null(s);
+	assert_int_equal(s->notify->vmm_features & IOREQVM_NOTIFY_F_ISA_IRQ_WITH_ANSWER,
+			 IOREQVM_NOTIFY_F_ISA_IRQ_WITH_ANSWER);
+
+	memset(&lines_set, 0, sizeof(lines_set));
+	struct seen_req r = { .carry_lines = (1u << 12) | (1u << 4) | (1u << (16 + 4)) };
+	assert_int_equal(round_trip(f, s, 0, 0x3fd, 0x60, &r), 0x60);
+	assert_int_equal(lines_set.n, 2);
+	assert_int_equal(lines_set.gsi[0], 4);
+	assert_true(lines_set.level[0]);
+	assert_int_equal(lines_set.gsi[1], 12);
+	assert_false(lines_set.level[1]);
+	assert_int_equal(s->notify->vcpu[0].isa_irq_lines, 0);
+
+	/* The next answer carries nothing: nothing set again. */
+	struct seen_req none = { 0 };
+	assert_int_equal(round_trip(f, s, 0, 0x3fd, 0x61, &none), 0x61);
+	assert_int_equal(lines_set.n, 2);
+
+	/* All sixteen at once, every other one high. */
+	struct seen_req all = { .carry_lines = 0xffffu | (0x5555u << 16) };
+	assert_int_equal(round_trip(f, s, 0, 0x3fd, 0x62, &all), 0x62);
+	assert_int_equal(lines_set.n, 18);
+	for (unsigned i = 0; i < 16; i++) {
+		assert_int_equal(lines_set.gsi[2 + i], i);
+		assert_int_equal(lines_set.level[2 + i], !(i & 1));
+	}
+	ioreq_server_put(s);
+	destroy(f);
 }
 
 /*
@@ -963,7 +1032,7 @@ static void test_x2_vp_eport_fixed_ports_and_refused_when_changed(void **state)
 	assert_int_equal(sa->slots[1].vp_eport, IOREQVM_VCPU_EVTCHN(a, 1));
 
 	/* With every request: the port again, and a new req_seq each time. */
-	struct seen_req r1, r2, r3;
+	struct seen_req r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
 	assert_int_equal(round_trip(f, sa, 1, 0x3f8, 0xabc, &r1), 0xabc);
 	assert_int_equal(r1.vp_eport, IOREQVM_VCPU_EVTCHN(a, 1));
 	assert_int_equal(r1.addr, 0x3f8);
@@ -1028,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(test_i5_dropped_connection_releases_its_servers),
 		cmocka_unit_test(test_i5_reference_held_across_destroy_sees_it_dead),
 		cmocka_unit_test(test_i8_selects_server_whose_range_holds_whole_access),
+		cmocka_unit_test(test_i10_isa_lines_taken_with_the_answer),
 		cmocka_unit_test(test_x2_vp_eport_fixed_ports_and_refused_when_changed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,22 @@
 #           a thread of its own (blocking pending(): only its own port)
 #   cmdbuf  xencmd guest: 64 KiB command buffers by frame number, mapped
 #           per request with xenforeignmemory_map, worked on in place
+#   mmio    ioreq guest "mmio": a page of MMIO (0xE0000000) served, 1-8
+#           byte writes read back, unwritten bytes the pattern
+#   pci     ioreq guest "pci": 00:03.0's configuration space (map_pcidev),
+#           dword/word/byte round trips through 0xcf8/0xcfc
+#   irq     xencmd guest "irq": ISA IRQ 5 raised and lowered by the model
+#           (set_isa_irq_level) three times, three interrupts taken
+#   claim   xencmd guest "claim": writes to an ioreq_server page the model
+#           claimed (map_mem_type_to_ioreq_server + set_mem_type) go to the
+#           model (a rep stosl: one write per element), released they are
+#           RAM, claimed again the model's
+#   dirty   xencmd guest "dirty": track_dirty_vram's bitmaps are exactly
+#           the frames the guest wrote (Xen's all-dirty first call,
+#           none after a second call, modified_memory counted)
+#   shutdown_poweroff, shutdown_reboot
+#           xencmd guest: the model calls xendevicemodel_shutdown for the
+#           guest (refusals first); ioreqvm exits 0 / 10
 # and, started with ioreqvm run --xen-device-model (the launcher: ioreqvm
 # finds compat/xen itself) and a VM kept running while the host looks:
 #   xsram   xencmd guest "populate" (X4): RAM populated in the PCI hole and
@@ -44,7 +60,7 @@ backend=$1 vmm=$2 model=$3 kernel=$4 compat=$5 debian=$6 mode=$7 ctl=${8:-}
 libs="libxendevicemodel.so.1 libxenforeignmemory.so.1 libxenevtchn.so.1 libxenctrl.so.4.17"
 # The model's checks before it serves (log lines "NAME ok"): these in every
 # mode, and those of each mode's ranges and options (below).
-nr_checks=117
+nr_checks=122
 
 if [ "$backend" = kvm ] && [ ! -c /dev/kvm ]; then
 	echo "SKIPPED: kvm variant: /dev/kvm is missing on this machine" >&2
@@ -100,15 +116,23 @@ posted) cmdline=buffered cpus=1 more=4
 	args="--port 0x520:0x523 --sum-port 0x520 --mmio 0xA0000:0xA0FFF --sum-mmio 0xA0000 --posted" ;;
 smp) cmdline=smp cpus=4 args="--port 0x510:0x52f --threads" more=1 ;;
 cmdbuf) cmdline=buffers cpus=1 args="--cmd-port 0x550" more=1 ;;
+mmio) cmdline=mmio cpus=1 args="--mmio 0xE0000000:0xE0000FFF" more=1 ;;
+pci) cmdline=pci cpus=1 args="--pci 3" more=1 ;;
+irq) cmdline=irq cpus=1 args="--irq-port 0x570" more=1 ;;
+claim) cmdline=claim cpus=1 args="--claim-port 0x574" more=2 ;;
+dirty) cmdline=dirty cpus=1 args="--dirty-port 0x568" more=1 ;;
+shutdown_poweroff) cmdline=$mode cpus=1 args="--shutdown-port 0x564" more=1 want_status=0 ;;
+shutdown_reboot) cmdline=$mode cpus=1 args="--shutdown-port 0x564" more=1 want_status=10 ;;
 *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 log="$tmp/model.log"
+want_status=${want_status:-1}
 timeout --kill-after=5 "${GUEST_TIMEOUT:-150}" \
 	"$vmm" run --accel "$backend" --kernel "$kernel" --cmdline "$cmdline" --cpus "$cpus" \
 	--device-model "env LD_LIBRARY_PATH=$compat $model $args --log $log" \
 	>"$tmp/out" 2>"$tmp/err"
 status=$?
-[ "$status" -eq 1 ] || report "exit status $status, expected 1 (the guest's pass)"
+[ "$status" -eq "$want_status" ] || report "exit status $status, expected $want_status"
 # The model's stderr is ioreqvm's: a sanitizer's report there (sanitize builds) fails the test.
 grep -qE 'Sanitizer|runtime error:' "$tmp/err" && report "a sanitizer reported on the model or ioreqvm: $(grep -m1 -E 'Sanitizer|runtime error:' "$tmp/err")"
 grep -q 'FAIL' "$log" 2>/dev/null && report "the model's checks failed: $(grep FAIL "$log")"
@@ -146,6 +170,46 @@ smp)
 		n=$(lines "^vcpu $v type 0 dir (write|read) addr ")
 		[ "$n" -eq 4000 ] || report "vCPU $v: $n requests served through its port, expected 4000"
 	done
+	;;
+mmio|pci)
+	[ "$(grep -c ' ok ' "$tmp/out")" -eq 6 ] || report "guest lines with ' ok ': $(grep -c ' ok ' "$tmp/out"), expected 6"
+	grep -qxF 'ioreq: 0 failures' "$tmp/out" || report "missing guest line: ioreq: 0 failures"
+	if [ "$mode" = pci ]; then
+		[ "$(lines '^vcpu 0 type 2 dir write addr 0x1800000010 size 4 data 0xfebc0000$')" -eq 1 ] ||
+			report "the model did not serve the guest's config write to 00:03.0 register 0x10"
+	else
+		[ "$(lines '^vcpu 0 type 1 dir write addr 0xe0000040 size 8 data 0x123456789abcdef$')" -eq 1 ] ||
+			report "the model did not serve the guest's 8-byte MMIO write"
+	fi
+	;;
+irq)
+	grep -qxF 'xencmd: 0 failures' "$tmp/out" || report "missing guest line: xencmd: 0 failures"
+	grep -qxF 'xencmd: ISA IRQ 5 taken 3 times' "$tmp/out" || report "missing guest line: ISA IRQ 5 taken 3 times"
+	[ "$(lines '^isa irq 5 level 1 status 0$')" -eq 3 ] || report "the model did not raise IRQ 5 three times"
+	;;
+claim)
+	grep -qxF 'xencmd: 0 failures' "$tmp/out" || report "missing guest line: xencmd: 0 failures"
+	[ "$(grep -c 'claimed: the model' "$tmp/out")" -eq 3 ] || report "not 3 claimed writes seen by the guest"
+	[ "$(lines '^vcpu 0 type 1 dir write addr 0xc400[1-4]0 size 4 ')" -eq 3 ] ||
+		report "the model did not get the 3 claimed writes (and only those)"
+	[ "$(lines '^vcpu 0 type 1 dir write addr 0xc4010[0-9a-f] size 4 data 0x30$')" -eq 4 ] ||
+		report "the model did not get the 4 elements of the rep stosl, one write each"
+	grep -qxF 'xencmd: rep stosl of 4 dwords at +0x100: 4 hold the model'"'"'s value' "$tmp/out" ||
+		report "the guest did not read the model's value in all 4 elements"
+	[ "$(lines '^release: ok$')" -eq 1 ] && [ "$(lines '^claim: ok$')" -eq 2 ] || report "claim, release, claim again did not all succeed"
+	;;
+dirty)
+	grep -qxF 'xencmd: 0 failures' "$tmp/out" || report "missing guest line: xencmd: 0 failures"
+	[ "$(grep -c '^xencmd: dirty bitmap ' "$tmp/out")" -eq 8 ] || report "not 8 bitmaps checked by the guest"
+	grep -qxF 'xencmd: dirty bitmap 0x80000188 (want 0x80000188): exactly the frames written' "$tmp/out" ||
+		report "the bitmap after writes to frames 3, 7, 8, 31 was not exactly those"
+	;;
+shutdown_poweroff|shutdown_reboot)
+	[ "$(grep -c ' ok ' "$tmp/out")" -eq 2 ] || report "guest lines with ' ok ': $(grep -c ' ok ' "$tmp/out"), expected 2 (the refusals)"
+	r=0; [ "$mode" = shutdown_reboot ] && r=1
+	[ "$(lines "^shutdown reason $r status 0\$")" -eq 1 ] || report "the model's shutdown (reason $r) did not succeed once"
+	[ "$(lines '^shutdown reason 2 status 95$')" -eq 1 ] || report "shutdown suspend was not refused with EOPNOTSUPP"
+	grep -q 'xencmd: [1-9][0-9]* failures' "$tmp/out" && report "the guest reported failures"
 	;;
 cmdbuf)
 	grep -qxF 'xencmd: 0 failures' "$tmp/out" || report "missing guest line: xencmd: 0 failures"

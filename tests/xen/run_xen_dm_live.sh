@@ -156,7 +156,7 @@ xenenv)
 	st=$?
 	[ "$st" -eq 0 ] || report "the model under xen-env exited $st: $(cat "$tmp/model.out")"
 	# Those before serving (dm ops, maps, event channels, libxenctrl), xenstore's.
-	model_checks 120
+	model_checks 125
 	grep -qxF "libxenctrl from $(readlink -f "$compat")/libxenctrl.so.4.17" "$log" ||
 		report "the model did not load ioreqvm's libxenctrl: $(grep 'libxenctrl from' "$log")"
 	grep -qxF 'xenstore greeting hi' "$log" || report "the model did not read the seeded key"

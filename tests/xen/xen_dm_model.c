@@ -51,6 +51,13 @@
  *                 the host writes it with ioreqctl)
  *  --hang-port P  a read of P is never answered: "hang: pid N" is logged
  *                 and the test kills the model (I5)
+ *  --shutdown-port P, --dirty-port P, --irq-port P, --claim-port P
+ *                 xendevicemodel_shutdown, track_dirty_vram (and
+ *                 modified_memory), set_isa_irq_level, and a claimed
+ *                 ioreq_server page, as guests/xencmd_abi.h describes
+ *  --pci D        PCI device 00:D.0's configuration space (map_pcidev);
+ *                 MMIO and PCI config writes are kept (byte by byte) and
+ *                 read back, unwritten bytes read testdm_pattern()
  *  --xenstore     at start, through libxenstore: read the seeded key
  *                 /local/domain/D/ioreqvm-test/greeting, write
  *                 /local/domain/0/device-model/D/state = "running" and
@@ -85,8 +92,9 @@
 #include <xenstore.h>
 #include <xen/hvm/ioreq.h>
 #include <xen/memory.h>
+#include <xen/sched.h>
 
-#include "ioreqvm/ctl_proto.h" /* the range flag --posted sets, and nothing else */
+#include "ioreqvm/ctl_proto.h" /* the range flag --posted sets and the dirty-tracking limit, nothing else */
 #include "testdm_pattern.h"
 #include "xencmd_abi.h"
 
@@ -103,6 +111,8 @@ static unsigned failures;
 static struct {
 	uint64_t port_lo, port_hi, mmio_lo, mmio_hi, sum_port, sum_mmio, cmd_port;
 	uint64_t populate_port, go_port, hang_port;
+	uint64_t shutdown_port, dirty_port, irq_port, claim_port, pci_dev;
+	bool has_pci;
 	bool has_ports, has_mmio, posted, threads, quiet, xenstore, checks_only;
 } opt;
 
@@ -195,9 +205,14 @@ static void dm_op_checks(void)
 	CHECK("modified_memory_bulk", xendevicemodel_modified_memory_bulk(dmod, domid, ext, 2), 0);
 	ext[1].pad = 1;
 	CHECK("modified_memory_bulk_pad_einval", xendevicemodel_modified_memory_bulk(dmod, domid, ext, 2), EINVAL);
-	unsigned long bitmap = 0;
-	CHECK("track_dirty_vram_enosys", xendevicemodel_track_dirty_vram(dmod, domid, 0xa0, 1, &bitmap), ENOSYS);
-	CHECK("shutdown_enosys", xendevicemodel_shutdown(dmod, domid, 0), ENOSYS);
+	unsigned long bitmap[2] = { 0, 0 };
+	CHECK("track_dirty_vram_other_domid_esrch", xendevicemodel_track_dirty_vram(dmod, domid + 1, 0xa0, 1, bitmap), ESRCH);
+	CHECK("track_dirty_vram_past_limit_einval", xendevicemodel_track_dirty_vram(dmod, domid, 0x100, IOREQVM_DIRTY_MAX_PAGES + 1, bitmap), EINVAL);
+	CHECK("track_dirty_vram_past_space_einval", xendevicemodel_track_dirty_vram(dmod, domid, (uint64_t)1 << 40, 1, bitmap), EINVAL);
+	CHECK("track_dirty_vram_stop_when_off", xendevicemodel_track_dirty_vram(dmod, domid, 0, 0, NULL), 0);
+	CHECK("shutdown_other_domid_esrch", xendevicemodel_shutdown(dmod, domid + 1, SHUTDOWN_poweroff), ESRCH);
+	CHECK("shutdown_crash_eopnotsupp", xendevicemodel_shutdown(dmod, domid, SHUTDOWN_crash), EOPNOTSUPP);
+	CHECK("shutdown_unknown_reason_einval", xendevicemodel_shutdown(dmod, domid, SHUTDOWN_MAX + 1), EINVAL);
 	CHECK("pin_memory_cacheattr_enosys", xendevicemodel_pin_memory_cacheattr(dmod, domid, 0, 0, 0), ENOSYS);
 
 	/* A server with a ring: its port (X2) is no vCPU's and binds. */
@@ -535,6 +550,101 @@ static uint32_t physmap_command(uint32_t pfn, bool populate)
 }
 
 static uint32_t physmap_status = XENCMD_NONE;
+static uint32_t shutdown_status = XENCMD_NONE, dirty_status = XENCMD_NONE, irq_status = XENCMD_NONE;
+static uint32_t dirty_bitmap, claim_writes;
+
+/* --dirty-port: track_dirty_vram over @v frames, or modified_memory on one. */
+static void dirty_command(uint32_t v)
+{
+	unsigned long bits[1] = { 0 };
+	errno = 0;
+	int rc;
+	if (v & XENCMD_DIRTY_MODIFIED) {
+		rc = xendevicemodel_modified_memory(dmod, domid, XENCMD_DIRTY_PFN + (v & 31), 1);
+	} else if (v == XENCMD_DIRTY_SPLIT) {
+		rc = xendevicemodel_set_mem_type(dmod, domid, HVMMEM_ram_ro, XENCMD_DIRTY_PFN + 40, 1);
+		if (!rc)
+			rc = xendevicemodel_set_mem_type(dmod, domid, HVMMEM_ram_rw, XENCMD_DIRTY_PFN + 40, 1);
+		dirty_status = rc ? (uint32_t)(errno ? errno : EIO) : 0;
+		say("split 0x%x status %u", XENCMD_DIRTY_PFN + 40, dirty_status);
+		return;
+	}
+	else if (v <= 32)
+		rc = xendevicemodel_track_dirty_vram(dmod, domid, XENCMD_DIRTY_PFN, v, v ? bits : NULL);
+	else
+		rc = -1, errno = E2BIG;
+	dirty_status = rc ? (uint32_t)(errno ? errno : EIO) : 0;
+	if (!(v & XENCMD_DIRTY_MODIFIED) && !rc)
+		dirty_bitmap = (uint32_t)bits[0];
+	say("%s 0x%x status %u bitmap 0x%08x", v & XENCMD_DIRTY_MODIFIED ? "modified_memory" : "track_dirty_vram",
+	    v, dirty_status, dirty_bitmap);
+}
+
+/* --claim-port: writes to HVMMEM_ioreq_server pages claimed (and the frame given that type), or released. */
+static int claim(bool on)
+{
+	errno = 0;
+	int rc = xendevicemodel_map_mem_type_to_ioreq_server(dmod, domid, sid, HVMMEM_ioreq_server,
+							     on ? XEN_DMOP_IOREQ_MEM_ACCESS_WRITE : 0);
+	if (!rc && on)
+		rc = xendevicemodel_set_mem_type(dmod, domid, HVMMEM_ioreq_server, XENCMD_CLAIM_PFN, 1);
+	say("%s: %s", on ? "claim" : "release", rc ? strerror(errno) : "ok");
+	return rc;
+}
+
+/* A claimed write: the value plus XENCMD_CLAIM_ADD goes into the page, through a mapping of it. */
+static void claimed_write(uint64_t addr, unsigned size, uint64_t data)
+{
+	xen_pfn_t pfn = addr >> 12;
+	int err = 0;
+	uint8_t *p = xenforeignmemory_map(fmem, domid, PROT_READ | PROT_WRITE, 1, &pfn, &err);
+	if (!p || err || (addr & 0xfff) + size > PAGE) {
+		say("claimed write FAIL: cannot map frame 0x%" PRIx64 ": %s", (uint64_t)pfn, strerror(p ? -err : errno));
+		failures++;
+	} else {
+		uint64_t v = data + XENCMD_CLAIM_ADD;
+		memcpy(p + (addr & 0xfff), &v, size);
+	}
+	if (p)
+		xenforeignmemory_unmap(fmem, p, 1);
+	claim_writes++;
+}
+
+/* MMIO and PCI config bytes written (--mmio, --pci): kept one by one. */
+#define STORE_MAX 1024
+static struct {
+	uint8_t type, value;
+	uint64_t addr;
+} store[STORE_MAX];
+static unsigned nr_store;
+
+static int store_find(uint8_t type, uint64_t addr)
+{
+	for (unsigned i = 0; i < nr_store; i++)
+		if (store[i].type == type && store[i].addr == addr)
+			return (int)i;
+	return -1;
+}
+
+static void store_access(ioreq_t *r, bool write, uint64_t mask)
+{
+	uint64_t pattern = testdm_pattern(r->addr, 0), v = 0;
+	for (unsigned i = 0; i < r->size && i < 8; i++) {
+		int k = store_find(r->type, r->addr + i);
+		if (write) {
+			if (k < 0 && nr_store < STORE_MAX)
+				k = (int)nr_store++;
+			if (k >= 0)
+				store[k].type = r->type, store[k].addr = r->addr + i,
+				store[k].value = (uint8_t)(r->data >> (8 * i));
+		} else {
+			uint64_t b = k >= 0 ? store[k].value : (uint8_t)(pattern >> (8 * i));
+			v |= b << (8 * i);
+		}
+	}
+	if (!write)
+		r->data = v & mask;
+}
 static bool go; /* the host wrote "1" to .../ioreqvm-test/go */
 static int go_waiting = -1; /* the vCPU whose read of the go port waits, or -1 */
 
@@ -565,6 +675,40 @@ static bool handle(ioreq_t *r, int vcpu)
 						      : EINVAL;
 		else
 			r->data = physmap_status & mask;
+	} else if (r->type == IOREQ_TYPE_PIO && opt.shutdown_port && r->addr == opt.shutdown_port) {
+		if (write) {
+			errno = 0;
+			int rc = xendevicemodel_shutdown(dmod, domid, (unsigned)r->data);
+			shutdown_status = rc ? (uint32_t)(errno ? errno : EIO) : 0;
+			say("shutdown reason %u status %u", (unsigned)r->data, shutdown_status);
+		} else {
+			r->data = shutdown_status & mask;
+		}
+	} else if (r->type == IOREQ_TYPE_PIO && opt.dirty_port &&
+		   (r->addr == opt.dirty_port || r->addr == opt.dirty_port + 4)) {
+		if (write && r->addr == opt.dirty_port)
+			dirty_command((uint32_t)r->data);
+		else if (!write)
+			r->data = (r->addr == opt.dirty_port ? dirty_bitmap : dirty_status) & mask;
+	} else if (r->type == IOREQ_TYPE_PIO && opt.irq_port && r->addr == opt.irq_port) {
+		if (write) {
+			errno = 0;
+			int rc = xendevicemodel_set_isa_irq_level(dmod, domid, XENCMD_IRQ, (unsigned)r->data);
+			irq_status = rc ? (uint32_t)(errno ? errno : EIO) : 0;
+			say("isa irq %u level %u status %u", XENCMD_IRQ, (unsigned)r->data, irq_status);
+		} else {
+			r->data = irq_status & mask;
+		}
+	} else if (r->type == IOREQ_TYPE_PIO && opt.claim_port && r->addr == opt.claim_port) {
+		if (write)
+			claim(r->data != 0);
+		else
+			r->data = claim_writes & mask;
+	} else if (r->type == IOREQ_TYPE_COPY && opt.claim_port && r->addr >> 12 == XENCMD_CLAIM_PFN) {
+		if (write)
+			claimed_write(r->addr, r->size, r->data & mask);
+		else
+			r->data = ~0ULL & mask; /* reads are not claimed: never here */
 	} else if (r->type == IOREQ_TYPE_PIO && opt.cmd_port && r->addr == opt.cmd_port) {
 		if (write)
 			cmd_status = r->size == 4 ? run_command((uint32_t)r->data) : EINVAL;
@@ -584,8 +728,8 @@ static bool handle(ioreq_t *r, int vcpu)
 		} else {
 			r->data = (was_written[i] ? written[i] : testdm_pattern(r->addr, 0)) & mask;
 		}
-	} else if (!write) {
-		r->data = testdm_pattern(r->addr, 0) & mask;
+	} else {
+		store_access(r, write, mask);
 	}
 	if (!opt.quiet)
 		say("vcpu %d type %u dir %s addr 0x%" PRIx64 " size %u data 0x%" PRIx64, vcpu, r->type,
@@ -824,6 +968,18 @@ static int serve_setup(void)
 		CHECK("map_go_port", xendevicemodel_map_io_range_to_ioreq_server(dmod, domid, sid, 0, opt.go_port, opt.go_port + 3), 0);
 	if (opt.hang_port)
 		CHECK("map_hang_port", xendevicemodel_map_io_range_to_ioreq_server(dmod, domid, sid, 0, opt.hang_port, opt.hang_port + 3), 0);
+	if (opt.shutdown_port)
+		CHECK("map_shutdown_port", xendevicemodel_map_io_range_to_ioreq_server(dmod, domid, sid, 0, opt.shutdown_port, opt.shutdown_port + 3), 0);
+	if (opt.dirty_port)
+		CHECK("map_dirty_ports", xendevicemodel_map_io_range_to_ioreq_server(dmod, domid, sid, 0, opt.dirty_port, opt.dirty_port + 7), 0);
+	if (opt.irq_port)
+		CHECK("map_irq_port", xendevicemodel_map_io_range_to_ioreq_server(dmod, domid, sid, 0, opt.irq_port, opt.irq_port + 3), 0);
+	if (opt.claim_port) {
+		CHECK("map_claim_port", xendevicemodel_map_io_range_to_ioreq_server(dmod, domid, sid, 0, opt.claim_port, opt.claim_port + 3), 0);
+		CHECK("claim_writes_of_a_frame", claim(true), 0);
+	}
+	if (opt.has_pci)
+		CHECK("map_pci_device", xendevicemodel_map_pcidev_to_ioreq_server(dmod, domid, sid, 0, 0, (uint8_t)opt.pci_dev, 0), 0);
 	CHECK("nr_vcpus_to_serve", xendevicemodel_nr_vcpus(dmod, domid, &nr_vcpus), 0);
 	if (nr_vcpus > MAX_VCPUS)
 		return -1;
@@ -938,6 +1094,16 @@ int main(int argc, char **argv)
 			opt.go_port = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--hang-port"))
 			opt.hang_port = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--shutdown-port"))
+			opt.shutdown_port = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--dirty-port"))
+			opt.dirty_port = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--irq-port"))
+			opt.irq_port = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--claim-port"))
+			opt.claim_port = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--pci"))
+			opt.has_pci = true, opt.pci_dev = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--domid"))
 			domid = (uint32_t)strtoul(v, NULL, 0);
 		else
@@ -945,11 +1111,13 @@ int main(int argc, char **argv)
 	}
 	if (!ok || !logpath || (opt.has_ports && (opt.port_hi > 0xffff || opt.port_hi - opt.port_lo >= NR_PORTS)) ||
 	    opt.cmd_port > 0xfffc || opt.populate_port > 0xfff8 || opt.go_port > 0xfffc ||
-	    opt.hang_port > 0xfffc || (opt.go_port && !opt.xenstore) || !domid || domid >= 0x7ff0) {
+	    opt.hang_port > 0xfffc || opt.shutdown_port > 0xfffc || opt.dirty_port > 0xfff8 ||
+	    opt.irq_port > 0xfffc || opt.claim_port > 0xfffc || opt.pci_dev > 0x1f || (opt.go_port && !opt.xenstore) || !domid || domid >= 0x7ff0) {
 		fprintf(stderr, "usage: xen_dm_model --log FILE [--port A:B] [--mmio A:B] [--sum-port P]\n"
 				"       [--sum-mmio A] [--posted] [--cmd-port P] [--threads] [--quiet]\n"
 				"       [--populate-port P] [--go-port P (with --xenstore)] [--hang-port P]\n"
-				"       [--xenstore] [--domid D] [--checks-only]\n"
+				"       [--shutdown-port P] [--dirty-port P] [--irq-port P] [--claim-port P]\n"
+				"       [--pci D] [--xenstore] [--domid D] [--checks-only]\n"
 				"       (at most %d ports)\n",
 			NR_PORTS);
 		return 2;

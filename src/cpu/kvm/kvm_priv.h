@@ -15,6 +15,8 @@
 struct kvm_slot {
 	bool used;
 	uint64_t gpa, size;
+	void *host;
+	uint32_t flags; /* KVM_MEM_READONLY, KVM_MEM_LOG_DIRTY_PAGES */
 };
 
 /* gpa -> slot id, open addressing; sized twice the slot limit. */
@@ -35,6 +37,9 @@ struct kvm_vm {
 	uint32_t *free_ids; /* stack of unused slot ids */
 	unsigned nr_free;
 	struct kvm_slot_index index;
+	/* track_dirty_vram (kvm_dirty.c): the logged frames, and what deleted slots had logged. */
+	uint64_t dirty_first, dirty_nr;
+	uint64_t *dirty_saved;
 };
 
 struct kvm_vcpu {
@@ -45,6 +50,12 @@ struct kvm_vcpu {
 	/* The last exit was a read whose data the exit path filled in. */
 	bool pending_read;
 };
+
+/* kvm_dirty.c: the flag a new slot over [gpa, gpa + size) gets; a slot's log kept before it goes. */
+uint32_t kvm_dirty_slot_flag(const struct kvm_vm *k, uint64_t gpa, uint64_t size);
+int kvm_dirty_save_slot(struct kvm_vm *k, unsigned id);
+int kvm_set_slot(struct kvm_vm *k, unsigned id, uint64_t gpa, uint64_t size, void *host,
+		 uint32_t flags);
 
 int kvm_cpuid_prepare(struct kvm_vm *kvm, char *err, size_t errlen);
 int kvm_cpuid_set(struct kvm_vm *kvm, int vcpu_fd, unsigned apic_id);

@@ -281,4 +281,6 @@ const struct cpu_backend_ops kvm_backend_ops = {
 	.vcpu_get_regs = kvm_vcpu_get_regs,
 	.irq_line = kvm_irq_line,
 	.signal_msi = kvm_signal_msi,
+	.dirty_log = kvm_dirty_log,
+	.dirty_collect = kvm_dirty_collect,
 };

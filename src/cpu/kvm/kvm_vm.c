@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * KVM backend, VM half: probing /dev/kvm, creating the VM with its in-kernel
- * irqchip and PIT, memslots (one per mapping, K2) and interrupt lines. The
+ * irqchip and PIT, memslots (one per mapping, K2) and interrupt lines;
+ * their dirty log is kvm_dirty.c's. The
  * vCPU half is kvm_vcpu.c; both fill kvm_backend_ops at the end of that file.
  */
 #include <errno.h>
@@ -131,6 +132,7 @@ void kvm_vm_destroy(struct vm *vm)
 	if (k->kvm_fd >= 0)
 		close(k->kvm_fd);
 	free(k->cpuid);
+	free(k->dirty_saved);
 	free(k->slots);
 	free(k->free_ids);
 	free(k->index.keys);
@@ -139,8 +141,8 @@ void kvm_vm_destroy(struct vm *vm)
 	vm->be = NULL;
 }
 
-static int set_slot(struct kvm_vm *k, unsigned id, uint64_t gpa, uint64_t size, void *host,
-		    uint32_t flags)
+int kvm_set_slot(struct kvm_vm *k, unsigned id, uint64_t gpa, uint64_t size, void *host,
+		 uint32_t flags)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = id,
@@ -211,14 +213,16 @@ int kvm_map(struct vm *vm, uint64_t gpa, uint64_t size, uint64_t host_offset,
 	if (found)
 		return -EEXIST;
 	unsigned id = k->free_ids[k->nr_free - 1];
-	int rc = set_slot(k, id, gpa, size, vm->ram.host + host_offset,
-			  access == MEM_ACCESS_RO ? KVM_MEM_READONLY : 0);
+	uint32_t flags = (access == MEM_ACCESS_RO ? KVM_MEM_READONLY : 0) |
+			 kvm_dirty_slot_flag(k, gpa, size);
+	int rc = kvm_set_slot(k, id, gpa, size, vm->ram.host + host_offset, flags);
 	if (rc)
 		return rc;
 	k->nr_free--;
 	k->index.keys[pos] = gpa + 1;
 	k->index.ids[pos] = id;
-	k->slots[id] = (struct kvm_slot){ .used = true, .gpa = gpa, .size = size };
+	k->slots[id] = (struct kvm_slot){ .used = true, .gpa = gpa, .size = size,
+					  .host = vm->ram.host + host_offset, .flags = flags };
 	k->nr_slots_used++;
 	return 0;
 }
@@ -231,7 +235,9 @@ int kvm_unmap(struct vm *vm, uint64_t gpa)
 	if (!found)
 		return -ENOENT;
 	unsigned id = k->index.ids[pos];
-	int rc = set_slot(k, id, gpa, 0, NULL, 0);
+	int rc = kvm_dirty_save_slot(k, id); /* what it logged, before the slot goes */
+	if (!rc)
+		rc = kvm_set_slot(k, id, gpa, 0, NULL, 0);
 	if (rc)
 		return rc;
 	k->index.keys[pos] = UINT64_MAX;

@@ -16,5 +16,7 @@ int kvm_unmap(struct vm *vm, uint64_t gpa);
 void kvm_mapping_count(struct vm *vm, unsigned *used, unsigned *limit);
 int kvm_irq_line(struct vm *vm, unsigned gsi, bool level);
 int kvm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+int kvm_dirty_log(struct vm *vm, uint64_t first, uint64_t nr);
+int kvm_dirty_collect(struct vm *vm, uint64_t *bits);
 
 #endif

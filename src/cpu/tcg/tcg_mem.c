@@ -8,7 +8,8 @@
  * pieces are put back together, so the exit path sees one access per guest
  * access, as a KVM MMIO exit. Writes to RO runs stop the engine from the
  * write-protection hook and are handed over: a plain store is stepped over,
- * anything else is stepped once against a scratch copy of the page
+ * anything else is stepped once against a scratch copy of the page (a REP
+ * STOS/MOVS one iteration at a time)
  * (tcg_engine.c maps it). Hooks and callbacks get guest-physical
  * addresses (libunicorn 2.1 walks the guest's page tables), the decoded
  * operands are virtual: they are translated before they are matched. An
@@ -435,6 +436,40 @@ bool tcg_hook_wprot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, in
 	return false;
 }
 
+/*
+ * Is @d a REP-prefixed STOS or MOVS? Then *mask is its count register's
+ * width (RCX, or ECX with 32-bit addressing). libunicorn steps such an
+ * instruction to its end in one step, so against the scratch page every
+ * iteration after the first would be lost: it is stepped one iteration at
+ * a time instead (RCX 1 for the step), each store trapping on its own.
+ */
+static bool rep_string_store(const struct tcg_insn *d, bool wide, uint64_t *mask)
+{
+	bool rep = false, addr32 = !wide;
+	unsigned i = 0;
+	for (; i < d->len; i++) {
+		uint8_t b = d->bytes[i];
+		if (b == 0xf3 || b == 0xf2)
+			rep = true;
+		else if (b == 0x67)
+			addr32 = true;
+		else if (b == 0x66 || b == 0xf0 || b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e ||
+			 b == 0x64 || b == 0x65)
+			continue;
+		else if (wide && (b & 0xf0) == 0x40)
+			continue; /* REX */
+		else
+			break;
+	}
+	if (!rep || i >= d->len)
+		return false;
+	uint8_t op = d->bytes[i];
+	if (op != 0xaa && op != 0xab && op != 0xa4 && op != 0xa5)
+		return false;
+	*mask = addr32 ? 0xffffffffULL : ~0ULL;
+	return true;
+}
+
 int tcg_wprot_step(struct tcg_vcpu *c, uc_err *step_err)
 {
 	struct vm *vm = c->vcpu->vm;
@@ -454,9 +489,23 @@ int tcg_wprot_step(struct tcg_vcpu *c, uc_err *step_err)
 	if (!ram)
 		return -EFAULT;
 	memcpy(c->scratch, ram, hi - lo);
+	uint64_t rip = tcg_reg(c, UC_X86_REG_RIP), rcx = tcg_reg(c, UC_X86_REG_RCX), mask = 0;
+	bool rep = !tcg_decode(c, rip) && rep_string_store(&c->insn, (tcg_efer(c) & X86_EFER_LMA) != 0,
+							   &mask) && (rcx & mask) > 1;
+	if (rep) {
+		uint64_t one = (rcx & ~mask) | 1;
+		uc_reg_write(c->uc, UC_X86_REG_RCX, &one);
+	}
 	c->wp_stepping = true;
 	int rc = tcg_engine_step_scratch(c, lo, hi, c->scratch, step_err);
 	c->wp_stepping = false;
+	if (rep) { /* the other iterations, from the same instruction; none done: as before */
+		bool done = (tcg_reg(c, UC_X86_REG_RCX) & mask) == 0;
+		uint64_t left = done ? (rcx & ~mask) | ((rcx & mask) - 1) : rcx;
+		uc_reg_write(c->uc, UC_X86_REG_RCX, &left);
+		if (done)
+			uc_reg_write(c->uc, UC_X86_REG_RIP, &rip);
+	}
 	if (rc || c->stop != TCG_STOP_NONE)
 		return rc; /* a fault: the CPU would not have written either */
 	/* The part of the write outside the window went where it belongs. */

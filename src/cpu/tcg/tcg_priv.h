@@ -84,6 +84,8 @@ struct tcg_vm {
 	/* Wanted mappings: val.u the memfd offset, val.tag the enum mem_access; limit K4. */
 	struct rangeset maps;
 	_Atomic uint64_t maps_gen; /* bumped on every change */
+	/* track_dirty_vram's frames (under lock; nr 0: none): RW mappings there become RO regions. */
+	uint64_t dirty_first, dirty_nr;
 	uint64_t space_end;        /* guest-physical space covered by regions */
 	uint64_t chunk;            /* regions in RAM never cross a multiple of it */
 	struct guest_ram_region ram[GUEST_RAM_MAX_REGIONS]; /* nor the ends of RAM */

@@ -567,4 +567,5 @@ const struct cpu_backend_ops tcg_backend_ops = {
 	.irq_line = tcg_irq_line,
 	.signal_msi = tcg_signal_msi,
 	.code_changed = tcg_code_changed,
+	.dirty_log = tcg_dirty_log, /* no dirty_collect: stores to logged frames all trap */
 };

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tcg backend, VM half: probing, the VM's wanted mappings (K2, K4) and
- * interrupt lines into the user-space platform devices (K5). map/unmap only
+ * interrupt lines into the user-space platform devices (K5), and the
+ * frames track_dirty_vram logs (dirty_log): RW there is mapped RO, so every
+ * guest store to them traps and the exit path, serving it into RAM, notes
+ * the frame (core/dirty_vram.c). map/unmap only
  * record the wanted state and bump a generation; every vCPU brings its own
  * engine in step on its own thread before it runs guest code again, since
  * an engine must never be touched while it runs (K3). Code changed behind
@@ -128,6 +131,17 @@ int tcg_unmap(struct vm *vm, uint64_t gpa)
 	return rc;
 }
 
+int tcg_dirty_log(struct vm *vm, uint64_t first, uint64_t nr)
+{
+	struct tcg_vm *t = vm->be;
+	pthread_mutex_lock(&t->lock);
+	t->dirty_first = first;
+	t->dirty_nr = nr;
+	atomic_fetch_add(&t->maps_gen, 1); /* the engines take it before running guest code again */
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
 void tcg_mapping_count(struct vm *vm, unsigned *used, unsigned *limit)
 {
 	struct tcg_vm *t = vm->be;
@@ -194,16 +208,29 @@ void tcg_vm_desired_regions(struct tcg_vm *t, struct tcg_region **out, unsigned 
 {
 	pthread_mutex_lock(&t->lock);
 	*gen = atomic_load(&t->maps_gen);
-	/* Every mapping and the gap before it, the last gap, every cut. */
-	size_t max = 2 * rangeset_count(&t->maps) + 1 + region_cuts(t);
+	/*
+	 * Every mapping and the gap before it, the last gap, every cut, and
+	 * the two ends of the logged range (which come out of
+	 * TCG_REGIONS_RESERVED: a RW mapping around either end is cut there).
+	 */
+	size_t max = 2 * rangeset_count(&t->maps) + 1 + region_cuts(t) + 2;
+	uint64_t da = t->dirty_first * GUEST_PAGE_SIZE, db = da + t->dirty_nr * GUEST_PAGE_SIZE;
 	struct tcg_region *r = calloc(max, sizeof(*r));
 	unsigned n = 0;
 	uint64_t at = 0;
 	if (r) {
 		rangeset_for_each(m, &t->maps) {
 			push_region(t, r, &n, at, m->start, TCG_REGION_MMIO, 0);
-			push_region(t, r, &n, m->start, m->last + 1, m->val.tag == MEM_ACCESS_RO ?
-				    TCG_REGION_RO : TCG_REGION_RW, m->val.u);
+			uint64_t a = m->start, b = m->last + 1;
+			if (m->val.tag == MEM_ACCESS_RO || !t->dirty_nr || db <= a || da >= b) {
+				push_region(t, r, &n, a, b, m->val.tag == MEM_ACCESS_RO ?
+					    TCG_REGION_RO : TCG_REGION_RW, m->val.u);
+			} else { /* RW, RO over the logged frames, RW */
+				uint64_t lo = da > a ? da : a, hi = db < b ? db : b;
+				push_region(t, r, &n, a, lo, TCG_REGION_RW, m->val.u);
+				push_region(t, r, &n, lo, hi, TCG_REGION_RO, m->val.u + (lo - a));
+				push_region(t, r, &n, hi, b, TCG_REGION_RW, m->val.u + (hi - a));
+			}
 			at = m->last + 1;
 		}
 		push_region(t, r, &n, at, t->space_end, TCG_REGION_MMIO, 0);

@@ -16,6 +16,7 @@ int tcg_unmap(struct vm *vm, uint64_t gpa);
 void tcg_mapping_count(struct vm *vm, unsigned *used, unsigned *limit);
 int tcg_irq_line(struct vm *vm, unsigned gsi, bool level);
 int tcg_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+int tcg_dirty_log(struct vm *vm, uint64_t first, uint64_t nr);
 void tcg_describe(char *buf, size_t len);
 int tcg_code_changed(struct vm *vm, struct vcpu *self, uint64_t gpa, uint64_t len);
 
