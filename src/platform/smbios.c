@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/err_fmt.h"
+
 #define EP_LEN 24
 #define TABLE_OFF 32 /* the structures start here, 16-byte aligned after the entry point */
 #define TYPE0_LEN 24 /* BIOS information, SMBIOS 2.4+ */
@@ -33,18 +35,6 @@ struct smbios_buf {
 };
 
 _Static_assert(sizeof(((struct smbios_buf *)0)->b) <= PLAT_SMBIOS_SIZE, "tables fit their area");
-
-__attribute__((format(printf, 4, 5)))
-static int smbios_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -108,10 +98,10 @@ int smbios_write(struct guest_ram *ram, const char *version, char *err, size_t e
 	static struct smbios_buf zero;
 	struct smbios_buf s = zero;
 	if (!ram || !ram->host)
-		return smbios_fail(err, errlen, -EINVAL, "smbios: guest RAM is not mapped");
+		return err_fmt(err, errlen, -EINVAL, "smbios: guest RAM is not mapped");
 	if (!version || strlen(version) > VERSION_MAX)
-		return smbios_fail(err, errlen, -EINVAL, "smbios: a version of at most %d bytes",
-				   VERSION_MAX);
+		return err_fmt(err, errlen, -EINVAL, "smbios: a version of at most %d bytes",
+			       VERSION_MAX);
 	take(&s, TABLE_OFF);
 
 	uint8_t *t0 = structure(&s, 0, TYPE0_LEN, 0);
@@ -141,7 +131,7 @@ int smbios_write(struct guest_ram *ram, const char *version, char *err, size_t e
 	structure(&s, 127, TYPE127_LEN, 2);
 	strings(&s, 0);
 	if (s.overflow)
-		return smbios_fail(err, errlen, -EINVAL, "smbios: the structures do not fit");
+		return err_fmt(err, errlen, -EINVAL, "smbios: the structures do not fit");
 
 	uint8_t *ep = s.b;
 	memcpy(ep, "_SM3_", 5);
@@ -159,9 +149,9 @@ int smbios_write(struct guest_ram *ram, const char *version, char *err, size_t e
 
 	uint8_t *dst = guest_ram_ptr(ram, PLAT_SMBIOS_START, s.len);
 	if (!dst)
-		return smbios_fail(err, errlen, -ENOMEM, "smbios: [0x%llx, 0x%llx) is not guest RAM",
-				   (unsigned long long)PLAT_SMBIOS_START,
-				   (unsigned long long)(PLAT_SMBIOS_START + s.len));
+		return err_fmt(err, errlen, -ENOMEM, "smbios: [0x%llx, 0x%llx) is not guest RAM",
+			       (unsigned long long)PLAT_SMBIOS_START,
+			       (unsigned long long)(PLAT_SMBIOS_START + s.len));
 	memcpy(dst, s.b, s.len);
 	return 0;
 }
