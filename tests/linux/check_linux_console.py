@@ -12,7 +12,10 @@ mkinitramfs.py). Cases:
   piped   commands piped into ioreqvm reach the shell intact (none lost to
           the 8250 driver's setup); `seq 1 166000` prints every line in
           order through Linux's tty and the UART model (1050895 bytes, past
-          1 MiB); `poweroff -f` (ACPI) ends it with status 0.
+          1 MiB); `poweroff -f` (ACPI) ends it with status 0;
+  debugexit  a byte written from Linux user space to the isa-debug-exit
+          port through /dev/port (dd at offset 0xf4) ends ioreqvm with
+          (byte << 1) | 1, as in QEMU; nothing after it runs.
 
 Usage: check_linux_console.py CASE BACKEND IOREQVM CACHE_DIR WORK_DIR
                               [--skip-on-kvm-pvm REASON]
@@ -154,10 +157,28 @@ def piped(n=166000):
     return p.stdout + p.stderr
 
 
+def debugexit():
+    script = (b"mount -t devtmpfs devtmpfs /dev\n"
+              b"printf '\\052' | dd of=/dev/port bs=1 seek=244 count=1\n"
+              b"echo after-the-port\npoweroff -f\n")
+    try:
+        p = subprocess.run(args, input=script, capture_output=True, timeout=WAIT)
+    except subprocess.TimeoutExpired as e:
+        fail("ioreqvm did not end within %.0f s" % WAIT)
+        return e.stdout or b""
+    if p.returncode != (0x2a << 1) | 1:
+        fail("42 to port 0xf4 through /dev/port: exit status %d, expected 85" % p.returncode)
+    if re.search(rb"(?m)^after-the-port", p.stdout):
+        fail("the shell ran on after the write to the debug-exit port")
+    return p.stdout + p.stderr
+
+
 if case == "typed":
     seen = typed()
 elif case == "piped":
     seen = piped()
+elif case == "debugexit":
+    seen = debugexit()
 else:
     sys.exit("check_linux_console.py: unknown case " + case)
 if failures or os.environ.get("VERBOSE"):
