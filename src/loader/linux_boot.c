@@ -6,6 +6,7 @@
  * says how to enter. Nothing is written before every check has passed.
  */
 #include "loader/linux_boot.h"
+#include "util/le_bytes.h"
 #include "util/err_fmt.h"
 
 #include "loader/vmlinux_elf.h"
@@ -24,24 +25,6 @@
 
 #define lb_fail(err, errlen, rc, fmt, ...) \
 	err_fmt(err, errlen, rc, "" fmt, ##__VA_ARGS__)
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 void linux_zero_page(uint8_t zp[LINUX_ZERO_PAGE_SIZE], const struct linux_zero_page_args *a)
 {

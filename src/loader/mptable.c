@@ -5,6 +5,7 @@
  * MPTABLE_START. Knows nothing about how vCPUs or the I/O APIC are emulated.
  */
 #include "loader/mptable.h"
+#include "util/le_bytes.h"
 #include "util/err_fmt.h"
 
 #include <errno.h>
@@ -110,13 +111,7 @@ _Static_assert(MPTABLE_START + MPTABLE_MAX_SIZE <= GUEST_LEGACY_HOLE_END,
 #define mp_fail(err, errlen, rc, fmt, ...) \
 	err_fmt(err, errlen, rc, "" fmt, ##__VA_ARGS__)
 
-static uint8_t mp_checksum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-	for (size_t i = 0; i < len; i++)
-		sum = (uint8_t)(sum + p[i]);
-	return (uint8_t)-sum;
-}
+#define mp_checksum table_checksum
 
 static void mp_put(uint8_t *buf, size_t *off, const void *entry, size_t len)
 {

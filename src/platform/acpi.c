@@ -8,6 +8,7 @@
  * the tables are emulated; platform/layout.h says where they are.
  */
 #include "platform/acpi.h"
+#include "util/le_bytes.h"
 #include "util/err_fmt.h"
 
 #include <errno.h>
@@ -94,31 +95,7 @@ static void put8(uint8_t *p, uint8_t v)
 	p[0] = v;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint8_t checksum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-	for (size_t i = 0; i < len; i++)
-		sum = (uint8_t)(sum + p[i]);
-	return (uint8_t)-sum;
-}
+#define checksum table_checksum
 
 /* Room for @len bytes at the next multiple of @align; returns the offset. */
 static size_t take(struct acpi_buf *a, size_t len, size_t align)

@@ -7,6 +7,7 @@
  * then copied into guest RAM. Fields at their byte offsets, little-endian.
  */
 #include "platform/smbios.h"
+#include "util/le_bytes.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -35,24 +36,6 @@ struct smbios_buf {
 };
 
 _Static_assert(sizeof(((struct smbios_buf *)0)->b) <= PLAT_SMBIOS_SIZE, "tables fit their area");
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* Room for @len bytes at the end; NULL (and overflow set) if they do not fit. */
 static uint8_t *take(struct smbios_buf *s, size_t len)
@@ -142,10 +125,7 @@ int smbios_write(struct guest_ram *ram, const char *version, char *err, size_t e
 	ep[10] = 1; /* entry point revision: 3.0 */
 	put32(ep + 12, (uint32_t)(s.len - TABLE_OFF)); /* structure table maximum size */
 	put64(ep + 16, PLAT_SMBIOS_START + TABLE_OFF);
-	uint8_t sum = 0;
-	for (size_t i = 0; i < EP_LEN; i++)
-		sum = (uint8_t)(sum + ep[i]);
-	ep[5] = (uint8_t)-sum;
+	ep[5] = table_checksum(ep, EP_LEN);
 
 	uint8_t *dst = guest_ram_ptr(ram, PLAT_SMBIOS_START, s.len);
 	if (!dst)
